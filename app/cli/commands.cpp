@@ -1,0 +1,295 @@
+#include "cli/commands.h"
+
+#include <ATen/Parallel.h>
+#include <H5public.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/format.h"
+#include "cli/options.h"
+#include "core/activations.h"
+#include "core/analyzer.h"
+#include "core/errors.h"
+#include "core/synthetic.h"
+#include "core/version.h"
+#include "data/activation_io.h"
+
+namespace fs = std::filesystem;
+
+namespace cascade::cli {
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+extern "C" void on_sigint(int) { g_cancel.store(true); }
+
+// Progress on stderr, only once a job has run for a second (short jobs stay silent), at most a
+// few updates per second; \r-overwritten on a terminal, one line per update otherwise.
+class StderrProgress {
+ public:
+  explicit StderrProgress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0) {}
+  ~StderrProgress() {
+    if (shown_ && tty_) std::fputc('\n', stderr);
+  }
+  JobControl control() {
+    JobControl c;
+    c.cancel = &g_cancel;
+    if (!quiet_) c.on_progress = [this](const Progress& p) { update(p); };
+    return c;
+  }
+
+ private:
+  void update(const Progress& p) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double since = std::chrono::duration<double>(now - last_).count();
+    const bool finished = p.done == p.total;
+    if (elapsed < 1.0 || (since < (tty_ ? 0.1 : 1.0) && !finished)) return;
+    last_ = now;
+    shown_ = true;
+    std::fprintf(stderr, "%s%s: %lld/%lld (%.1f s)%s", tty_ ? "\r" : "", p.stage.c_str(),
+                 static_cast<long long>(p.done), static_cast<long long>(p.total), elapsed, tty_ ? "   " : "\n");
+    std::fflush(stderr);
+  }
+  bool quiet_, tty_, shown_ = false;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
+};
+
+const OptionSpec kHelp{"--help", "", "show this help", ""};
+const OptionSpec kTokens{"--tokens", "FILE", "token strings, a JSON list (default: tokens.json beside the input)", ""};
+const OptionSpec kLayers{"--layers", "A:B", "layers A..B-1 (Python-style; 4:, :6 and 5 work too)", "all"};
+const OptionSpec kRule{"--rule", "RULE", "prior-max (paper Definition 1) or greedy-cover (§2.5)", "prior-max"};
+const OptionSpec kTile{"--tile", "N", "rows of the Gram computed at once (memory T x N floats)", "256"};
+const OptionSpec kThreads{"--threads", "N", "LibTorch/BLAS threads", "all cores"};
+const OptionSpec kOut{"--out", "FILE", "write the result to FILE instead of stdout", ""};
+const OptionSpec kQuiet{"--quiet", "", "no progress on stderr", ""};
+
+std::string format_spec_default() { return "table"; }
+
+struct Loaded {
+  ActivationSet acts;
+  std::string source;
+};
+
+Loaded load_input(const Options& opts, const char* command) {
+  std::string path;
+  if (opts.positional().size() > 1) throw UsageError(std::string(command) + " takes one input file (see --help)");
+  if (opts.positional().empty()) {
+    path = bundled_demo_file();
+    std::fprintf(stderr, "%s: no input given, using the bundled demo file %s (synthetic clustered activations)\n",
+                 command, path.c_str());
+  } else {
+    path = opts.positional()[0];
+  }
+  Loaded in;
+  in.acts = data::load_activations(path, opts.value_or("--tokens", ""));
+  validate(in.acts);
+  if (const auto range = opts.value("--layers")) in.acts = select_layers(in.acts, parse_layer_range(*range));
+  in.source = path;
+  return in;
+}
+
+void apply_threads(const Options& opts) {
+  const long threads = opts.integer("--threads", 0);
+  if (threads < 0) throw UsageError("--threads must be >= 1");
+  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
+}
+
+int64_t tile_option(const Options& opts) {
+  const long tile = opts.integer("--tile", kDefaultTile);
+  if (tile < 1) throw UsageError("--tile must be >= 1");
+  return tile;
+}
+
+// Writes to --out atomically (temporary file, then rename) or to stdout.
+void emit(const Options& opts, const std::string& text) {
+  const auto out = opts.value("--out");
+  if (!out) {
+    std::cout << text << std::flush;
+    return;
+  }
+  const std::string tmp = *out + ".tmp" + std::to_string(getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << text;
+    if (!f) throw Error("cannot write " + *out);
+  }
+  fs::rename(tmp, *out);
+}
+
+void install_sigint() { std::signal(SIGINT, on_sigint); }
+
+}  // namespace
+
+std::string bundled_demo_file() {
+  const std::string name = "demo/synthetic/activations.npy";
+  std::vector<fs::path> roots;
+  if (const char* env = std::getenv("CASCADE_DATA_DIR")) roots.emplace_back(env);
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    roots.push_back(exe.parent_path() / "../share/cascadelens");  // installed layout
+    roots.push_back(exe.parent_path() / "../../data");            // build/app/cascadelens-cli
+  }
+  roots.emplace_back(fs::path(CASCADE_SOURCE_DIR) / "data");
+  for (const auto& root : roots)
+    if (fs::exists(root / name)) return fs::weakly_canonical(root / name).string();
+  throw InputError(name, "bundled demo file not found (set CASCADE_DATA_DIR to the repository's data/ folder)");
+}
+
+int cmd_analyze(const std::vector<std::string>& args) {
+  const std::vector<OptionSpec> specs = {
+      {"--tau", "TAU", "redundancy threshold tau in [0,1]; theta = 1 - tau^2", "0.3"},
+      kRule, kLayers, {"--format", "FMT", "table, csv or json", "table"}, kTokens, kTile, kThreads, kOut, kQuiet, kHelp};
+  const Options opts(specs, args);
+  if (opts.flag("--help")) {
+    std::cout << format_help(
+        "cascadelens-cli analyze [FILE] [options]",
+        "Independent and cascade selection of representative tokens at every layer of FILE (.npy [L,T,d],\n"
+        "a folder of per-layer .npy, .safetensors with hidden_states.{l}, or .h5 with /hidden_states),\n"
+        "with the measures of SPEC.md section 4. Without FILE, the bundled synthetic demo file is used.",
+        specs);
+    return 0;
+  }
+  const double tau = opts.number("--tau", 0.3);
+  theta_of_tau(tau);
+  const Rule rule = parse_rule(opts.value_or("--rule", "prior-max"));
+  const Format format = parse_format(opts.value_or("--format", format_spec_default()));
+  const int64_t tile = tile_option(opts);
+  apply_threads(opts);
+  install_sigint();
+  const Loaded in = load_input(opts, "analyze");
+  StderrProgress progress(opts.flag("--quiet"));
+  const Analyzer analyzer(in.acts, tile, progress.control());
+  const Analysis a = analyzer.analyze(tau, rule, progress.control());
+  const RunInfo info{in.source, in.acts.tokens};
+  if (format == Format::Table) emit(opts, analysis_table(a, info));
+  else if (format == Format::Csv) emit(opts, analysis_csv(a));
+  else emit(opts, analysis_json(a, info).dump(1) + "\n");
+  return 0;
+}
+
+int cmd_sweep(const std::vector<std::string>& args) {
+  const std::vector<OptionSpec> specs = {
+      {"--taus", "GRID", "START:STOP:STEP (inclusive) or a list 0.1,0.2,0.3", "0.05:0.6:0.05"},
+      kRule, kLayers, {"--format", "FMT", "table, csv or json (json adds the per-layer measures)", "table"},
+      kTokens, kTile, kThreads, kOut, kQuiet, kHelp};
+  const Options opts(specs, args);
+  if (opts.flag("--help")) {
+    std::cout << format_help("cascadelens-cli sweep [FILE] [options]",
+                             "The measures over a grid of tau. The normalised activations and the prior-max scan\n"
+                             "are computed once; each tau only re-derives the sets and re-runs the cascade.",
+                             specs);
+    return 0;
+  }
+  const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
+  const Rule rule = parse_rule(opts.value_or("--rule", "prior-max"));
+  const Format format = parse_format(opts.value_or("--format", format_spec_default()));
+  const int64_t tile = tile_option(opts);
+  apply_threads(opts);
+  install_sigint();
+  const Loaded in = load_input(opts, "sweep");
+  StderrProgress progress(opts.flag("--quiet"));
+  const Analyzer analyzer(in.acts, tile, progress.control());
+  const auto runs = analyzer.sweep(taus, rule, progress.control());
+  const RunInfo info{in.source, in.acts.tokens};
+  if (format == Format::Table) emit(opts, sweep_table(runs, info));
+  else if (format == Format::Csv) emit(opts, sweep_csv(runs));
+  else emit(opts, sweep_json(runs, info).dump(1) + "\n");
+  return 0;
+}
+
+int cmd_synth(const std::vector<std::string>& args) {
+  const std::vector<OptionSpec> specs = {
+      {"--layers", "L", "number of layers", "12"},
+      {"--tokens", "T", "number of tokens", "96"},
+      {"--dim", "D", "hidden size", "64"},
+      {"--clusters", "K", "distinct repeated 'words'", "24"},
+      {"--seed", "S", "random seed", "1"},
+      {"--noise", "LO:HI", "relative token noise at the most / least redundant depth", "0.3:0.55"},
+      {"--dtype", "DT", "float32 or float16 (.npy); safetensors also takes bfloat16", "float32"},
+      kHelp};
+  const Options opts(specs, args);
+  if (opts.flag("--help")) {
+    std::cout << format_help("cascadelens-cli synth OUT.{npy,safetensors,h5} [options]",
+                             "Write synthetic clustered activations [L,T,d] with depth structure (not model data)\n"
+                             "and tokens.json beside them: for demos, teaching and tests.",
+                             specs);
+    return 0;
+  }
+  if (opts.positional().size() != 1) throw UsageError("synth needs exactly one output path (see --help)");
+  SyntheticSpec spec;
+  spec.layers = opts.integer("--layers", 12);
+  spec.tokens = opts.integer("--tokens", 96);
+  spec.dim = opts.integer("--dim", 64);
+  spec.clusters = opts.integer("--clusters", 24);
+  spec.seed = static_cast<uint64_t>(opts.integer("--seed", 1));
+  if (const auto noise = opts.value("--noise")) {
+    const auto colon = noise->find(':');
+    try {
+      if (colon == std::string::npos) throw std::invalid_argument(*noise);
+      spec.noise_low = std::stod(noise->substr(0, colon));
+      spec.noise_high = std::stod(noise->substr(colon + 1));
+    } catch (const std::exception&) {
+      throw UsageError("--noise expects LO:HI, e.g. 0.3:0.55");
+    }
+    if (spec.noise_low < 0 || spec.noise_high < 0) throw UsageError("--noise must be >= 0");
+  }
+  const ActivationSet acts = make_synthetic(spec);
+  const std::string dtype = opts.value_or("--dtype", "float32");
+  at::ScalarType st = at::kFloat;
+  if (dtype == "float16") st = at::kHalf;
+  else if (dtype == "bfloat16") st = at::kBFloat16;
+  else if (dtype != "float32") throw UsageError("--dtype must be float32, float16 or bfloat16");
+  const fs::path out = opts.positional()[0];
+  const std::string ext = out.extension().string();
+  at::Tensor hidden = acts.hidden.to(st);
+  if (ext == ".npy") {
+    if (st == at::kBFloat16) throw UsageError(".npy has no bfloat16; use .safetensors");
+    data::write_npy(out.string(), hidden);
+  } else if (ext == ".safetensors") {
+    std::vector<std::pair<std::string, at::Tensor>> tensors;
+    for (int64_t l = 0; l < spec.layers; ++l) tensors.emplace_back("hidden_states." + std::to_string(l), hidden[l]);
+    data::write_safetensors(out.string(), tensors);
+  } else if (ext == ".h5" || ext == ".hdf5") {
+    data::write_hdf5_activations(out.string(), acts.hidden);
+  } else {
+    throw UsageError("synth: output must end in .npy, .safetensors, .h5 or .hdf5");
+  }
+  const fs::path tokens = out.parent_path() / "tokens.json";
+  data::write_tokens_json(tokens.string(), acts.tokens);
+  std::cerr << "wrote " << out.string() << " [" << spec.layers << ", " << spec.tokens << ", " << spec.dim << "] "
+            << dtype << " and " << tokens.string() << "\n";
+  return 0;
+}
+
+int cmd_version() {
+  const BlasInfo blas = detect_blas();
+  unsigned h5_major = 0, h5_minor = 0, h5_release = 0;
+  H5get_libversion(&h5_major, &h5_minor, &h5_release);
+  std::cout << "cascadelens-cli " << version() << "\n"
+            << "  LibTorch " << torch_version() << " (CPU; " << blas.threads << " threads)\n"
+            << "  BLAS     " << blas.name << "\n"
+            << "           " << (blas.path.empty() ? "(no libblas mapped)" : blas.path) << "\n"
+            << "           sgemm 512^3: " << static_cast<int>(blas.sgemm_gflops + 0.5) << " GFLOP/s\n"
+            << "  HDF5     " << h5_major << "." << h5_minor << "." << h5_release << "\n"
+            << "  JSON     nlohmann " << NLOHMANN_JSON_VERSION_MAJOR << "." << NLOHMANN_JSON_VERSION_MINOR << "."
+            << NLOHMANN_JSON_VERSION_PATCH << "\n"
+            << "  compiler " << compiler() << "\n";
+  if (blas.reference)
+    std::cerr << "warning: LibTorch is running on the reference BLAS (" << blas.path
+              << "), about 60x slower than OpenBLAS.\n"
+              << "         Install libopenblas0-pthread (apt-get install libopenblas0-pthread) or select it with\n"
+              << "         update-alternatives --config libblas.so.3-x86_64-linux-gnu\n";
+  return 0;
+}
+
+}  // namespace cascade::cli

@@ -1,0 +1,63 @@
+// cascadelens-cli: the headless front end. Exit codes: 0 ok, 1 internal error, 2 usage, 3 bad input,
+// 130 cancelled (Ctrl-C).
+#include <exception>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "core/errors.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: cascadelens-cli COMMAND [options]\n"
+    "\n"
+    "Representative tokens of transformer hidden states, layer by layer: independent (a Gram\n"
+    "threshold at every layer) and cascade (inherit, validate, add, remove).\n"
+    "\n"
+    "commands:\n"
+    "  analyze [FILE]   per-layer sets and measures at one tau (default input: the bundled demo)\n"
+    "  sweep [FILE]     the measures over a grid of tau\n"
+    "  synth OUT        write synthetic clustered activations for demos and tests\n"
+    "\n"
+    "  --version        versions, and the BLAS actually in use\n"
+    "  --help           this text; COMMAND --help for each command\n"
+    "\n"
+    "exit codes: 0 ok, 2 usage error, 3 bad input, 130 cancelled\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string command = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    if (command == "--help" || command == "-h" || command == "help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (command == "--version" || command == "version") return cascade::cli::cmd_version();
+    if (command == "analyze") return cascade::cli::cmd_analyze(rest);
+    if (command == "sweep") return cascade::cli::cmd_sweep(rest);
+    if (command == "synth") return cascade::cli::cmd_synth(rest);
+    std::cerr << "cascadelens-cli: unknown command '" << command << "'\n\n" << kUsage;
+    return 2;
+  } catch (const cascade::UsageError& e) {
+    std::cerr << "cascadelens-cli " << command << ": " << e.what() << "\n";
+    return 2;
+  } catch (const cascade::InputError& e) {
+    std::cerr << "cascadelens-cli " << command << ": " << e.what() << "\n";
+    return 3;
+  } catch (const cascade::Cancelled&) {
+    std::cerr << "cascadelens-cli " << command << ": cancelled\n";
+    return 130;
+  } catch (const std::exception& e) {
+    std::cerr << "cascadelens-cli " << command << ": internal error: " << e.what() << "\n";
+    return 1;
+  }
+}

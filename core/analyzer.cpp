@@ -1,0 +1,93 @@
+#include "core/analyzer.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "core/errors.h"
+
+namespace cascade {
+
+Analyzer::Analyzer(const ActivationSet& acts, int64_t tile, const JobControl& control)
+    : layer_ids_(acts.layer_ids), T_(acts.num_tokens()), d_(acts.dim()), tile_(tile) {
+  const int64_t L = acts.num_layers();
+  xhat_.reserve(L);
+  prior_max_.reserve(L);
+  for (int64_t l = 0; l < L; ++l) {
+    control.check();
+    control.report("prior-max scan", l, L);
+    xhat_.push_back(normalize_rows(acts.hidden[l]));
+    prior_max_.push_back(prior_max_scan(xhat_.back(), tile_, control));
+  }
+  control.report("prior-max scan", L, L);
+}
+
+Analysis Analyzer::analyze(double tau, Rule rule, const JobControl& control) const {
+  const double theta = theta_of_tau(tau);
+  const int64_t L = num_layers();
+  std::vector<TokenSet> independent(L);
+  std::vector<CascadeTrace> steps(L);
+  for (int64_t l = 0; l < L; ++l) {
+    control.check();
+    control.report("select + cascade", l, L);
+    independent[l] = independent_reps(rule, xhat_[l], prior_max_[l].gamma, theta, tile_);
+    if (l > 0) {
+      const TokenSet& previous = l == 1 ? independent[0] : steps[l - 1].result;
+      steps[l] = cascade_step(xhat_[l], previous, theta, tile_, control);
+    }
+  }
+  control.report("select + cascade", L, L);
+  return measure(T_, d_, tau, rule, layer_ids_, independent, steps);
+}
+
+std::vector<Analysis> Analyzer::sweep(const std::vector<double>& taus, Rule rule, const JobControl& control) const {
+  std::vector<Analysis> out;
+  out.reserve(taus.size());
+  for (size_t i = 0; i < taus.size(); ++i) {
+    control.check();
+    control.report("sweep", static_cast<int64_t>(i), static_cast<int64_t>(taus.size()));
+    out.push_back(analyze(taus[i], rule, JobControl{nullptr, control.cancel}));
+  }
+  control.report("sweep", static_cast<int64_t>(taus.size()), static_cast<int64_t>(taus.size()));
+  return out;
+}
+
+namespace {
+
+double parse_tau(const std::string& text, const std::string& whole) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used != text.size()) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    throw UsageError("--taus: '" + whole + "' is not a grid like 0.05:0.6:0.05 or a list like 0.1,0.3");
+  }
+}
+
+}  // namespace
+
+std::vector<double> parse_tau_grid(const std::string& text) {
+  std::vector<double> taus;
+  if (text.find(':') != std::string::npos) {
+    std::vector<std::string> parts;
+    std::stringstream ss(text);
+    for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
+    if (parts.size() != 3) throw UsageError("--taus: a grid is START:STOP:STEP, got '" + text + "'");
+    const double a = parse_tau(parts[0], text), b = parse_tau(parts[1], text), step = parse_tau(parts[2], text);
+    if (!(step > 0)) throw UsageError("--taus: STEP must be > 0");
+    if (b < a) throw UsageError("--taus: STOP must be >= START");
+    const auto n = static_cast<int64_t>(std::floor((b - a) / step + 1e-9)) + 1;
+    if (n > 10000) throw UsageError("--taus: more than 10000 values");
+    for (int64_t i = 0; i < n; ++i) taus.push_back(std::round((a + static_cast<double>(i) * step) * 1e12) / 1e12);
+  } else {
+    std::stringstream ss(text);
+    for (std::string p; std::getline(ss, p, ',');) taus.push_back(parse_tau(p, text));
+  }
+  if (taus.empty()) throw UsageError("--taus: no values");
+  for (double t : taus) theta_of_tau(t);  // range check with the same message as --tau
+  return taus;
+}
+
+}  // namespace cascade

@@ -1,0 +1,23 @@
+#include "data/io_util.h"
+
+#include <ATen/ATen.h>
+
+#include "core/errors.h"
+
+namespace cascade::data {
+
+std::string shape_text(c10::IntArrayRef shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+at::Tensor allocate_for(const std::string& path, c10::IntArrayRef shape, at::ScalarType type) {
+  try {
+    return at::empty(shape, at::TensorOptions().dtype(type));
+  } catch (const std::exception&) {
+    throw InputError(path, shape_text(shape) + " " + c10::toString(type) + " is too large to load into memory");
+  }
+}
+
+}  // namespace cascade::data
