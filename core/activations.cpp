@@ -45,7 +45,7 @@ void validate(ActivationSet& acts) {
   const auto st = acts.hidden.scalar_type();
   if (st != at::kFloat && st != at::kHalf && st != at::kBFloat16 && st != at::kDouble)
     throw InputError(src, std::string("unsupported dtype ") + c10::toString(st) +
-                              " (expected float32, float16 or bfloat16)");
+                              " (expected float32, float16, bfloat16 or float64)");
   const int64_t L = acts.hidden.size(0), T = acts.hidden.size(1), d = acts.hidden.size(2);
   if (L == 0) throw InputError(src, "no layers (L = 0)");
   if (T == 0) throw InputError(src, "no tokens (T = 0)");
@@ -62,9 +62,9 @@ void validate(ActivationSet& acts) {
     const int64_t flat = first.item<int64_t>();
     const int64_t l = flat / (T * d), t = (flat / d) % T;
     const double v = acts.hidden.reshape({-1})[flat].item<double>();
-    const std::string what = std::isnan(v) ? "NaN" : "infinite";
+    const std::string what = std::isnan(v) ? "a NaN" : "an infinite";
     throw InputError(src, "layer " + std::to_string(acts.layer_ids[l]) + " token " + std::to_string(t) +
-                              " contains a " + what + " value");
+                              " contains " + what + " value");
   }
 }
 

@@ -2,9 +2,11 @@
 #include "core/selection.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "core/errors.h"
@@ -59,6 +61,78 @@ void check_tile(int64_t tile) {
   if (tile < 1) throw UsageError("tile must be >= 1");
 }
 
+// Four floats / int32s as GCC/Clang vector extensions: SSE2/NEON on any target without -m flags.
+using F4 = float __attribute__((vector_size(16)));
+using I4 = int32_t __attribute__((vector_size(16)));
+
+F4 load_abs4(const float* p) {
+  I4 bits;
+  std::memcpy(&bits, p, sizeof bits);
+  return reinterpret_cast<F4>(bits & 0x7fffffff);
+}
+template <class V>
+V select4(I4 mask, V a, V b) {
+  return reinterpret_cast<V>((reinterpret_cast<I4>(a) & mask) | (reinterpret_cast<I4>(b) & ~mask));
+}
+
+// max_{j<n} |row[j]| and its first argmax, exactly what abs_() + masked_fill_ + max(1) of the
+// torch path give (first index on ties; a NaN wins at its first position), but in one read pass:
+// at::max with indices is a scalar loop (~1.3 ns/element here), this runs at ~0.3 ns/element.
+// n == 0 gives (−inf, 0), as the torch path does for the fully masked first row.
+void abs_max_prefix(const float* row, int64_t n, float& best, int64_t& arg) {
+  constexpr int V = 4;  // independent accumulators, for instruction-level parallelism
+  const float inf = std::numeric_limits<float>::infinity();
+  F4 m[V], sum[V];
+  I4 at[V], j4[V];
+  for (int k = 0; k < V; ++k) {
+    m[k] = F4{-inf, -inf, -inf, -inf};
+    sum[k] = F4{0, 0, 0, 0};
+    at[k] = I4{0, 0, 0, 0};
+    j4[k] = I4{0, 1, 2, 3} + 4 * k;
+  }
+  int64_t j = 0;
+  for (; j + 4 * V <= n; j += 4 * V)
+    for (int k = 0; k < V; ++k) {
+      const F4 v = load_abs4(row + j + 4 * k);
+      const I4 gt = v > m[k];  // strict: each lane keeps its first maximum
+      m[k] = select4(gt, v, m[k]);
+      at[k] = select4(gt, j4[k], at[k]);
+      sum[k] += v;  // NaN iff some |row[j]| is NaN (all terms are >= 0)
+      j4[k] += 4 * V;
+    }
+  best = -inf;
+  arg = 0;
+  float total = 0;
+  for (int k = 0; k < V; ++k)
+    for (int l = 0; l < 4; ++l) {
+      total += sum[k][l];
+      if (m[k][l] > best || (m[k][l] == best && at[k][l] < arg)) best = m[k][l], arg = at[k][l];
+    }
+  for (; j < n; ++j) {
+    const float v = std::fabs(row[j]);
+    total += v;
+    if (v > best) best = v, arg = j;
+  }
+  if (std::isnan(total))
+    for (j = 0; j < n; ++j)
+      if (std::isnan(row[j])) {
+        best = std::fabs(row[j]), arg = j;
+        break;
+      }
+}
+
+// Row k of g ([b, n] float on the CPU): max |g[k][j]| over its first first_len + k·len_step columns
+// and the first index attaining it. The scan uses len = i0 + k (only earlier tokens); the cascade's
+// cross-Gram uses every column (len_step = 0).
+void rows_abs_max_cpu(const at::Tensor& g, int64_t first_len, int64_t len_step, float* best, int64_t* arg) {
+  const int64_t b = g.size(0), ld = g.stride(0);
+  const float* base = g.data_ptr<float>();
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, g.size(1)));
+  at::parallel_for(0, b, grain, [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) abs_max_prefix(base + k * ld, first_len + k * len_step, best[k], arg[k]);
+  });
+}
+
 }  // namespace
 
 PriorMax prior_max_scan(const at::Tensor& xhat, int64_t tile, const JobControl& control) {
@@ -77,11 +151,17 @@ PriorMax prior_max_scan(const at::Tensor& xhat, int64_t tile, const JobControl& 
   // Inside the diagonal block, column j is a prior token of row i only when j < i.
   at::Tensor not_prior = at::ones({b_max, b_max}, opts.dtype(at::kBool)).triu();
   const float neg_inf = -std::numeric_limits<float>::infinity();
+  // On the CPU the row reduction runs in our own loop (int32 column indices, hence the bound).
+  const bool fused_cpu = x.is_cpu() && T <= std::numeric_limits<int32_t>::max();
   for (int64_t i0 = 0; i0 < T; i0 += tile) {
     control.check();
     const int64_t i1 = std::min(T, i0 + tile), b = i1 - i0;
     at::Tensor g = buffer.narrow(0, 0, b * i1).view({b, i1});
     at::mm_out(g, x.narrow(0, i0, b), x.narrow(0, 0, i1).t());
+    if (fused_cpu) {  // same values, one pass instead of abs + mask + max (see abs_max_prefix)
+      rows_abs_max_cpu(g, i0, 1, gamma.data_ptr<float>() + i0, partner.data_ptr<int64_t>() + i0);
+      continue;
+    }
     g.abs_();
     g.narrow(1, i0, b).masked_fill_(not_prior.narrow(0, 0, b).narrow(1, 0, b), neg_inf);
     auto [mx, arg] = g.max(1);
@@ -160,22 +240,41 @@ CascadeTrace cascade_step(const at::Tensor& xhat, const TokenSet& inherited, dou
   TokenSet others;
   others.reserve(T - r);
   for (int64_t t = 0, k = 0; t < T; ++t) {
-    if (k < r && inherited[k] == t) { ++k; continue; }
+    if (k < r && inherited[k] == t) {
+      ++k;
+      continue;
+    }
     others.push_back(t);
   }
-  const int64_t r_valid = static_cast<int64_t>(trace.valid.size());
-  at::Tensor x_valid_t = x.index_select(0, index_tensor(trace.valid, device)).t();
-  at::Tensor others_idx = index_tensor(others, device);
-  for (int64_t i0 = 0; i0 < static_cast<int64_t>(others.size()); i0 += tile) {
-    control.check();
-    const int64_t b = std::min<int64_t>(tile, others.size() - i0);
-    std::vector<float> best(b, -std::numeric_limits<float>::infinity());
-    if (r_valid > 0) {
-      at::Tensor rows = x.index_select(0, others_idx.narrow(0, i0, b));
-      best = to_float_vector(at::mm(rows, x_valid_t).abs_().amax(1));
+  const int64_t r_valid = static_cast<int64_t>(trace.valid.size()), n_others = static_cast<int64_t>(others.size());
+  if (r_valid == 0) {  // only when nothing was inherited: every other token is added
+    trace.added = others;
+  } else if (n_others > 0) {
+    const at::Tensor x_valid_t =
+        (trace.removed.empty() ? x_inh : x.index_select(0, index_tensor(trace.valid, device))).t();
+    const at::Tensor others_idx = index_tensor(others, device);
+    // Rows per tile: the same tile·T float budget as the scan, so a small r gets tall, efficient GEMMs.
+    const int64_t rows = std::clamp<int64_t>(tile * T / r_valid, 1, n_others);
+    at::Tensor gram_buffer = at::empty({rows * r_valid}, x.options());
+    at::Tensor rows_buffer = at::empty({rows, x.size(1)}, x.options());
+    std::vector<float> best(rows);
+    std::vector<int64_t> arg(rows);
+    for (int64_t i0 = 0; i0 < n_others; i0 += rows) {
+      control.check();
+      const int64_t b = std::min(rows, n_others - i0);
+      at::Tensor block = rows_buffer.narrow(0, 0, b);
+      at::index_select_out(block, x, 0, others_idx.narrow(0, i0, b));
+      at::Tensor g = gram_buffer.narrow(0, 0, b * r_valid).view({b, r_valid});
+      at::mm_out(g, block, x_valid_t);
+      if (x.is_cpu()) {
+        rows_abs_max_cpu(g, r_valid, 0, best.data(), arg.data());
+      } else {
+        const std::vector<float> m = to_float_vector(g.abs_().amax(1));
+        std::copy(m.begin(), m.end(), best.begin());
+      }
+      for (int64_t k = 0; k < b; ++k)
+        if (static_cast<double>(best[k]) < theta) trace.added.push_back(others[i0 + k]);
     }
-    for (int64_t k = 0; k < b; ++k)
-      if (static_cast<double>(best[k]) < theta) trace.added.push_back(others[i0 + k]);
   }
   trace.result = set_union(trace.valid, trace.added);
   trace.gram_entries = r * r + (T - r) * r_valid;

@@ -72,8 +72,6 @@ const OptionSpec kThreads{"--threads", "N", "LibTorch/BLAS threads", "all cores"
 const OptionSpec kOut{"--out", "FILE", "write the result to FILE instead of stdout", ""};
 const OptionSpec kQuiet{"--quiet", "", "no progress on stderr", ""};
 
-std::string format_spec_default() { return "table"; }
-
 struct Loaded {
   ActivationSet acts;
   std::string source;
@@ -145,6 +143,35 @@ std::string bundled_demo_file() {
   throw InputError(name, "bundled demo file not found (set CASCADE_DATA_DIR to the repository's data/ folder)");
 }
 
+namespace {
+
+// What analyze and sweep share: the rule, output format and tiling options, loading the input,
+// and the τ-free Analyzer built with progress and Ctrl-C on stderr.
+struct Job {
+  Rule rule = Rule::PriorMax;
+  Format format = Format::Table;
+  Loaded in;
+  RunInfo info;
+};
+
+template <class Run>
+int run_job(const Options& opts, const char* command, Run&& run) {
+  Job job;
+  job.rule = parse_rule(opts.value_or("--rule", "prior-max"));
+  job.format = parse_format(opts.value_or("--format", "table"));
+  const int64_t tile = tile_option(opts);
+  apply_threads(opts);
+  install_sigint();
+  job.in = load_input(opts, command);
+  job.info = RunInfo{job.in.source, job.in.acts.tokens};
+  StderrProgress progress(opts.flag("--quiet"));
+  const Analyzer analyzer(job.in.acts, tile, progress.control());
+  emit(opts, run(analyzer, job, progress.control()));
+  return 0;
+}
+
+}  // namespace
+
 int cmd_analyze(const std::vector<std::string>& args) {
   const std::vector<OptionSpec> specs = {
       {"--tau", "TAU", "redundancy threshold tau in [0,1]; theta = 1 - tau^2", "0.3"},
@@ -160,21 +187,13 @@ int cmd_analyze(const std::vector<std::string>& args) {
     return 0;
   }
   const double tau = opts.number("--tau", 0.3);
-  theta_of_tau(tau);
-  const Rule rule = parse_rule(opts.value_or("--rule", "prior-max"));
-  const Format format = parse_format(opts.value_or("--format", format_spec_default()));
-  const int64_t tile = tile_option(opts);
-  apply_threads(opts);
-  install_sigint();
-  const Loaded in = load_input(opts, "analyze");
-  StderrProgress progress(opts.flag("--quiet"));
-  const Analyzer analyzer(in.acts, tile, progress.control());
-  const Analysis a = analyzer.analyze(tau, rule, progress.control());
-  const RunInfo info{in.source, in.acts.tokens};
-  if (format == Format::Table) emit(opts, analysis_table(a, info));
-  else if (format == Format::Csv) emit(opts, analysis_csv(a));
-  else emit(opts, analysis_json(a, info).dump(1) + "\n");
-  return 0;
+  theta_of_tau(tau);  // range check before any loading
+  return run_job(opts, "analyze", [tau](const Analyzer& analyzer, const Job& job, const JobControl& control) {
+    const Analysis a = analyzer.analyze(tau, job.rule, control);
+    if (job.format == Format::Table) return analysis_table(a, job.info);
+    if (job.format == Format::Csv) return analysis_csv(a);
+    return analysis_json(a, job.info).dump(1) + "\n";
+  });
 }
 
 int cmd_sweep(const std::vector<std::string>& args) {
@@ -191,20 +210,12 @@ int cmd_sweep(const std::vector<std::string>& args) {
     return 0;
   }
   const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
-  const Rule rule = parse_rule(opts.value_or("--rule", "prior-max"));
-  const Format format = parse_format(opts.value_or("--format", format_spec_default()));
-  const int64_t tile = tile_option(opts);
-  apply_threads(opts);
-  install_sigint();
-  const Loaded in = load_input(opts, "sweep");
-  StderrProgress progress(opts.flag("--quiet"));
-  const Analyzer analyzer(in.acts, tile, progress.control());
-  const auto runs = analyzer.sweep(taus, rule, progress.control());
-  const RunInfo info{in.source, in.acts.tokens};
-  if (format == Format::Table) emit(opts, sweep_table(runs, info));
-  else if (format == Format::Csv) emit(opts, sweep_csv(runs));
-  else emit(opts, sweep_json(runs, info).dump(1) + "\n");
-  return 0;
+  return run_job(opts, "sweep", [&taus](const Analyzer& analyzer, const Job& job, const JobControl& control) {
+    const auto runs = analyzer.sweep(taus, job.rule, control);
+    if (job.format == Format::Table) return sweep_table(runs, job.info);
+    if (job.format == Format::Csv) return sweep_csv(runs);
+    return sweep_json(runs, job.info).dump(1) + "\n";
+  });
 }
 
 int cmd_synth(const std::vector<std::string>& args) {
@@ -251,6 +262,7 @@ int cmd_synth(const std::vector<std::string>& args) {
   else if (dtype != "float32") throw UsageError("--dtype must be float32, float16 or bfloat16");
   const fs::path out = opts.positional()[0];
   const std::string ext = out.extension().string();
+  if (out.has_parent_path()) fs::create_directories(out.parent_path());
   at::Tensor hidden = acts.hidden.to(st);
   if (ext == ".npy") {
     if (st == at::kBFloat16) throw UsageError(".npy has no bfloat16; use .safetensors");

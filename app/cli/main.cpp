@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
   } catch (const cascade::Cancelled&) {
     std::cerr << "cascadelens-cli " << command << ": cancelled\n";
     return 130;
+  } catch (const cascade::Error& e) {  // e.g. an output file that cannot be written
+    std::cerr << "cascadelens-cli " << command << ": " << e.what() << "\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "cascadelens-cli " << command << ": internal error: " << e.what() << "\n";
     return 1;

@@ -52,28 +52,34 @@ std::string Options::value_or(const std::string& name, const std::string& fallba
   return value(name).value_or(fallback);
 }
 
+namespace {
+
+// Parses the whole string with `parse` (std::stod / std::stol) or throws a UsageError naming the option.
+template <class T, class Parse>
+T parse_whole(const std::string& name, const std::string& text, Parse parse, const char* expected) {
+  try {
+    size_t used = 0;
+    const T x = parse(text, &used);
+    if (used == text.size()) return x;
+  } catch (const std::exception&) {
+  }
+  throw UsageError(name + " expects " + expected + ", got '" + text + "'");
+}
+
+}  // namespace
+
 double Options::number(const std::string& name, double fallback) const {
   const auto v = value(name);
   if (!v) return fallback;
-  try {
-    size_t used = 0;
-    const double x = std::stod(*v, &used);
-    if (used == v->size()) return x;
-  } catch (const std::exception&) {
-  }
-  throw UsageError(name + " expects a number, got '" + *v + "'");
+  return parse_whole<double>(name, *v, [](const std::string& t, size_t* used) { return std::stod(t, used); },
+                             "a number");
 }
 
 long Options::integer(const std::string& name, long fallback) const {
   const auto v = value(name);
   if (!v) return fallback;
-  try {
-    size_t used = 0;
-    const long x = std::stol(*v, &used);
-    if (used == v->size()) return x;
-  } catch (const std::exception&) {
-  }
-  throw UsageError(name + " expects a whole number, got '" + *v + "'");
+  return parse_whole<long>(name, *v, [](const std::string& t, size_t* used) { return std::stol(t, used, 10); },
+                           "a whole number");
 }
 
 std::string format_help(const std::string& usage, const std::string& description,

@@ -1,7 +1,7 @@
 // bench_selection: cost of the selection kernels on this machine (run by hand, never by CTest).
 //
 //   bench_selection [--quick] [--T 512,2048] [--d 768] [--reps N] [--tiles 256,512,1024]
-//                   [--ratios 0.05,0.25,0.5] [--only scan|mem|cascade]
+//                   [--ratios 0.05,0.25,0.5] [--tile 256] [--threads N] [--only scan|mem|cascade]
 //
 // Prints markdown tables to stdout (RESULTS.md is written from them):
 //   1. prior_max_scan vs a plain at::mm(X, Xᵀ) of the same shape: executed GEMM rate and time.
@@ -40,8 +40,10 @@ struct Options {
   std::vector<int64_t> dims{768, 4096};
   std::vector<int64_t> tiles{256, 512, 1024};
   std::vector<double> ratios{0.05, 0.25, 0.5};
-  int reps = 5;
-  std::string only;  // "" = all sections
+  int reps = 7;
+  int64_t tile = cascade::kDefaultTile;  // of both sides of section 3
+  int threads = 0;                       // 0: leave LibTorch's default alone
+  std::string only;                      // "" = all sections
 };
 
 // ---------------------------------------------------------------- command line
@@ -57,7 +59,7 @@ std::vector<T> parse_list(const std::string& text) {
 [[noreturn]] void usage(const char* msg) {
   std::fprintf(stderr,
                "%s\nusage: bench_selection [--quick] [--T a,b] [--d a,b] [--reps N] [--tiles a,b] "
-               "[--ratios a,b] [--only scan|mem|cascade]\n",
+               "[--ratios a,b] [--tile N] [--threads N] [--only scan|mem|cascade]\n",
                msg);
   std::exit(2);
 }
@@ -80,6 +82,8 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--tiles") o.tiles = parse_list<int64_t>(v);
     else if (a == "--ratios") o.ratios = parse_list<double>(v);
     else if (a == "--reps") o.reps = std::max(1, std::atoi(v.c_str()));
+    else if (a == "--tile") o.tile = std::max<int64_t>(1, std::atol(v.c_str()));
+    else if (a == "--threads") o.threads = std::max(1, std::atoi(v.c_str()));
     else if (a == "--only") o.only = v;
     else usage(("unknown flag " + a).c_str());
   }
@@ -273,8 +277,8 @@ struct CascadeCase {
   double t_casc = 0;
 };
 
-void print_cascade_row(int64_t T, int64_t d, int reps, double t_ind, const CascadeCase& c) {
-  const int64_t tile = cascade::kDefaultTile, r = static_cast<int64_t>(c.inherited.size());
+void print_cascade_row(int64_t T, int64_t d, int64_t tile, int reps, double t_ind, const CascadeCase& c) {
+  const int64_t r = static_cast<int64_t>(c.inherited.size());
   const double ind_ops = scan_macs(T, tile);
   const double casc_ops = scan_macs(r, tile) + double(T - r) * c.r_valid;
   const double op_sav = 1 - casc_ops / ind_ops, wall_sav = 1 - c.t_casc / t_ind;
@@ -294,24 +298,26 @@ void bench_cascade_shape(int64_t T, int64_t d, const Options& o) {
   std::vector<CascadeCase> cases;
   for (double ratio : o.ratios) {
     CascadeCase c{ratio, random_subset(T, std::max<int64_t>(1, int64_t(ratio * T + 0.5)), 4000 + T)};
-    const cascade::CascadeTrace tr = cascade::cascade_step(x, c.inherited, theta);
+    const cascade::CascadeTrace tr = cascade::cascade_step(x, c.inherited, theta, o.tile);
     c.r_valid = static_cast<int64_t>(tr.valid.size());
     c.paper_entries = tr.gram_entries;
     cases.push_back(std::move(c));
   }
-  std::vector<std::function<void()>> fns{[&] { cascade::prior_max_scan(x); }};
-  for (const auto& c : cases) fns.emplace_back([&x, &c, theta] { cascade::cascade_step(x, c.inherited, theta); });
+  const int64_t tile = o.tile;
+  std::vector<std::function<void()>> fns{[&] { cascade::prior_max_scan(x, tile); }};
+  for (const auto& c : cases)
+    fns.emplace_back([&x, &c, theta, tile] { cascade::cascade_step(x, c.inherited, theta, tile); });
   const int reps = reps_for(1.0 * T * T * d, o.reps);
   const std::vector<double> med = time_interleaved(fns, reps);
   for (size_t k = 0; k < cases.size(); ++k) {
     cases[k].t_casc = med[k + 1];
-    print_cascade_row(T, d, reps, med[0], cases[k]);
+    print_cascade_row(T, d, tile, reps, med[0], cases[k]);
   }
 }
 
 void bench_cascade(const Options& o) {
   std::printf("## 3. cascade_step vs independent prior_max_scan (tile %ld, τ = 0.30)\n\n",
-              long(cascade::kDefaultTile));
+              long(o.tile));
   std::printf("| T | d | r/T | r | r_valid | reps | ind ms | casc ms | ind MACs/d (exec) | casc MACs/d (exec) "
               "| op savings | wall savings | wall/op | paper entries T² / r²+(T−r)·r_valid (savings) |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -324,6 +330,7 @@ void bench_cascade(const Options& o) {
 
 int main(int argc, char** argv) {
   const Options o = parse_args(argc, argv);
+  if (o.threads > 0) at::set_num_threads(o.threads);
   print_header();
   if (o.only.empty() || o.only == "scan") bench_scan(o);
   if (o.only.empty() || o.only == "mem") bench_memory(o);

@@ -309,7 +309,7 @@ TEST_F(Hdf5Test, EmptyLayersAndNaN) {
   auto values = sample_values(8);
   values[6] = INFINITY;
   h5_write(path("i.h5"), "hidden_states", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {2, 2, 2}, values.data());
-  expect_load_error(path("i.h5"), "layer 1 token 1 contains a infinite");
+  expect_load_error(path("i.h5"), "layer 1 token 1 contains an infinite");
 }
 
 TEST_F(Hdf5Test, HugeChunkedDatasetIsRefused) {
