@@ -10,6 +10,7 @@
 #include "core/errors.h"
 #include "data/activation_io.h"
 #include "data/io_util.h"
+#include "data/mapped_file.h"
 
 namespace cascade::data {
 
@@ -21,7 +22,7 @@ struct DtypeInfo {
   const char* name;
   int64_t itemsize;
   std::optional<at::ScalarType> readable;  // only float data is read as activations
-  std::optional<at::ScalarType> writable;  // what write_safetensors maps to this name
+  std::optional<at::ScalarType> writable;  // what write_safetensors maps to this name (and read_mapped reads)
 };
 
 // Every dtype of the safetensors spec, so that sizes are checked even for tensors we never read.
@@ -153,6 +154,16 @@ at::Tensor SafetensorsFile::read(const SafetensorsEntry& entry) const {
     throw InputError(path_, "tensor '" + entry.name + "': file is truncated (read " + std::to_string(in.gcount()) +
                                 " of " + std::to_string(nbytes) + " bytes)");
   return tensor;
+}
+
+at::Tensor SafetensorsFile::read_mapped(const SafetensorsEntry& entry,
+                                        const std::shared_ptr<const MappedFile>& mapping) const {
+  const DtypeInfo* info = dtype_by_name(entry.dtype);
+  if (!info || !info->writable)
+    throw InputError(path_, "tensor '" + entry.name + "' has dtype " + entry.dtype + ", which has no torch type");
+  // The constructor checked the byte range against the file size the header promised; the mapping
+  // checks it again against the size it actually has (the file may have changed since).
+  return tensor_in_mapping(mapping, data_start_ + entry.begin, entry.end - entry.begin, entry.shape, *info->writable);
 }
 
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors) {

@@ -4,10 +4,13 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace cascade::data {
+
+class MappedFile;
 
 struct SafetensorsEntry {
   std::string name;
@@ -32,6 +35,12 @@ class SafetensorsFile {
   // A contiguous CPU tensor of F32, F16, BF16 or F64 data; any other dtype throws InputError
   // naming the tensor and its dtype.
   at::Tensor read(const SafetensorsEntry& entry) const;
+
+  // The same tensor without reading it: a view into `mapping` (this file, memory-mapped; see
+  // data/mapped_file.h), copied only when misaligned. Takes every dtype that has a torch type (the
+  // float ones and I64/I32/I16/I8/U8/BOOL, which checkpoints use for buffers); others throw
+  // InputError naming the tensor and its dtype.
+  at::Tensor read_mapped(const SafetensorsEntry& entry, const std::shared_ptr<const MappedFile>& mapping) const;
 
  private:
   std::string path_;

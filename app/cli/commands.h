@@ -9,6 +9,7 @@ namespace cascade::cli {
 int cmd_analyze(const std::vector<std::string>& args);
 int cmd_sweep(const std::vector<std::string>& args);
 int cmd_synth(const std::vector<std::string>& args);
+int cmd_run(const std::vector<std::string>& args);
 int cmd_version();
 
 // The bundled demo activation file (data/demo/...), found next to the executable's source tree

@@ -17,6 +17,7 @@ const char* kUsage =
     "threshold at every layer) and cascade (inherit, validate, add, remove).\n"
     "\n"
     "commands:\n"
+    "  run --model M    run a Hugging Face model on a text and analyse its hidden states\n"
     "  analyze [FILE]   per-layer sets and measures at one tau (default input: the bundled demo)\n"
     "  sweep [FILE]     the measures over a grid of tau\n"
     "  synth OUT        write synthetic clustered activations for demos and tests\n"
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
     if (command == "analyze") return cascade::cli::cmd_analyze(rest);
     if (command == "sweep") return cascade::cli::cmd_sweep(rest);
     if (command == "synth") return cascade::cli::cmd_synth(rest);
+    if (command == "run") return cascade::cli::cmd_run(rest);
     std::cerr << "cascadelens-cli: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const cascade::UsageError& e) {

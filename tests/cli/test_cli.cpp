@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli_runner.h"
 #include "core/analyzer.h"
 #include "core/sets.h"
 #include "core/synthetic.h"
@@ -20,41 +21,10 @@ using nlohmann::json;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using clitest::Result;
 
-// Runs the CLI with shell-quoted arguments, capturing stdout, stderr and the exit code.
-Result run_cli(const std::vector<std::string>& args, const fs::path& dir) {
-  std::string cmd = std::string("'") + CASCADE_CLI + "'";
-  for (const auto& a : args) cmd += " '" + a + "'";
-  const fs::path err_file = dir / "stderr.txt";
-  cmd += " 2> '" + err_file.string() + "'";
-  Result r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  size_t n = 0;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream e(err_file);
-  r.err.assign(std::istreambuf_iterator<char>(e), std::istreambuf_iterator<char>());
-  return r;
-}
-
-class Cli : public ::testing::Test {
+class Cli : public clitest::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("cascade_cli_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  Result run(const std::vector<std::string>& args) { return run_cli(args, dir_); }
   // Synthetic activations written by the CLI itself, small enough to be quick.
   fs::path synth(const std::string& name, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> args = {"synth", (dir_ / name).string(), "--layers", "5", "--tokens", "40", "--dim", "16"};
@@ -64,8 +34,11 @@ class Cli : public ::testing::Test {
     return dir_ / name;
   }
   void write_bytes(const fs::path& p, const std::string& bytes) { std::ofstream(p, std::ios::binary) << bytes; }
-  fs::path dir_;
 };
+
+}  // namespace
+
+namespace {
 
 void expect_bad_input(const Result& r, const fs::path& file, const std::string& phrase) {
   EXPECT_EQ(r.code, 3) << r.err;
@@ -82,8 +55,9 @@ TEST_F(Cli, VersionReportsBlas) {
   EXPECT_NE(r.out.find("LibTorch"), std::string::npos);
   EXPECT_NE(r.out.find("BLAS"), std::string::npos);
   EXPECT_NE(r.out.find("GFLOP/s"), std::string::npos);
-  if (r.out.find("reference BLAS") != std::string::npos)
+  if (r.out.find("reference BLAS") != std::string::npos) {
     EXPECT_NE(r.err.find("warning"), std::string::npos) << "the reference BLAS must be warned about";
+  }
 }
 
 TEST_F(Cli, HelpOnEveryCommandAndUsageErrors) {

@@ -1,0 +1,236 @@
+// cascadelens-cli run: a real model (HF folder or cache id) through the cascade engine.
+#include <ATen/ATen.h>
+#include <ATen/Context.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/options.h"
+#include "cli/shared.h"
+#include "core/engine.h"
+#include "core/errors.h"
+#include "data/activation_io.h"
+#include "data/hf_model.h"
+#include "data/tokenizer_loader.h"
+
+namespace cascade::cli {
+
+namespace {
+
+const std::vector<OptionSpec> kRunSpecs = {
+    {"--model", "DIR|ID", "HF model folder, or a hub id found in the local HF cache (never downloaded)", ""},
+    {"--text", "STR", "the text to run", ""},
+    {"--text-file", "FILE", "read the text from FILE", ""},
+    {"--ids", "1,2,3", "token ids instead of text", ""},
+    {"--tau", "TAU", "redundancy threshold; theta = 1 - tau^2", "0.3"},
+    {"--rule", "RULE", "prior-max or greedy-cover", "prior-max"},
+    {"--attention", "MODE", "exact, ada-independent or ada-cascade (ADA runs inside the forward pass)", "exact"},
+    {"--nearest", "RULE", "paper (nearest rep anywhere) or causal-nearest (reps s <= t only)", "paper"},
+    {"--device", "DEV", "cpu or cuda (ROCm builds of LibTorch also say cuda)", "cpu"},
+    {"--dtype", "DT", "float32, bfloat16 or float16 (float16 needs a GPU)", "float32"},
+    {"--layers", "A:B", "layers the analysis covers (Python-style)", "all"},
+    {"--format", "FMT", "table, csv or json", "table"},
+    {"--dump-activations", "OUT", "write hidden_states.{0..L} as HF gives them, logits, input_ids (.safetensors)", ""},
+    {"--generate", "N", "greedy-decode N tokens and print the text (ids in json)", ""},
+    {"--ppl", "", "perplexity, KL and attention error of ADA vs exact (ada-cascade when --attention exact)", ""},
+    {"--threads", "N", "LibTorch/BLAS threads", "all cores"},
+    {"--out", "FILE", "write the result to FILE instead of stdout", ""},
+    {"--quiet", "", "no progress on stderr", ""},
+    {"--help", "", "show this help", ""}};
+
+std::vector<int64_t> parse_ids(const std::string& text) {
+  std::vector<int64_t> ids;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    try {
+      size_t used = 0;
+      ids.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw UsageError("--ids expects comma-separated integers, got '" + item + "'");
+    }
+  }
+  if (ids.empty()) throw UsageError("--ids is empty");
+  return ids;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(path, "cannot read the text file");
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+struct LoadedModel {
+  std::string dir;
+  ModelConfig config;
+  std::unique_ptr<CausalLM> model;
+  std::unique_ptr<Tokenizer> tokenizer;  // null when the folder has no tokenizer files
+};
+
+LoadedModel load(const Options& opts) {
+  const auto spec = opts.value("--model");
+  if (!spec)
+    throw UsageError("run needs --model DIR|ID (an HF folder such as ../shared/models/stories260K-hf, or a cached hub id)");
+  LoadedModel m;
+  m.dir = data::resolve_model_path(*spec);
+  m.config = data::read_hf_config(m.dir);
+  m.config.name = *spec;
+  const std::string device_name = opts.value_or("--device", "cpu");
+  at::Device device = at::kCPU;
+  if (device_name == "cuda") {
+    if (!at::hasCUDA()) throw UsageError("--device cuda: this LibTorch build has no CUDA/ROCm device");
+    device = at::Device(at::kCUDA);
+    at::globalContext().setAllowTF32CuBLAS(false);  // TF32's 10-bit mantissa would blur the numbers
+  } else if (device_name != "cpu") {
+    throw UsageError("--device must be cpu or cuda");
+  }
+  const std::string dtype_name = opts.value_or("--dtype", "float32");
+  const at::ScalarType dtype = dtype_name == "float32"    ? at::kFloat
+                               : dtype_name == "bfloat16" ? at::kBFloat16
+                               : dtype_name == "float16"  ? at::kHalf
+                                                          : throw UsageError("--dtype must be float32, bfloat16 or float16");
+  const data::CheckpointWeights weights(m.dir);
+  m.model = make_model(m.config, weights, device, dtype);
+  try {
+    m.tokenizer = data::load_tokenizer(m.dir, m.config.model_type);
+  } catch (const InputError&) {
+    m.tokenizer.reset();  // ids still work; text needs a tokenizer (reported below)
+  }
+  return m;
+}
+
+std::vector<int64_t> input_ids(const Options& opts, const LoadedModel& m) {
+  const int given = opts.value("--text").has_value() + opts.value("--text-file").has_value() +
+                    opts.value("--ids").has_value();
+  if (given != 1) throw UsageError("give exactly one of --text, --text-file or --ids");
+  if (const auto ids = opts.value("--ids")) {
+    for (int64_t id : parse_ids(*ids))
+      if (id < 0 || id >= m.config.vocab_size)
+        throw UsageError("--ids: " + std::to_string(id) + " is outside the vocabulary (0.." +
+                         std::to_string(m.config.vocab_size - 1) + ")");
+    return parse_ids(*ids);
+  }
+  const std::string text = opts.value("--text") ? *opts.value("--text") : read_text_file(*opts.value("--text-file"));
+  if (!m.tokenizer) throw InputError(m.dir, "no tokenizer files found; pass --ids instead of text");
+  std::vector<int64_t> ids = m.tokenizer->encode(text, /*add_special=*/true);
+  if (ids.empty()) throw UsageError("the text is empty after tokenization");
+  return ids;
+}
+
+std::vector<std::string> display_tokens(const LoadedModel& m, const std::vector<int64_t>& ids) {
+  std::vector<std::string> out;
+  for (int64_t id : ids) out.push_back(m.tokenizer ? m.tokenizer->display(id) : std::to_string(id));
+  return out;
+}
+
+void dump_activations(const std::string& path, const Run& run) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  const int64_t L = run.activations.num_layers();
+  for (int64_t l = 0; l < L; ++l) tensors.emplace_back("hidden_states." + std::to_string(l), run.activations.hidden[l].unsqueeze(0));
+  tensors.emplace_back("hidden_states." + std::to_string(L), run.final_hidden.unsqueeze(0));
+  tensors.emplace_back("final_residual", run.final_residual.unsqueeze(0));
+  tensors.emplace_back("logits", run.logits.unsqueeze(0));
+  tensors.emplace_back("input_ids", at::tensor(run.ids, at::kLong).unsqueeze(0));
+  data::write_safetensors(path, tensors);
+}
+
+std::string quality_lines(const AdaQuality& q, const std::string& mode) {
+  std::ostringstream out;
+  double mean_error = 0;
+  int64_t n = 0;
+  for (const auto& heads : q.attention_error)
+    for (double e : heads) mean_error += e, ++n;
+  out << "quality (" << mode << " vs exact): ppl_exact " << q.ppl_exact << " | ppl_ada " << q.ppl_ada
+      << " | delta_ppl " << q.ppl_ada - q.ppl_exact << " | mean_kl " << q.mean_kl << " | mean attention error "
+      << (n ? mean_error / static_cast<double>(n) : 0.0) << "\n";
+  return out.str();
+}
+
+nlohmann::json run_json(const Run& run, const RunRequest& request, const RunInfo& info) {
+  nlohmann::json j = analysis_json(run.analysis, info);
+  j["model"] = {{"name", run.config.name}, {"model_type", run.config.model_type}, {"layers", run.config.num_layers},
+                {"hidden_size", run.config.hidden_size}, {"heads", run.config.num_heads}};
+  j["input_ids"] = run.ids;
+  j["attention"] = run.attention;
+  j["nearest"] = run.nearest;
+  j["timings_ms"] = {{"forward", run.timings.forward_ms}, {"selection", run.timings.selection_ms},
+                     {"quality", run.timings.quality_ms}};
+  if (run.quality)
+    j["quality"] = {{"ppl_exact", run.quality->ppl_exact}, {"ppl_ada", run.quality->ppl_ada},
+                    {"mean_kl", run.quality->mean_kl}, {"attention_error", run.quality->attention_error}};
+  return j;
+}
+
+}  // namespace
+
+int cmd_run(const std::vector<std::string>& args) {
+  const Options opts(kRunSpecs, args);
+  if (opts.flag("--help")) {
+    std::cout << format_help("cascadelens-cli run --model DIR|ID (--text STR | --text-file F | --ids 1,2,3) [options]",
+                             "Run a Hugging Face checkpoint (gpt2, opt, gptj, gpt_neox/Pythia, llama) on a text,\n"
+                             "capture the residual stream entering every block, and report the independent and\n"
+                             "cascade selections with the measures of SPEC.md section 4 (same tables as analyze).",
+                             kRunSpecs);
+    return 0;
+  }
+  RunRequest request;
+  request.tau = opts.number("--tau", 0.3);
+  theta_of_tau(request.tau);
+  request.rule = parse_rule(opts.value_or("--rule", "prior-max"));
+  request.attention = parse_attention_mode(opts.value_or("--attention", "exact"));
+  request.nearest = parse_nearest_rule(opts.value_or("--nearest", "paper"));
+  request.quality = opts.flag("--ppl");
+  if (const auto range = opts.value("--layers")) request.layers = parse_layer_range(*range);
+  const Format format = parse_format(opts.value_or("--format", "table"));
+  apply_threads(opts);
+  install_sigint();
+  StderrProgress progress(opts.flag("--quiet"));
+  const LoadedModel m = load(opts);
+  request.ids = input_ids(opts, m);
+  request.tokens = display_tokens(m, request.ids);
+
+  if (const auto n = opts.value("--generate")) {
+    const long steps = opts.integer("--generate", 0);
+    if (steps < 1) throw UsageError("--generate needs N >= 1");
+    const auto ids = greedy_generate(*m.model, request.ids, steps, m.config.eos_token_id, request.attention,
+                                     request.tau, request.rule, request.nearest, progress.control());
+    const std::vector<int64_t> generated(ids.begin() + static_cast<long>(request.ids.size()), ids.end());
+    if (format == Format::Json) {
+      emit(opts, nlohmann::json{{"prompt_ids", request.ids}, {"generated_ids", generated}, {"ids", ids}}.dump(1) + "\n");
+    } else if (!m.tokenizer) {
+      std::string text;
+      for (int64_t id : ids) text += std::to_string(id) + " ";
+      emit(opts, text + "\n");
+    } else {
+      emit(opts, m.tokenizer->decode(ids) + "\n");
+    }
+    return 0;
+  }
+
+  const Run run = run_model(*m.model, request, progress.control());
+  if (const auto dump = opts.value("--dump-activations")) dump_activations(*dump, run);
+  const RunInfo info{m.config.name == m.dir ? m.dir : m.config.name + " (" + m.dir + ")", request.tokens};
+  if (format == Format::Json) {
+    emit(opts, run_json(run, request, info).dump(1) + "\n");
+  } else if (format == Format::Csv) {
+    emit(opts, analysis_csv(run.analysis));
+  } else {
+    std::ostringstream out;
+    out << "model: " << m.config.model_type << ", " << m.config.num_layers << " layers, d=" << m.config.hidden_size
+        << ", attention " << run.attention << " (nearest: " << run.nearest << "); forward "
+        << static_cast<int64_t>(run.timings.forward_ms) << " ms, selection "
+        << static_cast<int64_t>(run.timings.selection_ms) << " ms\n";
+    out << analysis_table(run.analysis, info);
+    if (run.quality)
+      out << quality_lines(*run.quality, request.attention == AttentionMode::Exact ? "ada-cascade" : run.attention);
+    emit(opts, out.str());
+  }
+  return 0;
+}
+
+}  // namespace cascade::cli

@@ -1,0 +1,78 @@
+#include "cli/shared.h"
+
+#include <ATen/Parallel.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "core/errors.h"
+#include "core/selection.h"
+
+namespace cascade::cli {
+
+namespace {
+std::atomic<bool> g_cancel{false};
+extern "C" void on_sigint(int) { g_cancel.store(true); }
+}  // namespace
+
+StderrProgress::StderrProgress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0) {}
+
+StderrProgress::~StderrProgress() {
+  if (shown_ && tty_) std::fputc('\n', stderr);
+}
+
+JobControl StderrProgress::control() {
+  JobControl c;
+  c.cancel = &g_cancel;
+  if (!quiet_) c.on_progress = [this](const Progress& p) { update(p); };
+  return c;
+}
+
+void StderrProgress::update(const Progress& p) {
+  const auto now = std::chrono::steady_clock::now();
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  const double since = std::chrono::duration<double>(now - last_).count();
+  const bool finished = p.done == p.total;
+  if (elapsed < 1.0 || (since < (tty_ ? 0.1 : 1.0) && !finished)) return;
+  last_ = now;
+  shown_ = true;
+  std::fprintf(stderr, "%s%s: %lld/%lld (%.1f s)%s", tty_ ? "\r" : "", p.stage.c_str(),
+               static_cast<long long>(p.done), static_cast<long long>(p.total), elapsed, tty_ ? "   " : "\n");
+  std::fflush(stderr);
+}
+
+void install_sigint() { std::signal(SIGINT, on_sigint); }
+
+void apply_threads(const Options& opts) {
+  const long threads = opts.integer("--threads", 0);
+  if (threads < 0) throw UsageError("--threads must be >= 1");
+  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
+}
+
+int64_t tile_option(const Options& opts) {
+  const long tile = opts.integer("--tile", kDefaultTile);
+  if (tile < 1) throw UsageError("--tile must be >= 1");
+  return tile;
+}
+
+void emit(const Options& opts, const std::string& text) {
+  const auto out = opts.value("--out");
+  if (!out) {
+    std::cout << text << std::flush;
+    return;
+  }
+  const std::string tmp = *out + ".tmp" + std::to_string(getpid());
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    f << text;
+    if (!f) throw Error("cannot write " + *out);
+  }
+  std::filesystem::rename(tmp, *out);
+}
+
+}  // namespace cascade::cli

@@ -1,0 +1,140 @@
+#include "core/engine.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "core/analyzer.h"
+#include "core/errors.h"
+
+namespace cascade {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Records the residual stream entering every block (float32, CPU) and, when asked, the per-head
+// ADA attention error; reports progress and checks for cancellation between blocks.
+class RunObserver final : public ForwardObserver {
+ public:
+  RunObserver(int64_t layers, bool keep_residuals, bool errors, const JobControl& control)
+      : control_(control), layers_(layers), keep_(keep_residuals), errors_(errors) {
+    if (errors_) attention_error.assign(layers, {});
+  }
+  void on_residual(int64_t layer, const at::Tensor& x) override {
+    control_.check();
+    control_.report("forward", layer, layers_);
+    if (keep_) residuals.push_back(x.to(at::kCPU, at::kFloat));
+  }
+  void on_final_norm(const at::Tensor& h) override {
+    if (keep_) final_hidden = h.to(at::kCPU, at::kFloat);
+  }
+  bool wants_ada_error(int64_t) const override { return errors_; }
+  void on_ada_error(int64_t block, const std::vector<double>& per_head) override { attention_error[block] = per_head; }
+
+  std::vector<at::Tensor> residuals;  // L + 1: entering each block, then the final residual
+  at::Tensor final_hidden;
+  std::vector<std::vector<double>> attention_error;
+
+ private:
+  const JobControl& control_;
+  int64_t layers_;
+  bool keep_, errors_;
+};
+
+}  // namespace
+
+double perplexity(const at::Tensor& logits, const std::vector<int64_t>& ids) {
+  const int64_t T = static_cast<int64_t>(ids.size());
+  if (T < 2) return std::nan("");
+  const at::Tensor logp = at::log_softmax(logits.to(at::kDouble).narrow(0, 0, T - 1), -1);
+  const at::Tensor next = at::tensor(std::vector<int64_t>(ids.begin() + 1, ids.end()), at::kLong).view({-1, 1});
+  return std::exp(-logp.gather(1, next).mean().item<double>());
+}
+
+double mean_kl(const at::Tensor& logits_p, const at::Tensor& logits_q) {
+  const at::Tensor lp = at::log_softmax(logits_p.to(at::kDouble), -1);
+  const at::Tensor lq = at::log_softmax(logits_q.to(at::kDouble), -1);
+  return (lp.exp() * (lp - lq)).sum(-1).mean().item<double>();
+}
+
+Run run_model(const CausalLM& model, const RunRequest& request, const JobControl& control) {
+  if (request.ids.empty()) throw UsageError("no tokens to run");
+  if (!request.tokens.empty() && request.tokens.size() != request.ids.size())
+    throw UsageError("token strings and ids differ in length");
+  theta_of_tau(request.tau);
+  const ModelConfig& cfg = model.config();
+  Run run;
+  run.config = cfg;
+  run.ids = request.ids;
+  run.tokens = request.tokens;
+  run.attention = to_string(request.attention);
+  run.nearest = to_string(request.nearest);
+  const at::Tensor ids = at::tensor(request.ids, at::TensorOptions().dtype(at::kLong));
+  const bool ada_run = request.attention != AttentionMode::Exact;
+
+  auto start = std::chrono::steady_clock::now();
+  RunObserver observer(cfg.num_layers, true, request.quality && ada_run, control);
+  auto planner = make_planner(request.attention, request.tau, request.rule, request.nearest);
+  run.logits = model.forward(ids, &observer, planner.get());
+  run.timings.forward_ms = ms_since(start);
+
+  start = std::chrono::steady_clock::now();
+  run.final_residual = observer.residuals.back();
+  run.final_hidden = observer.final_hidden;
+  observer.residuals.pop_back();
+  run.activations.hidden = at::stack(observer.residuals);
+  run.activations.tokens = request.tokens;
+  run.activations.source = cfg.name;
+  validate(run.activations);
+  const JobControl quiet{nullptr, control.cancel};
+  const Analyzer analyzer(select_layers(run.activations, request.layers), request.tile, quiet);
+  run.analysis = analyzer.analyze(request.tau, request.rule, quiet);
+  run.timings.selection_ms = ms_since(start);
+
+  if (request.quality) {
+    start = std::chrono::steady_clock::now();
+    AdaQuality q;
+    // The quality numbers always compare an ADA mode with exact attention: for an exact run, the
+    // cascade (the paper's engine) at the same τ is measured.
+    at::Tensor exact = run.logits, ada = run.logits;
+    q.attention_error = observer.attention_error;
+    if (ada_run) {
+      exact = model.forward(ids, nullptr, nullptr);
+    } else {
+      RunObserver errors(cfg.num_layers, false, true, control);
+      ada = model.forward(ids, &errors,
+                          make_planner(AttentionMode::AdaCascade, request.tau, request.rule, request.nearest).get());
+      q.attention_error = errors.attention_error;
+    }
+    q.ppl_exact = perplexity(exact, request.ids);
+    q.ppl_ada = perplexity(ada, request.ids);
+    q.mean_kl = mean_kl(exact, ada);
+    run.quality = q;
+    run.timings.quality_ms = ms_since(start);
+  }
+  return run;
+}
+
+std::vector<int64_t> greedy_generate(const CausalLM& model, std::vector<int64_t> ids, int64_t steps,
+                                     std::optional<int64_t> stop_id, AttentionMode mode, double tau, Rule rule,
+                                     NearestRule nearest, const JobControl& control) {
+  if (ids.empty()) throw UsageError("generation needs at least one token (e.g. BOS)");
+  for (int64_t s = 0; s < steps; ++s) {
+    control.check();
+    control.report("generate", s, steps);
+    // Full recompute per step: simple and exact; the tool's texts are short.
+    auto planner = make_planner(mode, tau, rule, nearest);
+    const at::Tensor logits = model.forward(at::tensor(ids, at::TensorOptions().dtype(at::kLong)), nullptr, planner.get());
+    const int64_t next = logits[-1].argmax().item<int64_t>();
+    if (stop_id && next == *stop_id) break;
+    ids.push_back(next);
+  }
+  control.report("generate", steps, steps);
+  return ids;
+}
+
+}  // namespace cascade

@@ -1,0 +1,107 @@
+// cascadelens-cli run end to end on the real checkpoints in ../shared (skipped without them).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+#include "common/shared_dir.h"
+#include <ATen/ATen.h>
+
+#include "data/safetensors.h"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string shared() { return testshared::shared_dir(); }
+
+#define SKIP_WITHOUT_SHARED() \
+  if (shared().empty()) GTEST_SKIP() << "../shared not found (set CASCADE_SHARED): real-model CLI tests skipped"
+
+class CliRun : public clitest::TempDirTest {
+ protected:
+  std::string stories() const { return shared() + "/models/stories260K-hf"; }
+};
+
+}  // namespace
+
+TEST_F(CliRun, GreedyFromBosReproducesLlama2c) {
+  SKIP_WITHOUT_SHARED();
+  const auto r = run({"run", "--model", stories(), "--ids", "1", "--generate", "200", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(stories() + "/expected.json");
+  const json expected = json::parse(in)["cases"][0];
+  EXPECT_EQ(json::parse(r.out)["generated_ids"], expected["generated_ids"]);
+  const auto text = run({"run", "--model", stories(), "--text", "Once upon a time", "--generate", "12"});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_EQ(text.out.rfind("Once upon a time, there was a little girl named Lily.", 0), 0u) << text.out;
+}
+
+TEST_F(CliRun, JsonTablesAndQuality) {
+  SKIP_WITHOUT_SHARED();
+  const auto r = run({"run", "--model", stories(), "--text", "Once upon a time, there was a little girl named Lily.",
+                      "--attention", "ada-cascade", "--nearest", "causal-nearest", "--ppl", "--format", "json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json j = json::parse(r.out);
+  EXPECT_EQ(j["L"], 5);
+  EXPECT_EQ(j["d"], 64);
+  EXPECT_EQ(j["T"], j["input_ids"].size());
+  EXPECT_EQ(j["input_ids"][0], 1) << "Llama prepends BOS";
+  EXPECT_EQ(j["tokens"].size(), j["input_ids"].size());
+  EXPECT_EQ(j["attention"], "ada-cascade");
+  EXPECT_GT(j["quality"]["ppl_exact"].get<double>(), 1.0);
+  EXPECT_EQ(j["quality"]["attention_error"].size(), 5u);
+  EXPECT_EQ(j["layers"][3]["reps_casc"].size(), j["layers"][3]["r_casc"].get<size_t>());
+  const auto table = run({"run", "--model", stories(), "--text", "The cat sat.", "--ppl"});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("quality (ada-cascade vs exact)"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("summary:"), std::string::npos);
+}
+
+// --dump-activations writes HF's output_hidden_states: compared with the golden fixture's own.
+TEST_F(CliRun, DumpActivationsMatchesHfGoldens) {
+  SKIP_WITHOUT_SHARED();
+  const std::string fixture = shared() + "/fixtures/gpt2-tiny";
+  const cascade::data::SafetensorsFile golden(fixture + "/golden.safetensors");
+  // The fixture's input ids, read from the JSON of a first run is circular; take them from the file.
+  std::ifstream raw(fixture + "/golden.safetensors", std::ios::binary);
+  uint64_t header = 0;
+  raw.read(reinterpret_cast<char*>(&header), 8);
+  const auto* ids_entry = golden.find("input_ids");
+  ASSERT_NE(ids_entry, nullptr);
+  std::vector<int64_t> ids((ids_entry->end - ids_entry->begin) / 8);
+  raw.seekg(static_cast<std::streamoff>(8 + header + ids_entry->begin));
+  raw.read(reinterpret_cast<char*>(ids.data()), static_cast<std::streamsize>(ids.size() * 8));
+  std::string id_list;
+  for (int64_t id : ids) id_list += (id_list.empty() ? "" : ",") + std::to_string(id);
+
+  const fs::path dump = dir_ / "dump.safetensors";
+  const auto r = run({"run", "--model", fixture, "--ids", id_list, "--dump-activations", dump.string(), "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const cascade::data::SafetensorsFile got(dump.string());
+  for (const std::string name : {"hidden_states.0", "hidden_states.2", "hidden_states.3", "logits"}) {
+    const at::Tensor a = got.read(*got.find(name)), b = golden.read(*golden.find(name));
+    ASSERT_EQ(a.sizes(), b.sizes()) << name;
+    EXPECT_TRUE(((a - b).abs() <= 2e-5 + 2e-4 * b.abs()).all().item<bool>()) << name;
+  }
+  // The dump is itself an activation file: analyze reads it (L+1 entries: the last has the final norm).
+  const auto analyzed = run({"analyze", dump.string(), "--format", "json", "--layers", ":3"});
+  ASSERT_EQ(analyzed.code, 0) << analyzed.err;
+  EXPECT_EQ(json::parse(analyzed.out)["L"], 3);
+}
+
+TEST_F(CliRun, ClearErrors) {
+  EXPECT_EQ(run({"run", "--text", "hi"}).code, 2);  // no --model
+  const auto missing = run({"run", "--model", (dir_ / "nope").string(), "--text", "hi"});
+  EXPECT_EQ(missing.code, 3) << missing.err;
+  EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
+  SKIP_WITHOUT_SHARED();
+  EXPECT_EQ(run({"run", "--model", stories(), "--text", "hi", "--attention", "fast"}).code, 2);
+  EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,99999"}).code, 2);
+  EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--text", "x"}).code, 2);
+  EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--dtype", "float16"}).code, 2);
+  EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--dtype", "bfloat16", "--quiet"}).code, 0);
+}
