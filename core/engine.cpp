@@ -93,6 +93,7 @@ Run run_model(const CausalLM& model, const RunRequest& request, const JobControl
   const JobControl quiet{nullptr, control.cancel};
   const Analyzer analyzer(select_layers(run.activations, request.layers), request.tile, quiet);
   run.analysis = analyzer.analyze(request.tau, request.rule, quiet);
+  for (int64_t l = 0; l < analyzer.num_layers(); ++l) run.prior_max.push_back(analyzer.prior_max(l));
   run.timings.selection_ms = ms_since(start);
 
   if (request.quality) {

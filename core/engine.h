@@ -49,6 +49,7 @@ struct Run {
   at::Tensor final_residual;  // after the last block, before the final norm (SPEC layer L), [T, d]
   at::Tensor final_hidden;    // HF's last hidden_states entry: the final norm applied, [T, d]
   Analysis analysis;          // SPEC §4 measures over `activations` at the requested τ and rule
+  std::vector<PriorMax> prior_max;  // τ-free γ and π of every analysed layer (what τ sliders re-use)
   at::Tensor logits;          // [T, V] float32, from the requested attention mode
   std::string attention, nearest;
   std::optional<AdaQuality> quality;

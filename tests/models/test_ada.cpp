@@ -82,6 +82,9 @@ TEST(Ada, RunRecordsResidualsAndAnalysis) {
   EXPECT_TRUE(fixtures::within_golden_tolerance(run.activations.hidden[2], golden.at("hidden_states.2")));
   EXPECT_EQ(run.analysis.L(), 3);
   EXPECT_EQ(run.analysis.T, 20);
+  ASSERT_EQ(run.prior_max.size(), 3u);
+  EXPECT_EQ(run.prior_max[1].gamma.size(), 20u);
+  EXPECT_EQ(reps_from_gamma(run.prior_max[2].gamma, theta_of_tau(0.3)), run.analysis.layers[2].reps_ind);
   EXPECT_THROW(run_model(*model, RunRequest{}), UsageError);
 }
 
