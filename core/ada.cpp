@@ -56,42 +56,25 @@ std::vector<int64_t> nearest_representative(const at::Tensor& xhat, const TokenS
 
 namespace {
 
-class IndependentPlanner final : public AttentionPlanner {
+// Independent: the rule's set at every block. Cascade: the rule's set at block 0, then Algorithm 1
+// from the previous block's set (so a planner serves exactly one forward pass).
+class SelectionPlanner final : public AttentionPlanner {
  public:
-  IndependentPlanner(double theta, Rule rule, NearestRule nearest) : theta_(theta), rule_(rule), nearest_(nearest) {}
-  std::optional<AdaPlan> plan(int64_t, const at::Tensor& residual) override {
-    const at::Tensor xhat = normalize_rows(residual);
-    const std::vector<float> gamma = rule_ == Rule::PriorMax ? prior_max_scan(xhat).gamma : std::vector<float>{};
-    AdaPlan p;
-    p.reps = independent_reps(rule_, xhat, gamma, theta_);
-    p.nearest = nearest_representative(xhat, p.reps, nearest_);
-    return p;
-  }
-
- private:
-  double theta_;
-  Rule rule_;
-  NearestRule nearest_;
-};
-
-class CascadePlanner final : public AttentionPlanner {
- public:
-  CascadePlanner(double theta, Rule rule, NearestRule nearest) : theta_(theta), rule_(rule), nearest_(nearest) {}
+  SelectionPlanner(bool cascade, double theta, Rule rule, NearestRule nearest)
+      : cascade_(cascade), theta_(theta), rule_(rule), nearest_(nearest) {}
   std::optional<AdaPlan> plan(int64_t block, const at::Tensor& residual) override {
     const at::Tensor xhat = normalize_rows(residual);
-    if (block == 0 || previous_.empty()) {
+    if (cascade_ && block > 0 && !previous_.empty()) {
+      previous_ = cascade_step(xhat, previous_, theta_).result;
+    } else {
       const std::vector<float> gamma = rule_ == Rule::PriorMax ? prior_max_scan(xhat).gamma : std::vector<float>{};
       previous_ = independent_reps(rule_, xhat, gamma, theta_);
-    } else {
-      previous_ = cascade_step(xhat, previous_, theta_).result;
     }
-    AdaPlan p;
-    p.reps = previous_;
-    p.nearest = nearest_representative(xhat, p.reps, nearest_);
-    return p;
+    return AdaPlan{previous_, nearest_representative(xhat, previous_, nearest_)};
   }
 
  private:
+  bool cascade_;
   double theta_;
   Rule rule_;
   NearestRule nearest_;
@@ -104,8 +87,8 @@ std::unique_ptr<AttentionPlanner> make_planner(AttentionMode mode, double tau, R
   const double theta = theta_of_tau(tau);
   switch (mode) {
     case AttentionMode::Exact: return nullptr;
-    case AttentionMode::AdaIndependent: return std::make_unique<IndependentPlanner>(theta, rule, nearest);
-    case AttentionMode::AdaCascade: return std::make_unique<CascadePlanner>(theta, rule, nearest);
+    case AttentionMode::AdaIndependent: return std::make_unique<SelectionPlanner>(false, theta, rule, nearest);
+    case AttentionMode::AdaCascade: return std::make_unique<SelectionPlanner>(true, theta, rule, nearest);
   }
   return nullptr;
 }
