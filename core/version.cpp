@@ -62,6 +62,9 @@ BlasInfo detect_blas() {
   auto config = reinterpret_cast<ConfigFn>(dlsym(RTLD_DEFAULT, "openblas_get_config"));
   if (config || !openblas.empty() || info.path.find("openblas") != std::string::npos) {
     info.name = config ? std::string("OpenBLAS (") + config() + ")" : "OpenBLAS";
+    using ThreadsFn = int (*)();
+    if (auto threads = reinterpret_cast<ThreadsFn>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads")))
+      info.name += ", " + std::to_string(threads()) + " threads";
     if (info.path.empty()) info.path = openblas;
   } else if (info.path.find("blis") != std::string::npos) {
     info.name = "BLIS";

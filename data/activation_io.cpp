@@ -115,6 +115,10 @@ std::map<int64_t, const SafetensorsEntry*> layer_entries(const SafetensorsFile& 
   std::map<int64_t, const SafetensorsEntry*> layers;
   for (const auto& entry : file.entries())
     if (const int64_t index = layer_index(entry.name); index >= 0) layers[index] = &entry;
+  // A file that also holds `final_residual` follows HF's output_hidden_states layout (our
+  // `run --dump-activations`, the golden fixtures): its last hidden_states entry has the final norm
+  // applied and is not a residual-stream layer (SPEC §1), so it is left out.
+  if (file.find("final_residual") && layers.size() > 1) layers.erase(std::prev(layers.end()));
   if (layers.empty()) {
     std::string found;
     for (size_t i = 0; i < file.entries().size() && i < 5; ++i) found += (i ? ", " : "") + file.entries()[i].name;

@@ -48,8 +48,9 @@ Loaded load_input(const Options& opts, const char* command) {
   if (opts.positional().size() > 1) throw UsageError(std::string(command) + " takes one input file (see --help)");
   if (opts.positional().empty()) {
     path = bundled_demo_file();
-    std::fprintf(stderr, "%s: no input given, using the bundled demo file %s (synthetic clustered activations)\n",
-                 command, path.c_str());
+    if (!opts.flag("--quiet"))
+      std::fprintf(stderr, "%s: no input given, using the bundled demo file %s (synthetic clustered activations)\n",
+                   command, path.c_str());
   } else {
     path = opts.positional()[0];
   }
@@ -214,7 +215,7 @@ int cmd_synth(const std::vector<std::string>& args) {
   } else if (ext == ".h5" || ext == ".hdf5") {
     data::write_hdf5_activations(out.string(), acts.hidden);
   } else {
-    throw UsageError("synth: output must end in .npy, .safetensors, .h5 or .hdf5");
+    throw UsageError("output must end in .npy, .safetensors, .h5 or .hdf5");
   }
   const fs::path tokens = out.parent_path() / "tokens.json";
   data::write_tokens_json(tokens.string(), acts.tokens);
@@ -228,7 +229,7 @@ int cmd_version() {
   unsigned h5_major = 0, h5_minor = 0, h5_release = 0;
   H5get_libversion(&h5_major, &h5_minor, &h5_release);
   std::cout << "cascadelens-cli " << version() << "\n"
-            << "  LibTorch " << torch_version() << " (CPU; " << blas.threads << " threads)\n"
+            << "  LibTorch " << torch_version() << " (CPU; " << blas.threads << " intra-op threads, --threads to change)\n"
             << "  BLAS     " << blas.name << "\n"
             << "           " << (blas.path.empty() ? "(no libblas mapped)" : blas.path) << "\n"
             << "           sgemm 512^3: " << static_cast<int>(blas.sgemm_gflops + 0.5) << " GFLOP/s\n"

@@ -62,8 +62,8 @@ std::string header_line(const Analysis& a, const RunInfo& info) {
 std::string summary_lines(const Summary& s, int64_t T) {
   std::ostringstream out;
   out << "summary: mean depth_jaccard " << opt_fixed(s.mean_depth_jaccard, 3) << " | gram_savings "
-      << fixed(100.0 * s.gram_savings, 1) << "% (" << s.gram_entries_casc << " of " << s.gram_entries_ind
-      << " entries) | mean r_ind " << fixed(s.mean_r_ind, 1) << " (T/r " << fixed(s.mean_compression_ind, 2)
+      << fixed(100.0 * s.gram_savings, 1) << "% (cascade " << s.gram_entries_casc << " vs independent "
+      << s.gram_entries_ind << " entries) | mean r_ind " << fixed(s.mean_r_ind, 1) << " (T/r " << fixed(s.mean_compression_ind, 2)
       << ") | mean r_casc " << fixed(s.mean_r_casc, 1) << "\n"
       << "         mean casc_fidelity " << fixed(s.mean_casc_fidelity, 3) << " | missed " << s.total_missed
       << " | extra " << s.total_extra << " | adds " << s.total_adds << " | removes " << s.total_removes
@@ -94,8 +94,8 @@ nlohmann::json layer_numbers_json(const LayerMeasures& m) {
           {"r_casc", m.r_casc},
           {"depth_jaccard", json_opt(m.depth_jaccard)},
           {"casc_fidelity", m.casc_fidelity},
-          {"missed", m.missed.size()},
-          {"extra", m.extra.size()},
+          {"n_missed", m.missed.size()},
+          {"n_extra", m.extra.size()},
           {"adds", m.adds},
           {"removes", m.removes},
           {"turnover", json_opt(m.turnover)},
@@ -154,7 +154,7 @@ nlohmann::json analysis_json(const Analysis& a, const RunInfo& info) {
     nlohmann::json j = layer_numbers_json(m);
     j["reps_ind"] = m.reps_ind;
     j["reps_casc"] = m.reps_casc;
-    j["missed"] = m.missed;  // the lists replace the counts; r_*/sizes stay as numbers above
+    j["missed"] = m.missed;  // lists; the counts are n_missed / n_extra in every JSON
     j["extra"] = m.extra;
     j["added"] = m.added;
     j["removed"] = m.removed;

@@ -25,7 +25,8 @@ const char* kUsage =
     "  --version        versions, and the BLAS actually in use\n"
     "  --help           this text; COMMAND --help for each command\n"
     "\n"
-    "exit codes: 0 ok, 2 usage error, 3 bad input, 130 cancelled\n";
+    "exit codes: 0 ok, 1 other error (e.g. an output that cannot be written), 2 usage error,\n"
+    "            3 bad input, 130 cancelled\n";
 
 }  // namespace
 

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -145,6 +147,10 @@ std::string quality_lines(const AdaQuality& q, const std::string& mode) {
   int64_t n = 0;
   for (const auto& heads : q.attention_error)
     for (double e : heads) mean_error += e, ++n;
+  if (std::isnan(q.ppl_exact)) {
+    out << "quality: needs at least 2 tokens (perplexity predicts each next token)\n";
+    return out.str();
+  }
   out << "quality (" << mode << " vs exact): ppl_exact " << q.ppl_exact << " | ppl_ada " << q.ppl_ada
       << " | delta_ppl " << q.ppl_ada - q.ppl_exact << " | mean_kl " << q.mean_kl << " | mean attention error "
       << (n ? mean_error / static_cast<double>(n) : 0.0) << "\n";
@@ -193,6 +199,14 @@ int cmd_run(const std::vector<std::string>& args) {
   const LoadedModel m = load(opts);
   request.ids = input_ids(opts, m);
   request.tokens = display_tokens(m, request.ids);
+
+  if (const auto dump = opts.value("--dump-activations");
+      dump && std::filesystem::path(*dump).extension() != ".safetensors")
+    throw UsageError("--dump-activations writes safetensors: give a file ending in .safetensors");
+  if (opts.value("--generate") && (opts.value("--dump-activations") || request.quality || format == Format::Csv))
+    throw UsageError("--generate prints text (or ids in json); it does not combine with --dump-activations, --ppl or --format csv");
+  if (request.quality && format == Format::Csv)
+    throw UsageError("--ppl numbers are not part of the per-layer CSV; use --format table or json");
 
   if (const auto n = opts.value("--generate")) {
     const long steps = opts.integer("--generate", 0);

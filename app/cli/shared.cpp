@@ -66,13 +66,20 @@ void emit(const Options& opts, const std::string& text) {
     std::cout << text << std::flush;
     return;
   }
+  if (std::filesystem::is_directory(*out)) throw UsageError("--out " + *out + " is a folder; give a file name");
   const std::string tmp = *out + ".tmp" + std::to_string(getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw Error("cannot write " + *out);
+  try {
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      f << text;
+      if (!f) throw Error("cannot write " + *out);
+    }
+    std::filesystem::rename(tmp, *out);
+  } catch (const std::exception& e) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);  // never leave a half-written temporary behind
+    throw Error(std::string("cannot write ") + *out + " (" + e.what() + ")");
   }
-  std::filesystem::rename(tmp, *out);
 }
 
 }  // namespace cascade::cli

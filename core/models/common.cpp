@@ -181,6 +181,13 @@ at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardObserver* observe
   if (T > config_.max_positions && config_.max_positions > 0)
     throw UsageError(std::to_string(T) + " tokens exceed the model's context of " +
                      std::to_string(config_.max_positions));
+  if (T > 0) {
+    const auto [lo, hi] = at::aminmax(ids);
+    if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= config_.vocab_size)
+      throw InputError(config_.name, "token id " + std::to_string(hi.item<int64_t>() >= config_.vocab_size ? hi.item<int64_t>() : lo.item<int64_t>()) +
+                                         " is outside the model's vocabulary (0.." + std::to_string(config_.vocab_size - 1) +
+                                         "): does the tokenizer belong to this model?");
+  }
   const Rotary rotary = make_rotary(T, config_.rotary_dim, config_.rope_theta, config_.rotary_interleaved, device_);
   at::Tensor x = embed(ids.to(device_, at::kLong));
   for (int64_t l = 0; l < config_.num_layers; ++l) {

@@ -143,6 +143,12 @@ TEST_F(Cli, TableCsvLayersAndOut) {
   EXPECT_TRUE(written.out.empty());
   std::ifstream in(out);
   EXPECT_EQ(json::parse(in)["L"], 5);
+  // A folder or an unwritable place: a clear error, and no temporary left behind.
+  EXPECT_EQ(run({"analyze", f.string(), "--out", dir_.string()}).code, 2);
+  const Result unwritable = run({"analyze", f.string(), "--out", (dir_ / "no" / "such" / "x.txt").string()});
+  EXPECT_EQ(unwritable.code, 1);
+  EXPECT_NE(unwritable.err.find("cannot write"), std::string::npos) << unwritable.err;
+  EXPECT_FALSE(fs::exists(dir_ / "no"));
 }
 
 TEST_F(Cli, SweepFormats) {
@@ -153,6 +159,7 @@ TEST_F(Cli, SweepFormats) {
   ASSERT_EQ(parsed["sweep"].size(), 3u);
   EXPECT_DOUBLE_EQ(parsed["sweep"][2]["tau"].get<double>(), 0.3);
   EXPECT_EQ(parsed["sweep"][0]["layers"].size(), 5u);
+  EXPECT_TRUE(parsed["sweep"][0]["layers"][1]["n_missed"].is_number()) << "counts are n_missed in every JSON";
   // Larger τ ⇒ more tokens redundant ⇒ r never grows (prior-max sets are nested in τ).
   EXPECT_GE(parsed["sweep"][0]["summary"]["mean_r_ind"].get<double>(),
             parsed["sweep"][2]["summary"]["mean_r_ind"].get<double>());
@@ -180,9 +187,10 @@ TEST_F(Cli, AllInputFormatsGiveTheSameAnswer) {
 }
 
 TEST_F(Cli, BundledDefaultRunsWithoutArguments) {
-  const Result r = run({"analyze", "--quiet"});
+  const Result r = run({"analyze"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("bundled demo"), std::string::npos);
+  EXPECT_EQ(run({"analyze", "--quiet"}).err, "") << "--quiet silences the notice";
   EXPECT_NE(r.out.find("summary:"), std::string::npos);
 }
 

@@ -87,10 +87,14 @@ TEST_F(CliRun, DumpActivationsMatchesHfGoldens) {
     ASSERT_EQ(a.sizes(), b.sizes()) << name;
     EXPECT_TRUE(((a - b).abs() <= 2e-5 + 2e-4 * b.abs()).all().item<bool>()) << name;
   }
-  // The dump is itself an activation file: analyze reads it (L+1 entries: the last has the final norm).
-  const auto analyzed = run({"analyze", dump.string(), "--format", "json", "--layers", ":3"});
+  // The dump is itself an activation file: analyze leaves out the final-norm entry (SPEC §1) and
+  // agrees with run's own analysis.
+  const auto analyzed = run({"analyze", dump.string(), "--format", "json"});
   ASSERT_EQ(analyzed.code, 0) << analyzed.err;
+  const auto direct = run({"run", "--model", fixture, "--ids", id_list, "--format", "json"});
+  ASSERT_EQ(direct.code, 0) << direct.err;
   EXPECT_EQ(json::parse(analyzed.out)["L"], 3);
+  EXPECT_EQ(json::parse(analyzed.out)["layers"], json::parse(direct.out)["layers"]);
 }
 
 TEST_F(CliRun, ClearErrors) {
@@ -104,4 +108,15 @@ TEST_F(CliRun, ClearErrors) {
   EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--text", "x"}).code, 2);
   EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--dtype", "float16"}).code, 2);
   EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--dtype", "bfloat16", "--quiet"}).code, 0);
+  EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1", "--generate", "3", "--ppl"}).code, 2);
+  EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--dump-activations", (dir_ / "d.npy").string()}).code, 2);
+  // A tokenizer that does not belong to the model: ids beyond its vocabulary are bad input, not a crash.
+  const fs::path mixed = dir_ / "mixed";
+  fs::create_directories(mixed);
+  for (const char* f : {"config.json", "model.safetensors"})
+    fs::copy_file(shared() + "/fixtures/gpt2-tiny/" + f, mixed / f);
+  for (const char* f : {"encoder.json", "vocab.bpe"}) fs::copy_file(shared() + "/fixtures/gpt2-tokenizer/" + f, mixed / f);
+  const auto foreign = run({"run", "--model", mixed.string(), "--text", "hello world"});
+  EXPECT_EQ(foreign.code, 3) << foreign.err;
+  EXPECT_NE(foreign.err.find("outside the model's vocabulary"), std::string::npos) << foreign.err;
 }
