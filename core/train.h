@@ -95,10 +95,10 @@ class TrainableGpt2 {
   void load_weights(const NamedTensors& weights);  // throws InputError on a missing name or shape
   const ModelConfig& config() const;
 
+  struct Impl;  // internal (core/train.cpp)
+  Impl& impl() { return *impl_; }
+
  private:
-  friend TrainResult train_gpt2(const TrainConfig&, const std::vector<int64_t>&, const std::vector<int64_t>&,
-                                const JobControl&, const std::function<void(const TrainProgress&)>&);
-  struct Impl;
   std::unique_ptr<Impl> impl_;
 };
 
