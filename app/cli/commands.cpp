@@ -68,8 +68,7 @@ Loaded load_input(const Options& opts, const char* command) {
 
 }  // namespace
 
-std::string bundled_demo_file() {
-  const std::string name = "demo/synthetic/activations.npy";
+std::string bundled_data_path(const std::string& relative) {
   std::vector<fs::path> roots;
   if (const char* env = std::getenv("CASCADE_DATA_DIR")) roots.emplace_back(env);
   std::error_code ec;
@@ -80,9 +79,11 @@ std::string bundled_demo_file() {
   }
   roots.emplace_back(fs::path(CASCADE_SOURCE_DIR) / "data");
   for (const auto& root : roots)
-    if (fs::exists(root / name)) return fs::weakly_canonical(root / name).string();
-  throw InputError(name, "bundled demo file not found (set CASCADE_DATA_DIR to the repository's data/ folder)");
+    if (fs::exists(root / relative)) return fs::weakly_canonical(root / relative).string();
+  throw InputError(relative, "bundled data not found (set CASCADE_DATA_DIR to the repository's data/ folder)");
 }
+
+std::string bundled_demo_file() { return bundled_data_path("demo/synthetic/activations.npy"); }
 
 namespace {
 

@@ -21,6 +21,7 @@ const char* kUsage =
     "  analyze [FILE]   per-layer sets and measures at one tau (default input: the bundled demo)\n"
     "  sweep [FILE]     the measures over a grid of tau\n"
     "  synth OUT        write synthetic clustered activations for demos and tests\n"
+    "  train-demo       train the small demo GPT-2 from Debian-packaged English text\n"
     "\n"
     "  --version        versions, and the BLAS actually in use\n"
     "  --help           this text; COMMAND --help for each command\n"
@@ -48,6 +49,7 @@ int main(int argc, char** argv) {
     if (command == "sweep") return cascade::cli::cmd_sweep(rest);
     if (command == "synth") return cascade::cli::cmd_synth(rest);
     if (command == "run") return cascade::cli::cmd_run(rest);
+    if (command == "train-demo") return cascade::cli::cmd_train_demo(rest);
     std::cerr << "cascadelens-cli: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const cascade::UsageError& e) {

@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include <chrono>
+#include <cstdio>
+#include <optional>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -25,8 +27,8 @@ namespace cascade::cli {
 namespace {
 
 const std::vector<OptionSpec> kRunSpecs = {
-    {"--model", "DIR|ID", "HF model folder, or a hub id found in the local HF cache (never downloaded)", ""},
-    {"--text", "STR", "the text to run", ""},
+    {"--model", "DIR|ID", "HF model folder, or a hub id found in the local HF cache (never downloaded)", "the bundled demo model"},
+    {"--text", "STR", "the text to run", "the bundled teaching text"},
     {"--text-file", "FILE", "read the text from FILE", ""},
     {"--ids", "1,2,3", "token ids instead of text", ""},
     {"--tau", "TAU", "redundancy threshold; theta = 1 - tau^2", "0.3"},
@@ -75,9 +77,12 @@ struct LoadedModel {
 };
 
 LoadedModel load(const Options& opts) {
-  const auto spec = opts.value("--model");
-  if (!spec)
-    throw UsageError("run needs --model DIR|ID (an HF folder such as ../shared/models/stories260K-hf, or a cached hub id)");
+  std::optional<std::string> spec = opts.value("--model");
+  if (!spec) {  // the bundled demo model (data/demo/model), trained by `cascadelens-cli train-demo`
+    spec = bundled_data_path("demo/model/config.json");
+    spec = std::filesystem::path(*spec).parent_path().string();
+    if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", spec->c_str());
+  }
   LoadedModel m;
   m.dir = data::resolve_model_path(*spec);
   m.config = data::read_hf_config(m.dir);
@@ -109,7 +114,13 @@ LoadedModel load(const Options& opts) {
 std::vector<int64_t> input_ids(const Options& opts, const LoadedModel& m) {
   const int given = opts.value("--text").has_value() + opts.value("--text-file").has_value() +
                     opts.value("--ids").has_value();
-  if (given != 1) throw UsageError("give exactly one of --text, --text-file or --ids");
+  if (given > 1) throw UsageError("give only one of --text, --text-file or --ids");
+  if (given == 0) {  // the bundled teaching text
+    const std::string path = bundled_data_path("demo/texts/teaching.txt");
+    if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no text given, using the bundled text %s\n", path.c_str());
+    if (!m.tokenizer) throw InputError(m.dir, "no tokenizer files found; pass --ids instead of text");
+    return m.tokenizer->encode(read_text_file(path), true);
+  }
   if (const auto ids = opts.value("--ids")) {
     for (int64_t id : parse_ids(*ids))
       if (id < 0 || id >= m.config.vocab_size)
@@ -177,7 +188,7 @@ nlohmann::json run_json(const Run& run, const RunRequest& request, const RunInfo
 int cmd_run(const std::vector<std::string>& args) {
   const Options opts(kRunSpecs, args);
   if (opts.flag("--help")) {
-    std::cout << format_help("cascadelens-cli run --model DIR|ID (--text STR | --text-file F | --ids 1,2,3) [options]",
+    std::cout << format_help("cascadelens-cli run [--model DIR|ID] [--text STR | --text-file F | --ids 1,2,3] [options]",
                              "Run a Hugging Face checkpoint (gpt2, opt, gptj, gpt_neox/Pythia, llama) on a text,\n"
                              "capture the residual stream entering every block, and report the independent and\n"
                              "cascade selections with the measures of SPEC.md section 4 (same tables as analyze).",

@@ -1,6 +1,7 @@
 // cascadelens-cli run end to end on the real checkpoints in ../shared (skipped without them).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -98,7 +99,7 @@ TEST_F(CliRun, DumpActivationsMatchesHfGoldens) {
 }
 
 TEST_F(CliRun, ClearErrors) {
-  EXPECT_EQ(run({"run", "--text", "hi"}).code, 2);  // no --model
+  EXPECT_EQ(run({"run", "--text", "hi", "--model"}).code, 2);  // --model without its value
   const auto missing = run({"run", "--model", (dir_ / "nope").string(), "--text", "hi"});
   EXPECT_EQ(missing.code, 3) << missing.err;
   EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
@@ -119,4 +120,37 @@ TEST_F(CliRun, ClearErrors) {
   const auto foreign = run({"run", "--model", mixed.string(), "--text", "hello world"});
   EXPECT_EQ(foreign.code, 3) << foreign.err;
   EXPECT_NE(foreign.err.find("outside the model's vocabulary"), std::string::npos) << foreign.err;
+}
+
+// The demo model's recipe end to end at toy size: corpus file → BPE → training → HF folder → run.
+TEST_F(CliRun, TrainDemoTinyEndToEndAndResume) {
+  const fs::path corpus = dir_ / "corpus.txt";
+  {
+    std::ofstream out(corpus);
+    for (int i = 0; i < 40; ++i)
+      out << "The cat sat on the mat number " << i << ". The dog ran to the door and back again.\n\n";
+  }
+  const fs::path model = dir_ / "model";
+  const std::vector<std::string> args = {"train-demo", "--out", model.string(), "--corpus-file", corpus.string(),
+                                         "--vocab", "300", "--layers", "1", "--dim", "32", "--heads", "2",
+                                         "--ctx", "64", "--steps", "6", "--batch", "2", "--seq", "16", "--quiet"};
+  const auto trained = run(args);
+  ASSERT_EQ(trained.code, 0) << trained.err;
+  for (const char* f : {"config.json", "model.safetensors", "vocab.json", "merges.txt", "train_record.json"})
+    EXPECT_TRUE(fs::exists(model / f)) << f;
+  std::ifstream record_in(model / "train_record.json");
+  const json record = json::parse(record_in);
+  EXPECT_TRUE(std::isfinite(record["final_validation_loss"].get<double>()));
+  EXPECT_EQ(record["seed"], 1);
+  // The folder is an ordinary HF checkpoint: run loads it through the GPT-2 path.
+  const auto used = run({"run", "--model", model.string(), "--text", "The cat sat on the mat.", "--quiet", "--format", "json"});
+  ASSERT_EQ(used.code, 0) << used.err;
+  EXPECT_EQ(json::parse(used.out)["L"], 1);
+  // A rerun resumes from the checkpoint at the last step and writes the same weights.
+  std::ifstream first(model / "model.safetensors", std::ios::binary);
+  const std::string before((std::istreambuf_iterator<char>(first)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(run(args).code, 0);
+  std::ifstream second(model / "model.safetensors", std::ios::binary);
+  const std::string after((std::istreambuf_iterator<char>(second)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(before, after);
 }
