@@ -79,7 +79,12 @@ struct LoadedModel {
 LoadedModel load(const Options& opts) {
   std::optional<std::string> spec = opts.value("--model");
   if (!spec) {  // the bundled demo model (data/demo/model), trained by `cascadelens-cli train-demo`
-    spec = bundled_data_path("demo/model/config.json");
+    try {
+      spec = bundled_data_path("demo/model/config.json");
+    } catch (const InputError&) {
+      throw UsageError("no --model given and the bundled demo model is not there yet (train it with "
+                       "`cascadelens-cli train-demo --out data/demo/model`); pass --model DIR|ID");
+    }
     spec = std::filesystem::path(*spec).parent_path().string();
     if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", spec->c_str());
   }
