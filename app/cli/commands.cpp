@@ -55,8 +55,7 @@ Loaded load_input(const Options& opts, const char* command) {
     path = opts.positional()[0];
   }
   Loaded in;
-  in.acts = data::load_activations(path, opts.value_or("--tokens", ""));
-  validate(in.acts);
+  in.acts = data::load_activations(path, opts.value_or("--tokens", ""));  // validated there (finite, shapes)
   if (const auto range = opts.value("--layers")) in.acts = select_layers(in.acts, parse_layer_range(*range));
   in.source = path;
   return in;
