@@ -223,7 +223,7 @@ std::vector<CorpusSource> demo_corpus_sources() {
   const std::string fortune_licence =
       "BSD-3-Clause (fortune-mod, Copyright (c) 1991 The Regents of the University of California; "
       "/usr/share/doc/fortunes-min/copyright)";
-  return {
+  std::vector<CorpusSource> sources = {
       {"King James Bible", "bible-kjv-text",
        "public domain (KJV text of 1611; BRS data file for unrestricted use; /usr/share/doc/bible-kjv-text/copyright)",
        "/usr/lib/bible.data"},
@@ -231,6 +231,18 @@ std::vector<CorpusSource> demo_corpus_sources() {
       {"fortunes: literature", "fortunes-min", fortune_licence, "/usr/share/games/fortunes/literature"},
       {"fortunes: riddles", "fortunes-min", fortune_licence, "/usr/share/games/fortunes/riddles"},
   };
+  // The prose collections of the full fortunes package (the same BSD fortune-mod licence). Left out:
+  // ASCII art, program code (perl, linux, debian), chat logs (knghtbrd), and the ethnic, drugs and
+  // men-women jar, which a teaching tool should not learn to continue.
+  const std::string full_licence =
+      "BSD-3-Clause (fortune-mod, Copyright (c) 1991 The Regents of the University of California; "
+      "/usr/share/doc/fortunes/copyright)";
+  for (const char* jar : {"computers", "cookie", "definitions", "education", "food", "humorists", "kids", "law",
+                          "love", "magic", "medicine", "miscellaneous", "news", "paradoxum", "people", "pets",
+                          "platitudes", "politics", "science", "songs-poems", "sports", "tao", "wisdom", "work"})
+    sources.push_back({std::string("fortunes: ") + jar, "fortunes", full_licence,
+                       std::string("/usr/share/games/fortunes/") + jar});
+  return sources;
 }
 
 bool corpus_available(const std::vector<CorpusSource>& sources) {

@@ -1,6 +1,6 @@
 #pragma once
 // The English text for issue 4's demo model, read from freely licensed Debian packages (no
-// network): the King James Bible of bible-kjv-text and the fortune cookies of fortunes-min.
+// network): the King James Bible of bible-kjv-text and the fortune cookies of fortunes-min and fortunes.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,6 +20,8 @@ struct CorpusSource {
 //                   windowed LZW format, decoded here.
 //   fortunes-min    /usr/share/games/fortunes/{fortunes,literature,riddles}: plain text, '%' lines
 //                   between cookies (BSD licence of fortune-mod, University of California).
+//   fortunes        /usr/share/games/fortunes/<jar> for 24 prose jars of the full collection (same
+//                   format and licence; the list and what is left out is in demo_corpus.cpp).
 std::vector<CorpusSource> demo_corpus_sources();
 
 // The sources' text as cleaned UTF-8: "\n" line endings, no verse references, no '%' separators, no

@@ -168,7 +168,7 @@ std::vector<CorpusSource> sources_or_skip() {
 
 #define SKIP_WITHOUT_CORPUS(sources)                                                                         \
   if (!corpus_available(sources))                                                                           \
-  GTEST_SKIP() << "demo corpus not installed (apt-get install -y bible-kjv-text fortunes-min)"
+  GTEST_SKIP() << "demo corpus not installed (apt-get install -y bible-kjv-text fortunes-min fortunes)"
 
 TEST(DemoCorpus, SourcesNamePackagesAndLicences) {
   const auto s = demo_corpus_sources();
