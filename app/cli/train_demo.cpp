@@ -40,7 +40,7 @@ const std::vector<OptionSpec> kSpecs = {
     {"--dim", "D", "hidden size", "256"},
     {"--heads", "H", "attention heads", "8"},
     {"--ctx", "N", "context length (positions)", "512"},
-    {"--steps", "N", "optimizer steps", "3600"},
+    {"--steps", "N", "optimizer steps", "2400"},
     {"--batch", "B", "sequences per step", "4"},
     {"--seq", "N", "tokens per sequence (<= ctx)", "512"},
     {"--lr", "X", "peak learning rate (cosine schedule, linear warmup)", "0.002"},
@@ -163,7 +163,7 @@ int cmd_train_demo(const std::vector<std::string>& args) {
   TrainConfig cfg;
   cfg.model = gpt2_config(tokenizer->vocab_size(), opts.integer("--dim", 256), opts.integer("--layers", 6),
                           opts.integer("--heads", 8), opts.integer("--ctx", 512), "cascadelens-demo");
-  cfg.steps = opts.integer("--steps", 3600);
+  cfg.steps = opts.integer("--steps", 2400);
   cfg.batch_size = opts.integer("--batch", 4);
   cfg.seq_len = opts.integer("--seq", 512);
   cfg.lr = opts.number("--lr", 2e-3);
