@@ -3,12 +3,14 @@
 // selection analysis, optional ADA quality, timings). Headless; the CLI and the GUI share it.
 #include <ATen/core/Tensor.h>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/activations.h"
 #include "core/ada.h"
+#include "core/analyzer.h"
 #include "core/measures.h"
 #include "core/model.h"
 #include "core/progress.h"
@@ -50,6 +52,7 @@ struct Run {
   at::Tensor final_hidden;    // HF's last hidden_states entry: the final norm applied, [T, d]
   Analysis analysis;          // SPEC §4 measures over `activations` at the requested τ and rule
   std::vector<PriorMax> prior_max;  // τ-free γ and π of every analysed layer (what τ sliders re-use)
+  std::shared_ptr<const Analyzer> analyzer;  // the τ-free cache itself (X̂, γ, π): a τ change re-derives from it
   at::Tensor logits;          // [T, V] float32, from the requested attention mode
   std::string attention, nearest;
   std::optional<AdaQuality> quality;

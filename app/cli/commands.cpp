@@ -21,6 +21,7 @@
 #include "core/errors.h"
 #include "core/synthetic.h"
 #include "core/version.h"
+#include "data/model_source.h"
 #include "data/activation_io.h"
 
 namespace fs = std::filesystem;
@@ -67,22 +68,7 @@ Loaded load_input(const Options& opts, const char* command) {
 
 }  // namespace
 
-std::string bundled_data_path(const std::string& relative) {
-  std::vector<fs::path> roots;
-  if (const char* env = std::getenv("CASCADE_DATA_DIR")) roots.emplace_back(env);
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    roots.push_back(exe.parent_path() / "../share/cascadelens");  // installed layout
-    roots.push_back(exe.parent_path() / "../../data");            // build/app/cascadelens-cli
-  }
-  roots.emplace_back(fs::path(CASCADE_SOURCE_DIR) / "data");
-  for (const auto& root : roots)
-    if (fs::exists(root / relative)) return fs::weakly_canonical(root / relative).string();
-  throw InputError(relative, "bundled data not found (set CASCADE_DATA_DIR to the repository's data/ folder)");
-}
-
-std::string bundled_demo_file() { return bundled_data_path("demo/synthetic/activations.npy"); }
+std::string bundled_demo_file() { return data::bundled_synthetic_file(); }
 
 namespace {
 

@@ -11,12 +11,11 @@ int cmd_sweep(const std::vector<std::string>& args);
 int cmd_synth(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_train_demo(const std::vector<std::string>& args);
+// Needs the figure library (built with CASCADE_BUILD_GUI); otherwise says so (usage error).
+int cmd_figures(const std::vector<std::string>& args);
 int cmd_version();
 
-// The bundled demo activation file (data/demo/...), found next to the executable's source tree
-// or through $CASCADE_DATA_DIR.
+// The bundled demo activation file (data/demo/synthetic; data::bundled_synthetic_file).
 std::string bundled_demo_file();
-// A path under the repository's data/ folder (or $CASCADE_DATA_DIR); throws InputError if absent.
-std::string bundled_data_path(const std::string& relative);
 
 }  // namespace cascade::cli

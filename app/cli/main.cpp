@@ -22,6 +22,7 @@ const char* kUsage =
     "  sweep [FILE]     the measures over a grid of tau\n"
     "  synth OUT        write synthetic clustered activations for demos and tests\n"
     "  train-demo       train the small demo GPT-2 from Debian-packaged English text\n"
+    "  figures [FILE]   render the desktop app's figures to SVG/PDF/PNG, headless\n"
     "\n"
     "  --version        versions, and the BLAS actually in use\n"
     "  --help           this text; COMMAND --help for each command\n"
@@ -50,6 +51,7 @@ int main(int argc, char** argv) {
     if (command == "synth") return cascade::cli::cmd_synth(rest);
     if (command == "run") return cascade::cli::cmd_run(rest);
     if (command == "train-demo") return cascade::cli::cmd_train_demo(rest);
+    if (command == "figures") return cascade::cli::cmd_figures(rest);
     std::cerr << "cascadelens-cli: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const cascade::UsageError& e) {

@@ -19,8 +19,7 @@
 #include "core/engine.h"
 #include "core/errors.h"
 #include "data/activation_io.h"
-#include "data/hf_model.h"
-#include "data/tokenizer_loader.h"
+#include "data/model_source.h"
 
 namespace cascade::cli {
 
@@ -63,68 +62,24 @@ std::vector<int64_t> parse_ids(const std::string& text) {
   return ids;
 }
 
-std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path, "cannot read the text file");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+data::LoadedModel load(const Options& opts) {
+  data::ModelRequest request;
+  request.spec = opts.value_or("--model", "");
+  request.device = opts.value_or("--device", "cpu");
+  request.dtype = opts.value_or("--dtype", "float32");
+  if (request.spec.empty() && !opts.flag("--quiet"))
+    std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", data::bundled_model_dir().c_str());
+  return data::load_model(request);
 }
 
-struct LoadedModel {
-  std::string dir;
-  ModelConfig config;
-  std::unique_ptr<CausalLM> model;
-  std::unique_ptr<Tokenizer> tokenizer;  // null when the folder has no tokenizer files
-};
-
-LoadedModel load(const Options& opts) {
-  std::optional<std::string> spec = opts.value("--model");
-  if (!spec) {  // the bundled demo model (data/demo/model), trained by `cascadelens-cli train-demo`
-    try {
-      spec = bundled_data_path("demo/model/config.json");
-    } catch (const InputError&) {
-      throw UsageError("no --model given and the bundled demo model is not there yet (train it with "
-                       "`cascadelens-cli train-demo --out data/demo/model`); pass --model DIR|ID");
-    }
-    spec = std::filesystem::path(*spec).parent_path().string();
-    if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", spec->c_str());
-  }
-  LoadedModel m;
-  m.dir = data::resolve_model_path(*spec);
-  m.config = data::read_hf_config(m.dir);
-  m.config.name = *spec;
-  const std::string device_name = opts.value_or("--device", "cpu");
-  at::Device device = at::kCPU;
-  if (device_name == "cuda") {
-    if (!at::hasCUDA()) throw UsageError("--device cuda: this LibTorch build has no CUDA/ROCm device");
-    device = at::Device(at::kCUDA);
-    at::globalContext().setAllowTF32CuBLAS(false);  // TF32's 10-bit mantissa would blur the numbers
-  } else if (device_name != "cpu") {
-    throw UsageError("--device must be cpu or cuda");
-  }
-  const std::string dtype_name = opts.value_or("--dtype", "float32");
-  const at::ScalarType dtype = dtype_name == "float32"    ? at::kFloat
-                               : dtype_name == "bfloat16" ? at::kBFloat16
-                               : dtype_name == "float16"  ? at::kHalf
-                                                          : throw UsageError("--dtype must be float32, bfloat16 or float16");
-  const data::CheckpointWeights weights(m.dir);
-  m.model = make_model(m.config, weights, device, dtype);
-  try {
-    m.tokenizer = data::load_tokenizer(m.dir, m.config.model_type);
-  } catch (const InputError&) {
-    m.tokenizer.reset();  // ids still work; text needs a tokenizer (reported below)
-  }
-  return m;
-}
-
-std::vector<int64_t> input_ids(const Options& opts, const LoadedModel& m) {
+std::vector<int64_t> input_ids(const Options& opts, const data::LoadedModel& m) {
   const int given = opts.value("--text").has_value() + opts.value("--text-file").has_value() +
                     opts.value("--ids").has_value();
   if (given > 1) throw UsageError("give only one of --text, --text-file or --ids");
   if (given == 0) {  // the bundled teaching text
-    const std::string path = bundled_data_path("demo/texts/teaching.txt");
+    const std::string path = data::bundled_default_text_path();
     if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no text given, using the bundled text %s\n", path.c_str());
-    if (!m.tokenizer) throw InputError(m.dir, "no tokenizer files found; pass --ids instead of text");
-    return m.tokenizer->encode(read_text_file(path), true);
+    return data::encode_text(m, data::read_text_file(path));
   }
   if (const auto ids = opts.value("--ids")) {
     for (int64_t id : parse_ids(*ids))
@@ -133,17 +88,7 @@ std::vector<int64_t> input_ids(const Options& opts, const LoadedModel& m) {
                          std::to_string(m.config.vocab_size - 1) + ")");
     return parse_ids(*ids);
   }
-  const std::string text = opts.value("--text") ? *opts.value("--text") : read_text_file(*opts.value("--text-file"));
-  if (!m.tokenizer) throw InputError(m.dir, "no tokenizer files found; pass --ids instead of text");
-  std::vector<int64_t> ids = m.tokenizer->encode(text, /*add_special=*/true);
-  if (ids.empty()) throw UsageError("the text is empty after tokenization");
-  return ids;
-}
-
-std::vector<std::string> display_tokens(const LoadedModel& m, const std::vector<int64_t>& ids) {
-  std::vector<std::string> out;
-  for (int64_t id : ids) out.push_back(m.tokenizer ? m.tokenizer->display(id) : std::to_string(id));
-  return out;
+  return data::encode_text(m, opts.value("--text") ? *opts.value("--text") : data::read_text_file(*opts.value("--text-file")));
 }
 
 void dump_activations(const std::string& path, const Run& run) {
@@ -212,9 +157,9 @@ int cmd_run(const std::vector<std::string>& args) {
   apply_threads(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
-  const LoadedModel m = load(opts);
+  const data::LoadedModel m = load(opts);
   request.ids = input_ids(opts, m);
-  request.tokens = display_tokens(m, request.ids);
+  request.tokens = data::display_tokens(m, request.ids);
 
   if (const auto dump = opts.value("--dump-activations");
       dump && std::filesystem::path(*dump).extension() != ".safetensors")
@@ -244,7 +189,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
   const Run run = run_model(*m.model, request, progress.control());
   if (const auto dump = opts.value("--dump-activations")) dump_activations(*dump, run);
-  const RunInfo info{m.config.name == m.dir ? m.dir : m.config.name + " (" + m.dir + ")", request.tokens};
+  const RunInfo info{m.label(), request.tokens};
   if (format == Format::Json) {
     emit(opts, run_json(run, request, info).dump(1) + "\n");
   } else if (format == Format::Csv) {

@@ -1,0 +1,152 @@
+// cascadelens-cli figures: the GUI's figures rendered headless (Qt's offscreen platform) from an
+// activation file or a model run, to SVG/PDF/PNG — the same figure classes, the same painter code.
+#include <QDir>
+#include <QGuiApplication>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "cli/shared.h"
+#include "core/analyzer.h"
+#include "core/engine.h"
+#include "core/errors.h"
+#include "data/activation_io.h"
+#include "data/model_source.h"
+#include "widgets/render.h"
+#include "widgets/run_snapshot.h"
+
+namespace cascade::cli {
+
+namespace {
+
+const std::vector<OptionSpec> kSpecs = {
+    {"--out", "DIR", "folder for the figures (created)", ""},
+    {"--format", "LIST", "comma list of svg, pdf, png", "svg,pdf,png"},
+    {"--figures", "LIST", "comma list of figure ids (depth, token-map, jaccard, profile, gram-cost, sweep, gram, cascade-step)", "all"},
+    {"--dpi", "N", "PNG resolution", "300"},
+    {"--layer", "N", "the selected layer (depth player, Gram matrix, cascade step)", "1"},
+    {"--token", "N", "the selected token (outlined)", "none"},
+    {"--tau", "TAU", "redundancy threshold", "0.3"},
+    {"--rule", "RULE", "prior-max or greedy-cover", "prior-max"},
+    {"--taus", "GRID", "the sweep's tau grid", "0.05:0.6:0.05"},
+    {"--model", "DIR|ID", "run this model (without FILE)", "the bundled demo model"},
+    {"--text", "STR", "the text to run", "the bundled teaching text"},
+    {"--text-file", "FILE", "read the text from FILE", ""},
+    {"--threads", "N", "LibTorch/BLAS threads", "all cores"},
+    {"--quiet", "", "no progress on stderr", ""},
+    {"--help", "", "show this help", ""}};
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
+int cmd_figures(const std::vector<std::string>& args) {
+  const Options opts(kSpecs, args);
+  if (opts.flag("--help")) {
+    std::cout << format_help("cascadelens-cli figures [FILE] --out DIR [options]",
+                             "Render the desktop app's figures headless: from an activation FILE (.npy, .safetensors,\n"
+                             ".h5), or by running a model on a text (default: the bundled model and teaching text).",
+                             kSpecs);
+    return 0;
+  }
+  const auto out = opts.value("--out");
+  if (!out) throw UsageError("figures needs --out DIR");
+  std::vector<widgets::ExportFormat> formats;
+  for (const auto& f : split(opts.value_or("--format", "svg,pdf,png"))) formats.push_back(widgets::parse_export_format(QString::fromStdString(f)));
+  if (formats.empty()) throw UsageError("--format is empty");
+  const double tau = opts.number("--tau", 0.3);
+  theta_of_tau(tau);
+  const Rule rule = parse_rule(opts.value_or("--rule", "prior-max"));
+  const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
+  const double dpi = opts.number("--dpi", 300);
+  if (opts.positional().size() > 1) throw UsageError("figures takes at most one input FILE");
+  apply_threads(opts);
+  install_sigint();
+  StderrProgress progress(opts.flag("--quiet"));
+
+  // Qt without a display: the offscreen platform unless the caller chose one.
+  if (!std::getenv("QT_QPA_PLATFORM")) setenv("QT_QPA_PLATFORM", "offscreen", 1);
+  static int argc = 1;
+  static char name[] = "cascadelens-cli";
+  static char* argv[] = {name, nullptr};
+  QGuiApplication app(argc, argv);
+
+  std::shared_ptr<widgets::RunData> data;
+  if (!opts.positional().empty()) {
+    if (opts.value("--model") || opts.value("--text") || opts.value("--text-file"))
+      throw UsageError("give an input FILE or --model/--text, not both");
+    const ActivationSet acts = data::load_activations(opts.positional()[0], "");
+    data = widgets::run_data_from_activations(acts, taus, rule, progress.control());
+    data->meta.source = opts.positional()[0];
+  } else {
+    const data::LoadedModel m = data::load_model(data::ModelRequest{opts.value_or("--model", ""), "cpu", "float32"});
+    if (opts.value("--text") && opts.value("--text-file")) throw UsageError("give only one of --text or --text-file");
+    const std::string text = opts.value("--text")        ? *opts.value("--text")
+                             : opts.value("--text-file") ? data::read_text_file(*opts.value("--text-file"))
+                                                         : data::read_text_file(data::bundled_default_text_path());
+    RunRequest request;
+    request.ids = data::encode_text(m, text);
+    request.tokens = data::display_tokens(m, request.ids);
+    request.tau = tau;
+    request.rule = rule;
+    const Run run = run_model(*m.model, request, progress.control());
+    data = widgets::run_data_from_run(run, taus, rule, progress.control());
+    data->meta.source = m.label();
+    data->meta.text = text;
+  }
+  const auto snap = widgets::RunSnapshot::derive(data, tau, rule, progress.control());
+  widgets::FigureState state;
+  state.layer = std::clamp<int64_t>(opts.integer("--layer", 1), 0, snap->L() - 1);
+  if (opts.value("--token")) {
+    state.token = opts.integer("--token", -1);
+    if (state.token < 0 || state.token >= snap->T())
+      throw UsageError("--token must be in 0.." + std::to_string(snap->T() - 1));
+  }
+  std::vector<float> gram;
+  if (snap->T() <= 4096) {
+    gram = snap->gram(state.layer);
+    state.gram = &gram;
+  }
+  std::unique_ptr<CascadeExplanation> explanation;
+  if (state.layer >= 1) {
+    explanation = std::make_unique<CascadeExplanation>(snap->explain(state.layer));
+    state.explanation = explanation.get();
+  }
+  const auto wanted = split(opts.value_or("--figures", "all"));
+  QStringList written;
+  const QString dir = QString::fromStdString(*out);
+  if (!QDir().mkpath(dir)) throw InputError(*out, "cannot create the folder");
+  for (const auto& figure : widgets::all_figures()) {
+    const bool asked = wanted.empty() || wanted == std::vector<std::string>{"all"} ||
+                       std::find(wanted.begin(), wanted.end(), figure->id().toStdString()) != wanted.end();
+    if (!asked) continue;
+    if (!figure->available(*snap, state)) {
+      std::fprintf(stderr, "figures: skipping %s (nothing to draw: %s)\n", figure->id().toUtf8().constData(),
+                   figure->id() == "gram" ? "T above 4096" : figure->id() == "cascade-step" ? "--layer 0" : "no sweep");
+      continue;
+    }
+    for (auto f : formats) {
+      const QString path = QDir(dir).filePath(figure->id() + "." + widgets::extension(f));
+      widgets::export_figure(*figure, *snap, state, path, widgets::ExportOptions{f, {}, dpi});
+      written << path;
+    }
+  }
+  for (const auto& id : wanted)
+    if (id != "all" && !widgets::make_figure(QString::fromStdString(id)))
+      throw UsageError("unknown figure '" + id + "' (" + widgets::figure_ids().join(", ").toStdString() + ")");
+  for (const QString& p : written) std::cout << p.toStdString() << "\n";
+  return 0;
+}
+
+}  // namespace cascade::cli

@@ -1,0 +1,76 @@
+#pragma once
+// Runs the long work off the UI thread — loading a model, the forward pass and selection, the τ
+// sweep, opening an activation file — one job at a time, with progress, cancel and a clear error.
+// Results arrive on the UI thread as a new snapshot in the RunView. A τ or rule change re-derives
+// from the cached τ-free data (never re-running the model).
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <thread>
+
+#include "widgets/run_view.h"
+
+namespace cascade::data {
+struct LoadedModel;
+}
+
+namespace cascade::app {
+
+struct RunSettings {
+  QString model;   // HF folder or cache id; empty: the bundled demo model
+  QString text;    // the text to run
+  double tau = 0.3;
+  QString rule = "prior-max";
+  QString attention = "exact";  // exact | ada-independent | ada-cascade
+  QString device = "cpu";
+  QString dtype = "float32";
+  QString sweep = "0.05:0.6:0.05";  // τ grid of the sweep view
+  bool quality = true;              // ppl, KL and ADA attention error at the chosen τ (one extra pass)
+  bool quality_sweep = false;       // ADA error and ΔPPL at every τ of the grid (two passes per τ)
+};
+
+class Controller : public QObject {
+  Q_OBJECT
+ public:
+  explicit Controller(widgets::RunView* view, QObject* parent = nullptr);
+  ~Controller() override;  // cancels and joins a running job
+
+  void run_model(const RunSettings& settings);
+  void open_activations(const QString& path, double tau, const QString& rule, const QString& sweep);
+  // Re-derives the snapshot at a new τ / rule from the cached run (synchronous for small runs).
+  void set_tau(double tau);
+  void set_rule(const QString& rule);
+  void cancel();
+  bool busy() const { return busy_; }
+  // Blocks until the running job (if any) has delivered its result (tests and shutdown).
+  void wait();
+  double tau() const { return tau_; }
+  QString rule_name() const { return rule_; }
+
+ Q_SIGNALS:
+  void job_started(const QString& what);
+  void progress(const QString& stage, qint64 done, qint64 total);
+  void job_finished(const QString& summary);
+  void job_failed(const QString& message);  // a clear one-paragraph message, never a crash
+  void job_cancelled();
+  void tau_changed(double tau);
+
+ private:
+  using Job = std::function<std::function<void()>(const JobControl&)>;  // returns the UI-thread completion
+  void start(const QString& what, Job job);
+  void rederive();
+
+  widgets::RunView* view_;
+  std::thread worker_;
+  std::atomic<bool> cancel_{false};
+  bool busy_ = false;
+  double tau_ = 0.3;
+  QString rule_ = "prior-max";
+  std::shared_ptr<data::LoadedModel> model_;  // cached between runs of the same model/device/dtype
+  QString model_key_;
+};
+
+}  // namespace cascade::app

@@ -1,0 +1,74 @@
+// cascadelens: the desktop app. Opens on the bundled demo model and text and runs it at once.
+//   cascadelens [--model DIR|ID] [--text-file F] [--activations FILE] [--fresh]
+//               [--screenshot OUT.png [--size WxH]]   (run, save a window screenshot, quit)
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QScreen>
+#include <QSurfaceFormat>
+#include <QTimer>
+
+#include <cstdio>
+
+#include "core/version.h"
+#include "gui/main_window.h"
+
+int main(int argc, char** argv) {
+  QApplication::setHighDpiScaleFactorRoundingPolicy(Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
+  QApplication app(argc, argv);
+  QApplication::setApplicationName("cascadelens");
+  QApplication::setOrganizationName("CascadeLens");
+  QApplication::setApplicationVersion(QString::fromStdString(cascade::version()));
+
+  QCommandLineParser cli;
+  cli.setApplicationDescription("Cascade Lens: representative tokens across the depth of a transformer.");
+  cli.addHelpOption();
+  cli.addVersionOption();
+  QCommandLineOption model({"m", "model"}, "HF model folder or cache id (default: the bundled demo model).", "DIR|ID");
+  QCommandLineOption text_file({"t", "text-file"}, "Run this text (default: the bundled teaching text).", "FILE");
+  QCommandLineOption activations({"a", "activations"}, "Open an activation file instead of running a model.", "FILE");
+  QCommandLineOption fresh("fresh", "Ignore the saved settings and layout.");
+  QCommandLineOption screenshot("screenshot", "Run, save a screenshot of the window to FILE, and quit.", "FILE");
+  QCommandLineOption size("size", "Window size for --screenshot (default 1600x1000).", "WxH", "1600x1000");
+  QCommandLineOption layer("layer", "Select this layer once the run is shown.", "N");
+  cli.addOptions({model, text_file, activations, fresh, screenshot, size, layer});
+  cli.process(app);
+
+  cascade::app::StartOptions options;
+  options.model = cli.value(model);
+  options.text_file = cli.value(text_file);
+  options.activations = cli.value(activations);
+  options.restore = !cli.isSet(fresh) && !cli.isSet(screenshot);
+  cascade::app::MainWindow window(options);
+  if (cli.isSet(screenshot)) {
+    const QStringList wh = cli.value(size).split('x');
+    if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
+  }
+  window.show();
+  int exit_code = 0;
+  if (cli.isSet(screenshot) || cli.isSet(layer)) {
+    const QString out = cli.value(screenshot);
+    const int chosen_layer = cli.value(layer).toInt();
+    const bool has_layer = cli.isSet(layer);
+    auto shown = [&window, out, chosen_layer, has_layer, &exit_code](bool ok) {
+      if (has_layer) window.view()->set_layer(chosen_layer);
+      if (out.isEmpty()) return;
+      window.view()->set_token(-1);
+      QTimer::singleShot(400, &window, [&window, out, ok, &exit_code] {  // a few canvas frames first
+        if (!window.grab().save(out)) {
+          std::fprintf(stderr, "cascadelens: cannot write %s\n", out.toLocal8Bit().constData());
+          exit_code = 1;
+        }
+        if (!ok) exit_code = 1;
+        QApplication::quit();
+      });
+    };
+    QObject::connect(window.controller(), &cascade::app::Controller::job_finished, &window, [shown] { shown(true); });
+    QObject::connect(window.controller(), &cascade::app::Controller::job_failed, &window, [shown](const QString& m) {
+      std::fprintf(stderr, "cascadelens: %s\n", m.toLocal8Bit().constData());
+      shown(false);
+    });
+  }
+  QTimer::singleShot(0, &window, [&window] { window.start_default(); });
+  const int rc = app.exec();
+  return exit_code ? exit_code : rc;
+}

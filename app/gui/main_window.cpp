@@ -1,0 +1,535 @@
+#include "gui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QInputDialog>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSlider>
+#include <QStatusBar>
+#include <QVBoxLayout>
+
+#include <imgui.h>
+
+#include <cmath>
+
+#include "core/version.h"
+#include "data/hf_model.h"
+#include "data/model_source.h"
+#include "widgets/depth_canvas.h"
+#include "widgets/figures/depth_player.h"
+#include "widgets/player.h"
+#include "widgets/figure_view.h"
+#include "widgets/inspector_panel.h"
+#include "widgets/render.h"
+#include "widgets/teaching_window.h"
+
+namespace cascade::app {
+
+namespace {
+
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+bool looks_like_activations(const QString& path) {
+  const QString ext = QFileInfo(path).suffix().toLower();
+  return ext == "npy" || ext == "safetensors" || ext == "h5" || ext == "hdf5";
+}
+
+}  // namespace
+
+MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
+    : QMainWindow(parent), options_(options), view_(new widgets::RunView(this)), controller_(new Controller(view_, this)) {
+  setWindowTitle("Cascade Lens");
+  setAcceptDrops(true);
+  setDockNestingEnabled(true);
+  player_ = new widgets::Player(view_, this);
+  if (widgets::DepthCanvas::opengl_available()) {
+    canvas_ = new widgets::DepthCanvas(view_, player_, this);
+    canvas_->set_tau_handler([this](double tau) { controller_->set_tau(tau); });
+    setCentralWidget(canvas_);
+  } else {  // no OpenGL here (e.g. the offscreen platform): the same figure without the ImGui layer
+    depth_view_ = new widgets::FigureView(std::make_unique<widgets::DepthPlayerFigure>(), view_, this);
+    setCentralWidget(depth_view_);
+  }
+  build_controls();
+  build_docks();
+  build_menus();
+
+  progress_ = new QProgressBar(this);
+  progress_->setMaximumWidth(260);
+  progress_->setVisible(false);
+  status_ = new QLabel(this);
+  cancel_button_ = new QPushButton("Cancel", this);
+  cancel_button_->setVisible(false);
+  statusBar()->addWidget(status_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancel_button_);
+  connect(cancel_button_, &QPushButton::clicked, controller_, &Controller::cancel);
+
+  connect(controller_, &Controller::job_started, this, [this](const QString& what) {
+    status_->setText(what + "…");
+    set_busy(true);
+  });
+  connect(controller_, &Controller::progress, this, [this](const QString& stage, qint64 done, qint64 total) {
+    progress_->setRange(0, static_cast<int>(std::max<qint64>(total, 1)));
+    progress_->setValue(static_cast<int>(done));
+    progress_->setFormat(stage + " %v/%m");
+  });
+  connect(controller_, &Controller::job_finished, this, [this](const QString& summary) {
+    set_busy(false);
+    status_->setText(summary);
+    set_model_label();
+  });
+  connect(controller_, &Controller::job_cancelled, this, [this] {
+    set_busy(false);
+    status_->setText("Cancelled; the previous run is still shown.");
+  });
+  connect(controller_, &Controller::job_failed, this, [this](const QString& message) {
+    set_busy(false);
+    status_->setText("Failed: " + message.left(160));
+    QMessageBox::warning(this, "Cascade Lens", message);
+  });
+  connect(controller_, &Controller::tau_changed, this, [this](double tau) {
+    const QSignalBlocker a(tau_box_), b(tau_slider_);
+    tau_box_->setValue(tau);
+    tau_slider_->setValue(static_cast<int>(std::lround(tau * 1000)));
+  });
+  if (options_.restore) load_settings();
+  else resize(1400, 900);
+  set_model_label();
+}
+
+MainWindow::~MainWindow() {
+  controller_->cancel();
+  controller_->wait();
+}
+
+void MainWindow::build_controls() {
+  auto* dock = new QDockWidget("Text and run", this);
+  dock->setObjectName("dock-controls");
+  auto* panel = new QWidget(dock);
+  auto* layout = new QVBoxLayout(panel);
+  model_label_ = new QLabel(panel);
+  model_label_->setWordWrap(true);
+  layout->addWidget(model_label_);
+  bundled_texts_ = new QComboBox(panel);
+  bundled_texts_->addItem("Bundled texts…", QString());
+  try {
+    for (const auto& path : data::bundled_text_paths()) bundled_texts_->addItem(QFileInfo(q(path)).baseName(), q(path));
+  } catch (const std::exception&) {
+  }
+  layout->addWidget(bundled_texts_);
+  text_ = new QPlainTextEdit(panel);
+  text_->setObjectName("text");
+  text_->setPlaceholderText("Type or paste a text, then Run (Ctrl+R)");
+  layout->addWidget(text_, 1);
+  connect(bundled_texts_, &QComboBox::activated, this, [this](int index) {
+    const QString path = bundled_texts_->itemData(index).toString();
+    if (path.isEmpty()) return;
+    try {
+      text_->setPlainText(q(data::read_text_file(path.toStdString())).trimmed());
+    } catch (const std::exception& e) {
+      QMessageBox::warning(this, "Cascade Lens", e.what());
+    }
+  });
+
+  auto* form = new QFormLayout();
+  tau_box_ = new QDoubleSpinBox(panel);
+  tau_box_->setObjectName("tau");
+  tau_box_->setRange(0.0, 1.0);
+  tau_box_->setDecimals(3);
+  tau_box_->setSingleStep(0.01);
+  tau_box_->setValue(0.3);
+  tau_slider_ = new QSlider(Qt::Horizontal, panel);
+  tau_slider_->setRange(0, 1000);
+  tau_slider_->setValue(300);
+  auto* tau_row = new QHBoxLayout();
+  tau_row->addWidget(tau_slider_, 1);
+  tau_row->addWidget(tau_box_);
+  form->addRow("τ", tau_row);
+  connect(tau_slider_, &QSlider::valueChanged, this, [this](int v) { controller_->set_tau(v / 1000.0); });
+  connect(tau_box_, &QDoubleSpinBox::valueChanged, this, [this](double v) { controller_->set_tau(v); });
+  rule_ = new QComboBox(panel);
+  rule_->addItems({"prior-max", "greedy-cover"});
+  form->addRow("rule", rule_);
+  connect(rule_, &QComboBox::currentTextChanged, this, [this](const QString& r) { controller_->set_rule(r); });
+  attention_ = new QComboBox(panel);
+  attention_->addItems({"exact", "ada-cascade", "ada-independent"});
+  form->addRow("attention", attention_);
+  device_ = new QComboBox(panel);
+  device_->addItems({"cpu", "cuda"});
+  form->addRow("device", device_);
+  dtype_ = new QComboBox(panel);
+  dtype_->addItems({"float32", "bfloat16", "float16"});
+  form->addRow("dtype", dtype_);
+  quality_sweep_ = new QCheckBox("ADA error and ΔPPL at every τ of the sweep", panel);
+  form->addRow("", quality_sweep_);
+  layout->addLayout(form);
+  run_button_ = new QPushButton("Run", panel);
+  run_button_->setObjectName("run");
+  run_button_->setToolTip("Run the model on the text (Ctrl+R)");
+  layout->addWidget(run_button_);
+  connect(run_button_, &QPushButton::clicked, this, &MainWindow::run_now);
+  dock->setWidget(panel);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+}
+
+void MainWindow::build_docks() {
+  QDockWidget* first_bottom = nullptr;
+  QDockWidget* first_right = nullptr;
+  for (auto& figure : widgets::all_figures()) {
+    const QString id = figure->id();
+    if (id == "depth" || id == "cascade-step") continue;  // the canvas and teaching mode show these
+    auto* dock = new QDockWidget(figure->title(), this);
+    dock->setObjectName("dock-" + id);
+    auto* fv = new widgets::FigureView(std::move(figure), view_, dock);
+    connect(fv, &widgets::FigureView::tau_dragged, controller_, &Controller::set_tau);
+    connect(fv, &widgets::FigureView::export_requested, this, &MainWindow::export_figure_dialog);
+    figure_views_.push_back(fv);
+    dock->setWidget(fv);
+    const bool right = id == "jaccard" || id == "gram";
+    addDockWidget(right ? Qt::RightDockWidgetArea : Qt::BottomDockWidgetArea, dock);
+    QDockWidget*& first = right ? first_right : first_bottom;
+    if (first) tabifyDockWidget(first, dock);
+    else first = dock;
+  }
+  auto* inspector = new QDockWidget("Token inspector", this);
+  inspector->setObjectName("dock-inspector");
+  inspector->setWidget(new widgets::InspectorPanel(view_, inspector));
+  addDockWidget(Qt::RightDockWidgetArea, inspector);
+  if (first_bottom) first_bottom->raise();
+  if (first_right) first_right->raise();
+}
+
+void MainWindow::build_menus() {
+  QMenu* file = menuBar()->addMenu("&File");
+  file->addAction("Open &model folder…", QKeySequence::Open, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, "Open a Hugging Face model folder");
+    if (!dir.isEmpty()) open_model_folder(dir);
+  });
+  file->addAction("Open model from the HF &cache…", this, &MainWindow::choose_cached_model);
+  file->addAction("Use the &bundled demo model", this, [this] {
+    model_.clear();
+    set_model_label();
+    run_now();
+  });
+  file->addAction("Open &activations…", QKeySequence("Ctrl+Shift+O"), this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, "Open activations", QString(),
+                                                      "Activations (*.npy *.safetensors *.h5 *.hdf5);;All files (*)");
+    if (!path.isEmpty()) open_activation_file(path);
+  });
+  file->addAction("Open &text…", this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, "Open a text", QString(), "Text (*.txt);;All files (*)");
+    if (path.isEmpty()) return;
+    try {
+      text_->setPlainText(q(data::read_text_file(path.toStdString())));
+      add_recent("text", path);
+    } catch (const std::exception& e) {
+      QMessageBox::warning(this, "Cascade Lens", e.what());
+    }
+  });
+  recent_menu_ = file->addMenu("&Recent");
+  file->addSeparator();
+  QMenu* exp = file->addMenu("&Export figure");
+  for (const auto& figure : widgets::all_figures()) {
+    const QString id = figure->id();
+    exp->addAction(figure->title() + "…", this, [this, id] { export_figure_dialog(id); });
+  }
+  file->addAction("Export &all figures…", QKeySequence("Ctrl+E"), this, &MainWindow::export_all_dialog);
+  file->addSeparator();
+  file->addAction("&Quit", QKeySequence::Quit, this, &QWidget::close);
+
+  QMenu* run = menuBar()->addMenu("&Run");
+  run->addAction("&Run", QKeySequence("Ctrl+R"), this, &MainWindow::run_now);
+  run->addAction("&Cancel", QKeySequence("Ctrl+."), controller_, &Controller::cancel);
+  run->addSeparator();
+  run->addAction("&Play / pause", QKeySequence("Ctrl+P"), this, [this] { player_->toggle(); });
+  run->addAction("&Next layer", QKeySequence("Ctrl+Right"), this, [this] { view_->step_layer(1); });
+  run->addAction("&Previous layer", QKeySequence("Ctrl+Left"), this, [this] { view_->step_layer(-1); });
+  run->addAction("τ &up", QKeySequence("Ctrl+Up"), this, [this] { controller_->set_tau(std::min(1.0, controller_->tau() + 0.01)); });
+  run->addAction("τ &down", QKeySequence("Ctrl+Down"), this, [this] { controller_->set_tau(std::max(0.0, controller_->tau() - 0.01)); });
+
+  QMenu* view = menuBar()->addMenu("&View");
+  for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+  view->addSeparator();
+  view->addAction("&Teaching mode", QKeySequence("F5"), this, &MainWindow::show_teaching);
+  view->addAction("&Full screen", QKeySequence::FullScreen, this, [this] {
+    isFullScreen() ? showNormal() : showFullScreen();
+  });
+
+  QMenu* help = menuBar()->addMenu("&Help");
+  help->addAction("&About Cascade Lens", this, &MainWindow::show_about);
+}
+
+RunSettings MainWindow::settings_from_ui() const {
+  RunSettings s;
+  s.model = model_;
+  s.text = text_->toPlainText();
+  s.tau = tau_box_->value();
+  s.rule = rule_->currentText();
+  s.attention = attention_->currentText();
+  s.device = device_->currentText();
+  s.dtype = dtype_->currentText();
+  s.quality_sweep = quality_sweep_->isChecked();
+  return s;
+}
+
+void MainWindow::run_now() {
+  if (text_->toPlainText().trimmed().isEmpty()) {
+    QMessageBox::information(this, "Cascade Lens", "Type or paste a text first (or pick a bundled one).");
+    return;
+  }
+  controller_->run_model(settings_from_ui());
+}
+
+void MainWindow::start_default() {
+  if (!options_.model.isEmpty()) model_ = options_.model;
+  if (!options_.text_file.isEmpty()) {
+    try {
+      text_->setPlainText(q(data::read_text_file(options_.text_file.toStdString())));
+    } catch (const std::exception& e) {
+      QMessageBox::warning(this, "Cascade Lens", e.what());
+    }
+  }
+  if (!options_.activations.isEmpty()) {
+    open_activation_file(options_.activations);
+    return;
+  }
+  if (text_->toPlainText().trimmed().isEmpty()) {
+    try {
+      text_->setPlainText(q(data::read_text_file(data::bundled_default_text_path())).trimmed());
+    } catch (const std::exception&) {
+    }
+  }
+  if (model_.isEmpty()) {
+    try {
+      data::bundled_model_dir();
+    } catch (const std::exception&) {  // no bundled model: show the synthetic activations instead
+      status_->setText("The bundled demo model is missing (cascadelens-cli train-demo); showing synthetic activations.");
+      try {
+        open_activation_file(q(data::bundled_synthetic_file()));
+      } catch (const std::exception& e) {
+        QMessageBox::warning(this, "Cascade Lens", e.what());
+      }
+      return;
+    }
+  }
+  run_now();
+}
+
+void MainWindow::open_model_folder(const QString& dir) {
+  model_ = dir;
+  add_recent("model", dir);
+  set_model_label();
+  run_now();
+}
+
+void MainWindow::open_activation_file(const QString& path) {
+  add_recent("activations", path);
+  controller_->open_activations(path, tau_box_->value(), rule_->currentText(), "0.05:0.6:0.05");
+}
+
+void MainWindow::choose_cached_model() {
+  QStringList models;
+  try {
+    for (const auto& m : data::list_cached_models()) models << q(m);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, "Cascade Lens", e.what());
+    return;
+  }
+  if (models.isEmpty()) {
+    QMessageBox::information(this, "Cascade Lens",
+                             "The Hugging Face cache (" + q(data::hf_cache_root()) + ") holds no models. Nothing is ever downloaded: "
+                             "copy a model folder here or open one with File → Open model folder.");
+    return;
+  }
+  bool ok = false;
+  const QString id = QInputDialog::getItem(this, "Models in the HF cache", "Model:", models, 0, false, &ok);
+  if (ok && !id.isEmpty()) open_model_folder(id);
+}
+
+void MainWindow::export_figure_dialog(const QString& id) {
+  if (!view_->has_run()) return;
+  auto figure = widgets::make_figure(id);
+  if (id == "gram") view_->ensure_gram();
+  if (id == "cascade-step") view_->ensure_explanation();
+  if (!figure || !figure->available(*view_->snapshot(), view_->state())) {
+    QMessageBox::information(this, "Cascade Lens", "That figure has nothing to draw for this run and layer.");
+    return;
+  }
+  const QString path = QFileDialog::getSaveFileName(this, "Export " + figure->title(), id + ".pdf",
+                                                    "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)");
+  if (path.isEmpty()) return;
+  try {
+    widgets::ExportOptions o;
+    o.format = widgets::parse_export_format(QFileInfo(path).suffix().isEmpty() ? "pdf" : QFileInfo(path).suffix());
+    if (o.format == widgets::ExportFormat::Png) {
+      bool ok = false;
+      o.dpi = QInputDialog::getInt(this, "PNG resolution", "DPI:", 300, 72, 1200, 1, &ok);
+      if (!ok) return;
+    }
+    widgets::export_figure(*figure, *view_->snapshot(), view_->state(), path, o);
+    status_->setText("Exported " + path);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, "Cascade Lens", e.what());
+  }
+}
+
+void MainWindow::export_all_dialog() {
+  if (!view_->has_run()) return;
+  const QString dir = QFileDialog::getExistingDirectory(this, "Export all figures to a folder");
+  if (dir.isEmpty()) return;
+  try {
+    view_->ensure_gram();
+    view_->ensure_explanation();
+    const QStringList files = widgets::export_all(
+        *view_->snapshot(), view_->state(), dir,
+        {widgets::ExportFormat::Pdf, widgets::ExportFormat::Svg, widgets::ExportFormat::Png});
+    status_->setText(QString("Exported %1 files to %2").arg(files.size()).arg(dir));
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, "Cascade Lens", e.what());
+  }
+}
+
+void MainWindow::show_teaching() {
+  if (!view_->has_run() || view_->snapshot()->L() < 2) {
+    QMessageBox::information(this, "Cascade Lens", "Teaching mode needs a run with at least two layers.");
+    return;
+  }
+  if (!teaching_) teaching_ = new widgets::TeachingWindow(view_, this);
+  view_->set_teach_step(0);
+  if (view_->state().layer < 1) view_->set_layer(1);
+  view_->ensure_explanation();
+  teaching_->showFullScreen();
+  teaching_->activateWindow();
+  teaching_->setFocus();
+}
+
+void MainWindow::show_about() {
+  const BlasInfo blas = detect_blas();
+  QString device = "CPU";
+  QMessageBox::about(
+      this, "About Cascade Lens",
+      QString("<b>Cascade Lens %1</b><br>Representative tokens across the depth of a transformer, independent and by cascade.<br><br>"
+              "Qt %2 · LibTorch %3 · Dear ImGui %4<br>Compiler: %5<br>BLAS: %6 (%7 GFLOP/s sgemm, %8 threads)%9<br>Device in use: %10")
+          .arg(q(version()), qVersion(), q(torch_version()), ImGui::GetVersion(), q(compiler()), q(blas.name))
+          .arg(blas.sgemm_gflops, 0, 'f', 1)
+          .arg(blas.threads)
+          .arg(blas.reference ? "<br><b>Warning:</b> the reference BLAS is ~60× slower; install libopenblas0-pthread." : "")
+          .arg(view_->has_run() ? q(view_->snapshot()->data().meta.device) : device));
+}
+
+void MainWindow::set_busy(bool busy) {
+  progress_->setVisible(busy);
+  cancel_button_->setVisible(busy);
+  run_button_->setEnabled(!busy);
+  if (busy) progress_->setRange(0, 0);
+}
+
+void MainWindow::set_model_label() {
+  QString name = model_;
+  if (name.isEmpty()) {
+    try {
+      name = "bundled demo model (" + q(data::bundled_model_dir()) + ")";
+    } catch (const std::exception&) {
+      name = "bundled demo model (missing: train it with cascadelens-cli train-demo)";
+    }
+  }
+  model_label_->setText("<b>Model:</b> " + name.toHtmlEscaped());
+}
+
+void MainWindow::add_recent(const QString& kind, const QString& path) {
+  const QString entry = kind + ":" + path;
+  recent_.removeAll(entry);
+  recent_.prepend(entry);
+  while (recent_.size() > 10) recent_.removeLast();
+  rebuild_recent_menu();
+}
+
+void MainWindow::rebuild_recent_menu() {
+  recent_menu_->clear();
+  for (const QString& entry : recent_) {
+    const QString kind = entry.section(':', 0, 0), path = entry.section(':', 1);
+    recent_menu_->addAction(kind + ": " + path, this, [this, kind, path] {
+      if (kind == "model") open_model_folder(path);
+      else if (kind == "activations") open_activation_file(path);
+      else if (kind == "text") text_->setPlainText(q(data::read_text_file(path.toStdString())));
+    });
+  }
+  recent_menu_->setEnabled(!recent_.isEmpty());
+}
+
+void MainWindow::load_settings() {
+  QSettings s;
+  if (!restoreGeometry(s.value("window/geometry").toByteArray())) resize(1400, 900);
+  restoreState(s.value("window/state").toByteArray());
+  recent_ = s.value("recent").toStringList();
+  rebuild_recent_menu();
+  model_ = s.value("run/model").toString();
+  text_->setPlainText(s.value("run/text").toString());
+  tau_box_->setValue(s.value("run/tau", 0.3).toDouble());
+  tau_slider_->setValue(static_cast<int>(std::lround(tau_box_->value() * 1000)));
+  rule_->setCurrentText(s.value("run/rule", "prior-max").toString());
+  attention_->setCurrentText(s.value("run/attention", "exact").toString());
+  device_->setCurrentText(s.value("run/device", "cpu").toString());
+  dtype_->setCurrentText(s.value("run/dtype", "float32").toString());
+  player_->state().layers_per_second = s.value("player/speed", 2.0).toDouble();
+}
+
+void MainWindow::save_settings() const {
+  if (!options_.restore) return;
+  QSettings s;
+  s.setValue("window/geometry", saveGeometry());
+  s.setValue("window/state", saveState());
+  s.setValue("recent", recent_);
+  s.setValue("run/model", model_);
+  s.setValue("run/text", text_->toPlainText());
+  s.setValue("run/tau", tau_box_->value());
+  s.setValue("run/rule", rule_->currentText());
+  s.setValue("run/attention", attention_->currentText());
+  s.setValue("run/device", device_->currentText());
+  s.setValue("run/dtype", dtype_->currentText());
+  s.setValue("player/speed", player_->state().layers_per_second);
+}
+
+void MainWindow::closeEvent(QCloseEvent* e) {
+  save_settings();
+  controller_->cancel();
+  QMainWindow::closeEvent(e);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
+  if (e->mimeData()->hasUrls()) e->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* e) {
+  for (const QUrl& url : e->mimeData()->urls()) {
+    const QString path = url.toLocalFile();
+    const QFileInfo info(path);
+    if (info.isDir()) open_model_folder(path);
+    else if (looks_like_activations(path)) open_activation_file(path);
+    else if (info.suffix().toLower() == "txt") text_->setPlainText(q(data::read_text_file(path.toStdString())));
+    else QMessageBox::warning(this, "Cascade Lens", "Drop a model folder, an activation file (.npy, .safetensors, .h5) or a .txt text.");
+    break;
+  }
+}
+
+}  // namespace cascade::app

@@ -1,0 +1,101 @@
+#pragma once
+// The application window: the depth player canvas in the middle, every other figure in a dock, the
+// text and run settings on the left, progress and Cancel in the status bar. Settings, recent files
+// and window layout persist between runs (QSettings).
+#include <QMainWindow>
+
+#include <memory>
+#include <vector>
+
+#include "gui/controller.h"
+#include "widgets/run_view.h"
+
+class QComboBox;
+class QDoubleSpinBox;
+class QLabel;
+class QMenu;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSlider;
+class QCheckBox;
+
+namespace cascade::widgets {
+class DepthCanvas;
+class FigureView;
+class Player;
+class TeachingWindow;
+}  // namespace cascade::widgets
+
+namespace cascade::app {
+
+struct StartOptions {
+  QString model;        // --model: folder or cache id (empty: bundled / last used)
+  QString text_file;    // --text-file
+  QString activations;  // --activations FILE: open this instead of running a model
+  bool restore = true;  // false: ignore saved settings (tests, --fresh)
+};
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(const StartOptions& options = {}, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  widgets::RunView* view() { return view_; }
+  Controller* controller() { return controller_; }
+  widgets::DepthCanvas* canvas() { return canvas_; }  // null without OpenGL (then depth_view())
+  widgets::FigureView* depth_view() { return depth_view_; }
+  widgets::Player* player() { return player_; }
+  const std::vector<widgets::FigureView*>& figure_views() const { return figure_views_; }
+  RunSettings settings_from_ui() const;
+  void start_default();  // the first run: bundled model + text (or what options/settings say)
+  void run_now();
+  void open_model_folder(const QString& dir);
+  void open_activation_file(const QString& path);
+  void export_figure_dialog(const QString& id);
+  void export_all_dialog();
+  void show_teaching();
+
+ protected:
+  void closeEvent(QCloseEvent* e) override;
+  void dragEnterEvent(QDragEnterEvent* e) override;
+  void dropEvent(QDropEvent* e) override;
+
+ private:
+  void build_controls();
+  void build_docks();
+  void build_menus();
+  void load_settings();
+  void save_settings() const;
+  void add_recent(const QString& kind, const QString& path);
+  void rebuild_recent_menu();
+  void choose_cached_model();
+  void show_about();
+  void set_busy(bool busy);
+  void set_model_label();
+
+  StartOptions options_;
+  widgets::RunView* view_;
+  Controller* controller_;
+  widgets::Player* player_ = nullptr;
+  widgets::DepthCanvas* canvas_ = nullptr;
+  widgets::FigureView* depth_view_ = nullptr;
+  std::vector<widgets::FigureView*> figure_views_;
+  widgets::TeachingWindow* teaching_ = nullptr;
+  QString model_;  // "" = bundled
+  QPlainTextEdit* text_ = nullptr;
+  QComboBox* bundled_texts_ = nullptr;
+  QDoubleSpinBox* tau_box_ = nullptr;
+  QSlider* tau_slider_ = nullptr;
+  QComboBox *rule_ = nullptr, *attention_ = nullptr, *device_ = nullptr, *dtype_ = nullptr;
+  QCheckBox* quality_sweep_ = nullptr;
+  QLabel* model_label_ = nullptr;
+  QPushButton *run_button_ = nullptr, *cancel_button_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QLabel* status_ = nullptr;
+  QMenu* recent_menu_ = nullptr;
+  QStringList recent_;  // "model:PATH" / "activations:PATH" / "text:PATH"
+};
+
+}  // namespace cascade::app

@@ -1,0 +1,56 @@
+#pragma once
+// Where a run's model and text come from, shared by the CLI and the GUI: the bundled demo assets
+// (data/demo/), and loading an HF model folder or cache id onto a device in a dtype.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/model.h"
+#include "core/model_config.h"
+#include "core/tokenizer.h"
+
+namespace cascade::data {
+
+// A path under the repository's data/ folder: $CASCADE_DATA_DIR, then ../share/cascadelens and
+// ../../data beside the running executable, then the source tree it was built from. Throws
+// InputError naming the relative path when none has it.
+std::string bundled_data_path(const std::string& relative);
+
+// The bundled demo model folder (data/demo/model, made by `cascadelens-cli train-demo`). Throws
+// UsageError saying how to train it when it is not there.
+std::string bundled_model_dir();
+// The bundled texts (data/demo/texts/*.txt), sorted by name; the default one is teaching.txt.
+std::vector<std::string> bundled_text_paths();
+std::string bundled_default_text_path();
+// The synthetic activation file of data/demo/synthetic (no model needed).
+std::string bundled_synthetic_file();
+
+std::string read_text_file(const std::string& path);  // InputError when unreadable
+
+struct ModelRequest {
+  std::string spec;              // HF folder or cache id; empty: the bundled demo model
+  std::string device = "cpu";    // "cpu" or "cuda" (ROCm LibTorch says cuda too)
+  std::string dtype = "float32"; // "float32", "bfloat16", "float16"
+};
+
+struct LoadedModel {
+  std::string spec;  // what was asked for ("" → the bundled model's folder)
+  std::string dir;   // the resolved folder
+  ModelConfig config;
+  std::unique_ptr<CausalLM> model;
+  std::unique_ptr<Tokenizer> tokenizer;  // null when the folder has no tokenizer files
+  std::string label() const;             // "spec (dir)" or just dir
+};
+
+// Resolves, reads the config and weights, builds the model on the device. UsageError for a bad
+// device/dtype, InputError for a bad folder or file.
+LoadedModel load_model(const ModelRequest& request);
+
+// The model's display string for every id (the id itself without a tokenizer).
+std::vector<std::string> display_tokens(const LoadedModel& m, const std::vector<int64_t>& ids);
+
+// Tokenizes text with BOS where the model wants it; InputError without a tokenizer, UsageError
+// when nothing is left.
+std::vector<int64_t> encode_text(const LoadedModel& m, const std::string& text);
+
+}  // namespace cascade::data

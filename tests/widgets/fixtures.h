@@ -1,0 +1,28 @@
+#pragma once
+// Small runs for the GUI tests: synthetic clustered activations (deterministic), as RunData.
+#include <memory>
+
+#include "core/synthetic.h"
+#include "widgets/run_snapshot.h"
+
+namespace cascade::widgets::testing {
+
+inline std::shared_ptr<RunData> synthetic_data(int64_t layers = 6, int64_t tokens = 40, int64_t dim = 32,
+                                               uint64_t seed = 3) {
+  SyntheticSpec spec;
+  spec.layers = layers;
+  spec.tokens = tokens;
+  spec.dim = dim;
+  spec.clusters = std::max<int64_t>(2, tokens / 4);
+  spec.seed = seed;
+  const ActivationSet acts = make_synthetic(spec);
+  auto data = run_data_from_activations(acts, {0.1, 0.2, 0.3, 0.4, 0.5}, Rule::PriorMax);
+  data->meta.source = "synthetic test run";
+  return data;
+}
+
+inline std::shared_ptr<const RunSnapshot> synthetic_snapshot(double tau = 0.3, int64_t layers = 6, int64_t tokens = 40) {
+  return RunSnapshot::derive(synthetic_data(layers, tokens), tau, Rule::PriorMax);
+}
+
+}  // namespace cascade::widgets::testing

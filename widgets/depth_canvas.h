@@ -1,0 +1,54 @@
+#pragma once
+// The central canvas: the depth player figure painted with QPainter on a QOpenGLWidget, Dear ImGui
+// instruments drawn over it, and the animation clock (phase 0 → 1 between layers at the chosen speed).
+#include <QElapsedTimer>
+#include <QOpenGLWidget>
+#include <QTimer>
+
+#include <memory>
+
+#include "widgets/figures/depth_player.h"
+#include "widgets/imgui_overlay.h"
+#include "widgets/player.h"
+#include "widgets/run_view.h"
+
+namespace cascade::widgets {
+
+class DepthCanvas : public QOpenGLWidget {
+  Q_OBJECT
+ public:
+  DepthCanvas(RunView* view, Player* player, QWidget* parent = nullptr);
+  ~DepthCanvas() override;
+
+  // Whether this platform can create an OpenGL context (the offscreen platform cannot): without
+  // one the window shows the depth player in a plain FigureView instead.
+  static bool opengl_available();
+  void set_tau_handler(std::function<void(double)> handler) { actions_.set_tau = std::move(handler); }
+  const DepthPlayerFigure& figure() const { return figure_; }
+  int frames_drawn() const { return frames_; }
+  bool overlay_rendered() const { return overlay_ok_; }
+  QSize sizeHint() const override { return {900, 420}; }
+
+ protected:
+  void initializeGL() override;
+  void paintGL() override;
+  bool event(QEvent* e) override;
+
+ private:
+  // The figure's part of the canvas: all but the instrument band at the bottom.
+  QRectF figure_rect() const { return QRectF(0, 0, width(), std::max(40, height() - kInstrumentBand)); }
+  static constexpr int kInstrumentBand = 116;
+
+  RunView* view_;
+  DepthPlayerFigure figure_;
+  ImGuiOverlay overlay_;
+  Player* player_;
+  OverlayActions actions_;
+  QTimer timer_;  // ImGui needs frames for hover and buttons even while paused
+  QElapsedTimer clock_;
+  qint64 last_ms_ = 0;
+  int frames_ = 0;
+  bool overlay_ok_ = false;
+};
+
+}  // namespace cascade::widgets

@@ -1,0 +1,193 @@
+#include "widgets/figures/depth_player.h"
+
+#include <QFontMetricsF>
+#include <QPainterPath>
+
+#include <cmath>
+
+#include "widgets/palette.h"
+#include "widgets/plot.h"
+
+namespace cascade::widgets {
+
+namespace {
+
+// Whitespace made visible the way the token strings show it ("Ġ" → leading space is drawn as a
+// gap; newlines as ↵) and overly long pieces shortened.
+QString chip_text(const std::string& token) {
+  QString s = QString::fromStdString(token);
+  s.replace('\n', QChar(0x21B5));
+  s.replace('\t', QChar(0x21E5));
+  if (s.trimmed().isEmpty()) s = QString(QChar(0x2423));  // ␣
+  if (s.size() > 24) s = s.left(22) + QChar(0x2026);
+  return s;
+}
+
+TokenStatus shown_status(const RunSnapshot& run, int64_t layer, int64_t t) { return run.status(layer, t); }
+
+QColor fill_for(const RunSnapshot& run, const FigureState& state, int64_t t) {
+  const QColor now = status_color(shown_status(run, state.layer, t));
+  if (state.phase <= 0 || state.layer + 1 >= run.L()) return now;
+  return mix(now, status_color(shown_status(run, state.layer + 1, t)), state.phase);
+}
+
+}  // namespace
+
+QString layer_caption(const RunSnapshot& run, int64_t layer) {
+  const LayerMeasures& m = run.analysis().layers.at(layer);
+  QString s = QString("Layer %1 of %2 (block %3)  ·  r_casc %4 / %5  ·  r_ind %6")
+                  .arg(layer)
+                  .arg(run.L())
+                  .arg(m.layer)
+                  .arg(m.r_casc)
+                  .arg(run.T())
+                  .arg(m.r_ind);
+  if (layer > 0) s += QString("  ·  +%1 \u2212%2").arg(m.adds).arg(m.removes);
+  s += QString("  ·  missed %1").arg(m.missed.size());
+  return s;
+}
+
+void draw_status_legend(QPainter& p, QPointF origin, double font_pt) {
+  std::vector<LegendEntry> entries;
+  for (TokenStatus s : {TokenStatus::Representative, TokenStatus::Added, TokenStatus::Removed, TokenStatus::Missed,
+                        TokenStatus::Extra, TokenStatus::Redundant})
+    entries.push_back({status_color(s), status_name(s), false});
+  draw_legend(p, origin, entries, font_pt);
+}
+
+QSizeF DepthPlayerFigure::natural_size(const RunSnapshot& run) const {
+  // About 12 tokens a line at 500 pt; tall enough for the text, capped at a page.
+  const double lines = std::ceil(static_cast<double>(run.T()) / 11.0);
+  return {500, std::clamp(60 + lines * 17, 160.0, 700.0)};
+}
+
+DepthPlayerFigure::Layout DepthPlayerFigure::layout(const QRectF& rect, const RunSnapshot& run,
+                                                    const FigureState& state) {
+  Layout out;
+  out.font_pt = 9 * state.scale;
+  const double f = out.font_pt;
+  out.header = QRectF(rect.left(), rect.top(), rect.width(), f * 3.6);
+  out.legend = QRectF(rect.left(), rect.bottom() - f * 2.0, rect.width(), f * 2.0);
+  out.body = QRectF(rect.left() + f * 0.6, out.header.bottom(), rect.width() - f * 1.2,
+                    out.legend.top() - out.header.bottom() - f * 0.4);
+  const int64_t T = run.T();
+  out.cells.resize(T);
+  // Chips: flow the tokens like text.
+  const QFontMetricsF fm(figure_font(f));
+  const double pad = f * 0.35, h = fm.height() + pad, gap = f * 0.22;
+  double x = out.body.left(), y = out.body.top();
+  bool fits = T <= 4096;
+  for (int64_t t = 0; t < T && fits; ++t) {
+    const double w = fm.horizontalAdvance(chip_text(run.token(t))) + 2 * pad;
+    if (x + w > out.body.right() && x > out.body.left()) {
+      x = out.body.left();
+      y += h + gap;
+    }
+    out.cells[t] = QRectF(x, y, std::min(w, out.body.width()), h);
+    x += w + gap;
+    if (y + h > out.body.bottom()) fits = false;
+  }
+  if (fits) return out;
+  // Cells: a grid filling the body, row-major in token order.
+  out.chips = false;
+  const double area = out.body.width() * out.body.height();
+  double side = std::sqrt(area / static_cast<double>(std::max<int64_t>(T, 1)));
+  int64_t cols = std::max<int64_t>(1, static_cast<int64_t>(out.body.width() / side));
+  while (cols * static_cast<int64_t>(out.body.height() / side) < T && side > 0.05) {
+    side *= 0.97;
+    cols = std::max<int64_t>(1, static_cast<int64_t>(out.body.width() / side));
+  }
+  out.cols = cols;
+  out.side = side;
+  for (int64_t t = 0; t < T; ++t)
+    out.cells[t] = QRectF(out.body.left() + (t % cols) * side, out.body.top() + (t / cols) * side, side, side);
+  return out;
+}
+
+void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
+  const Layout lay = layout(rect, run, state);
+  const double f = lay.font_pt;
+  // Header: what layer, what the numbers are.
+  p.setPen(kInk);
+  p.setFont(figure_font(f * 1.1, true));
+  p.drawText(QRectF(lay.header.left() + f * 0.6, lay.header.top(), lay.header.width(), f * 1.9),
+             Qt::AlignLeft | Qt::AlignVCenter, layer_caption(run, state.layer));
+  p.setFont(figure_font(f * 0.9));
+  p.setPen(kMuted);
+  QString sub = QString("τ = %1 (θ = %2), %3  ·  %4")
+                    .arg(run.tau(), 0, 'f', 2)
+                    .arg(run.analysis().theta, 0, 'f', 3)
+                    .arg(QString::fromStdString(to_string(run.rule())))
+                    .arg(QString::fromStdString(run.data().meta.source));
+  if (state.phase > 0 && state.layer + 1 < run.L()) sub += QString("  ·  → layer %1").arg(state.layer + 1);
+  p.drawText(QRectF(lay.header.left() + f * 0.6, lay.header.top() + f * 1.8, lay.header.width() - f, f * 1.6),
+             Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(sub, Qt::ElideMiddle, lay.header.width() - f));
+
+  const int64_t T = run.T();
+  if (lay.chips) {
+    p.setFont(figure_font(f));
+    for (int64_t t = 0; t < T; ++t) {
+      const QRectF& c = lay.cells[t];
+      const QColor fill = fill_for(run, state, t);
+      p.setPen(Qt::NoPen);
+      p.setBrush(fill);
+      p.drawRoundedRect(c, f * 0.3, f * 0.3);
+      p.setPen(qGray(fill.rgb()) < 140 ? QColor(Qt::white) : kInk);
+      p.drawText(c, Qt::AlignCenter, chip_text(run.token(t)));
+    }
+  } else {
+    p.setRenderHint(QPainter::Antialiasing, false);
+    for (int64_t t = 0; t < T; ++t) p.fillRect(lay.cells[t], fill_for(run, state, t));
+    p.setRenderHint(QPainter::Antialiasing, true);
+  }
+  // Selection and hover outlines, and the link from a redundant token to its representative.
+  auto outline = [&](int64_t t, const QColor& color, double width) {
+    if (t < 0 || t >= T) return;
+    p.setPen(QPen(color, width));
+    p.setBrush(Qt::NoBrush);
+    const QRectF c = lay.cells[t].adjusted(-width / 2, -width / 2, width / 2, width / 2);
+    if (lay.chips) p.drawRoundedRect(c, f * 0.3, f * 0.3);
+    else p.drawRect(c);
+  };
+  if (state.hover_token >= 0 && state.link_to >= 0 && state.link_to < T && state.link_to != state.hover_token) {
+    const QPointF a = lay.cells[state.hover_token].center(), b = lay.cells[state.link_to].center();
+    QPainterPath path(a);
+    const QPointF mid = (a + b) / 2 - QPointF(0, std::max(f * 2.0, std::abs(a.x() - b.x()) * 0.15));
+    path.quadTo(mid, b);
+    p.setPen(QPen(kInk, 1.4, Qt::DashLine));
+    p.setBrush(Qt::NoBrush);
+    p.drawPath(path);
+    outline(state.link_to, kInk, 1.6);
+  }
+  outline(state.hover_token, kMuted, 1.2);
+  outline(state.token, kInk, 2.0);
+  draw_status_legend(p, QPointF(lay.legend.left() + f * 0.6, lay.legend.top() + f * 0.3), f);
+}
+
+Hit DepthPlayerFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
+  const Layout lay = layout(rect, run, state);
+  Hit h;
+  if (!lay.chips) {
+    const double side = lay.side;
+    const int64_t cols = lay.cols;
+    if (!lay.body.contains(pos)) return h;
+    const int64_t col = static_cast<int64_t>((pos.x() - lay.body.left()) / side);
+    const int64_t row = static_cast<int64_t>((pos.y() - lay.body.top()) / side);
+    const int64_t t = row * cols + col;
+    if (col < cols && t >= 0 && t < run.T() && lay.cells[t].contains(pos)) h.token = t;
+  } else {
+    for (int64_t t = 0; t < run.T(); ++t)
+      if (lay.cells[t].contains(pos)) {
+        h.token = t;
+        break;
+      }
+  }
+  if (h.token >= 0) {
+    h.layer = state.layer;
+    h.tooltip = QString("%1  [%2]  %3").arg(QString::fromStdString(run.token(h.token))).arg(h.token)
+                    .arg(status_name(run.status(state.layer, h.token)));
+  }
+  return h;
+}
+
+}  // namespace cascade::widgets

@@ -1,0 +1,33 @@
+#pragma once
+#include "widgets/figure.h"
+
+namespace cascade::widgets {
+
+// The text as tokens, each coloured by its status at the selected layer; blends towards the next
+// layer as state.phase goes 0 → 1; a hovered redundant token is linked to its representative.
+// Tokens are chips with their text while they fit, one small cell each beyond that (long runs).
+class DepthPlayerFigure final : public Figure {
+ public:
+  QString id() const override { return "depth"; }
+  QString title() const override { return "Depth player"; }
+  QSizeF natural_size(const RunSnapshot& run) const override;
+  void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
+  Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
+
+  struct Layout {
+    QRectF header, body, legend;
+    std::vector<QRectF> cells;  // one per token
+    bool chips = true;          // text chips (false: plain cells)
+    int64_t cols = 0;           // cells per row (cell mode)
+    double side = 0;            // cell side (cell mode)
+    double font_pt = 9;
+  };
+  static Layout layout(const QRectF& rect, const RunSnapshot& run, const FigureState& state);
+};
+
+// Status legend entries (shared with the token map).
+void draw_status_legend(QPainter& p, QPointF origin, double font_pt);
+// "Layer 3 (block 3) · r 41/180 · +2 −1 · missed 0" for the header lines.
+QString layer_caption(const RunSnapshot& run, int64_t layer);
+
+}  // namespace cascade::widgets

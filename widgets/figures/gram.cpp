@@ -1,0 +1,122 @@
+#include "widgets/figures/gram.h"
+
+#include <QImage>
+
+#include <cmath>
+
+#include "widgets/palette.h"
+#include "widgets/plot.h"
+
+namespace cascade::widgets {
+
+
+bool GramFigure::available(const RunSnapshot& run, const FigureState& state) const {
+  return state.gram && static_cast<int64_t>(state.gram->size()) == run.T() * run.T();
+}
+
+QRectF GramFigure::plot_area(const QRectF& rect, double f) {
+  const QRectF inner = rect.adjusted(f * 6.8, f * 2.8, -f * 7.5, -f * 3.8);
+  const double side = std::max(1.0, std::min(inner.width(), inner.height()));
+  return QRectF(inner.left(), inner.top(), side, side);
+}
+
+QRectF GramFigure::visible_range(const RunSnapshot& run, const FigureState& state) {
+  const QRectF all(0, 0, static_cast<double>(run.T()), static_cast<double>(run.T()));
+  if (state.gram_zoom.isEmpty()) return all;
+  return state.gram_zoom.intersected(all).isEmpty() ? all : state.gram_zoom.intersected(all);
+}
+
+void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
+  const double f = 9 * state.scale;
+  draw_title(p, rect, QString("|cos| between tokens at layer %1 (block %2)").arg(state.layer)
+                          .arg(run.analysis().layers.at(state.layer).layer), f);
+  const QRectF area = plot_area(rect, f);
+  if (!available(run, state)) {
+    p.setPen(kMuted);
+    p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap, "Gram matrix not computed for this layer");
+    return;
+  }
+  const int64_t T = run.T();
+  const QRectF vis = visible_range(run, state);
+  const int64_t c0 = static_cast<int64_t>(std::floor(vis.left())), r0 = static_cast<int64_t>(std::floor(vis.top()));
+  const int64_t c1 = std::min<int64_t>(T, static_cast<int64_t>(std::ceil(vis.right())));
+  const int64_t r1 = std::min<int64_t>(T, static_cast<int64_t>(std::ceil(vis.bottom())));
+  const int64_t nc = std::max<int64_t>(1, c1 - c0), nr = std::max<int64_t>(1, r1 - r0);
+  // At most ~1024² samples: beyond that each pixel shows one sampled pair (nearest neighbour).
+  const int64_t sc = std::min<int64_t>(nc, 1024), sr = std::min<int64_t>(nr, 1024);
+  QImage img(static_cast<int>(sc), static_cast<int>(sr), QImage::Format_RGB32);
+  const std::vector<float>& g = *state.gram;
+  for (int64_t y = 0; y < sr; ++y) {
+    auto* line = reinterpret_cast<QRgb*>(img.scanLine(static_cast<int>(y)));
+    const int64_t row = r0 + y * nr / sr;
+    for (int64_t x = 0; x < sc; ++x) line[x] = viridis(g[row * T + c0 + x * nc / sc]).rgb();
+  }
+  p.save();
+  p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+  p.drawImage(area, crisp(img));
+  p.restore();
+  p.setPen(QPen(kInk, 0.8));
+  p.setBrush(Qt::NoBrush);
+  p.drawRect(area);
+  // Representatives: ticks on the top and left edges.
+  const double cell = area.width() / static_cast<double>(nc);
+  p.setPen(QPen(okabe_ito::vermillion, std::max(0.6, std::min(cell, 2.0))));
+  for (int64_t t : run.analysis().layers.at(state.layer).reps_casc) {
+    if (t >= c0 && t < c1) {
+      const double x = area.left() + (static_cast<double>(t - c0) + 0.5) * cell;
+      p.drawLine(QPointF(x, area.top() - f * 0.6), QPointF(x, area.top()));
+    }
+    if (t >= r0 && t < r1) {
+      const double y = area.top() + (static_cast<double>(t - r0) + 0.5) * area.height() / static_cast<double>(nr);
+      p.drawLine(QPointF(area.left() - f * 0.6, y), QPointF(area.left(), y));
+    }
+  }
+  if (state.token >= c0 && state.token < c1) {
+    p.setPen(QPen(Qt::white, 1.0, Qt::DashLine));
+    const double x = area.left() + (static_cast<double>(state.token - c0) + 0.5) * cell;
+    p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()));
+  }
+  if (state.token >= r0 && state.token < r1) {
+    p.setPen(QPen(Qt::white, 1.0, Qt::DashLine));
+    const double y = area.top() + (static_cast<double>(state.token - r0) + 0.5) * area.height() / static_cast<double>(nr);
+    p.drawLine(QPointF(area.left(), y), QPointF(area.right(), y));
+  }
+  Axes axes{area, static_cast<double>(c0) - 0.5, static_cast<double>(c1) - 0.5, static_cast<double>(r1) - 0.5,
+            static_cast<double>(r0) - 0.5};
+  draw_axes(p, axes, "token s", "token t", f, true, false);
+  // Colour bar.
+  const QRectF bar(area.right() + f * 1.2, area.top(), f, area.height());
+  for (int k = 0; k < 64; ++k)
+    p.fillRect(QRectF(bar.left(), bar.bottom() - (k + 1) * bar.height() / 64, bar.width(), bar.height() / 64 + 0.5),
+               viridis((k + 0.5) / 64));
+  p.setPen(QPen(kInk, 0.8));
+  p.drawRect(bar);
+  p.setFont(figure_font(f * 0.85));
+  for (double v : {0.0, 0.5, 1.0}) {
+    const double y = bar.bottom() - v * bar.height();
+    p.drawText(QRectF(bar.right() + f * 0.4, y - f * 0.8, f * 3, f * 1.6), Qt::AlignLeft | Qt::AlignVCenter,
+               QString::number(v, 'f', 1));
+  }
+  p.save();
+  p.translate(bar.right() + f * 3.8, bar.center().y());
+  p.rotate(90);
+  p.drawText(QRectF(-bar.height() / 2, -f * 0.8, bar.height(), f * 1.6), Qt::AlignCenter, "|cos(x_t, x_s)|");
+  p.restore();
+}
+
+Hit GramFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
+  Hit h;
+  const QRectF area = plot_area(rect, 9 * state.scale);
+  if (!available(run, state) || !area.contains(pos)) return h;
+  const QRectF vis = visible_range(run, state);
+  const int64_t s = std::clamp<int64_t>(static_cast<int64_t>(vis.left() + (pos.x() - area.left()) / area.width() * vis.width()), 0, run.T() - 1);
+  const int64_t t = std::clamp<int64_t>(static_cast<int64_t>(vis.top() + (pos.y() - area.top()) / area.height() * vis.height()), 0, run.T() - 1);
+  h.layer = state.layer;
+  h.token = t;
+  h.tooltip = QString("|cos(%1 [%2], %3 [%4])| = %5").arg(QString::fromStdString(run.token(t))).arg(t)
+                  .arg(QString::fromStdString(run.token(s))).arg(s)
+                  .arg((*state.gram)[t * run.T() + s], 0, 'f', 4);
+  return h;
+}
+
+}  // namespace cascade::widgets

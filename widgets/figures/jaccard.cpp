@@ -1,0 +1,137 @@
+#include "widgets/figures/jaccard.h"
+
+#include <QFontMetricsF>
+
+#include "widgets/palette.h"
+#include "widgets/plot.h"
+
+namespace cascade::widgets {
+
+JaccardFigure::Layout JaccardFigure::layout(const QRectF& rect, int64_t L, double f) {
+  Layout out;
+  const QRectF inner = rect.adjusted(f * 5, f * 2.8, -f * 9.5, -f * 4.2);
+  const double side = std::max(1.0, std::min(inner.width() - f * 3, inner.height()));
+  out.cell = side / static_cast<double>(std::max<int64_t>(L, 1));
+  out.matrix = QRectF(inner.left(), inner.top(), out.cell * L, out.cell * L);
+  out.fidelity = QRectF(out.matrix.right() + f * 1.2, out.matrix.top(), std::max(out.cell, f * 1.2), out.matrix.height());
+  out.colorbar = QRectF(out.fidelity.right() + f * 2.6, out.matrix.top(), f * 1.0, out.matrix.height());
+  return out;
+}
+
+void JaccardFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
+  const double f = 9 * state.scale;
+  const int64_t L = run.L();
+  const auto& J = run.analysis().jaccard_matrix;
+  const Layout lay = layout(rect, L, f);
+  const auto& sm = run.analysis().summary;
+  draw_title(p, rect, QString("Depth Jaccard of R_ind (τ = %1; mean consecutive %2)")
+                          .arg(run.tau(), 0, 'f', 2)
+                          .arg(sm.mean_depth_jaccard ? QString::number(*sm.mean_depth_jaccard, 'f', 3) : "n/a"), f);
+  const bool values = lay.cell >= f * 2.6;
+  p.setFont(figure_font(std::min(f * 0.8, lay.cell * 0.32)));
+  for (int64_t i = 0; i < L; ++i)
+    for (int64_t j = 0; j < L; ++j) {
+      const QRectF c(lay.matrix.left() + j * lay.cell, lay.matrix.top() + i * lay.cell, lay.cell, lay.cell);
+      const double v = J[i][j];
+      p.fillRect(c, viridis(v));
+      if (values) {
+        p.setPen(v > 0.6 ? kInk : QColor(Qt::white));
+        p.drawText(c, Qt::AlignCenter, QString::number(v, 'f', 2));
+      }
+    }
+  // Consecutive layers (the depth Jaccard of SPEC §4): white-and-black outlines, readable on any colour.
+  for (int64_t i = 0; i + 1 < L; ++i)
+    for (auto [r, c] : {std::pair{i, i + 1}, std::pair{i + 1, i}}) {
+      const QRectF cell(lay.matrix.left() + c * lay.cell, lay.matrix.top() + r * lay.cell, lay.cell, lay.cell);
+      p.setBrush(Qt::NoBrush);
+      p.setPen(QPen(Qt::white, 1.6));
+      p.drawRect(cell.adjusted(1, 1, -1, -1));
+      p.setPen(QPen(kInk, 0.6));
+      p.drawRect(cell.adjusted(1, 1, -1, -1));
+    }
+  if (state.layer >= 0 && state.layer < L) {  // the selected layer's row and column
+    p.setPen(QPen(okabe_ito::vermillion, 1.4));
+    p.drawRect(QRectF(lay.matrix.left(), lay.matrix.top() + state.layer * lay.cell, lay.matrix.width(), lay.cell));
+    p.drawRect(QRectF(lay.matrix.left() + state.layer * lay.cell, lay.matrix.top(), lay.cell, lay.matrix.height()));
+  }
+  // casc_fidelity strip.
+  for (int64_t i = 0; i < L; ++i) {
+    const QRectF c(lay.fidelity.left(), lay.fidelity.top() + i * lay.cell, lay.fidelity.width(), lay.cell);
+    const double v = run.analysis().layers[i].casc_fidelity;
+    p.fillRect(c, viridis(v));
+    if (values) {
+      p.setPen(v > 0.6 ? kInk : QColor(Qt::white));
+      p.drawText(c, Qt::AlignCenter, QString::number(v, 'f', 2));
+    }
+  }
+  p.setPen(QPen(kInk, 0.8));
+  p.setBrush(Qt::NoBrush);
+  p.drawRect(lay.matrix);
+  p.drawRect(lay.fidelity);
+  // Axis ticks: layer indices (every k-th when crowded).
+  p.setFont(figure_font(f * 0.85));
+  const int64_t every = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(f * 1.6 / lay.cell)));
+  for (int64_t i = 0; i < L; i += every) {
+    const QString label = QString::number(i);
+    p.drawText(QRectF(lay.matrix.left() - f * 3.2, lay.matrix.top() + i * lay.cell, f * 3, lay.cell),
+               Qt::AlignRight | Qt::AlignVCenter, label);
+    p.drawText(QRectF(lay.matrix.left() + i * lay.cell - f, lay.matrix.bottom() + 2, lay.cell + 2 * f, f * 1.4),
+               Qt::AlignHCenter | Qt::AlignTop, label);
+  }
+  p.setFont(figure_font(f));
+  p.drawText(QRectF(lay.matrix.left(), lay.matrix.bottom() + f * 1.5, lay.matrix.width(), f * 1.6),
+             Qt::AlignHCenter | Qt::AlignVCenter, "layer j");
+  p.save();
+  p.translate(lay.matrix.left() - f * 4.2, lay.matrix.center().y());
+  p.rotate(-90);
+  p.drawText(QRectF(-lay.matrix.height() / 2, -f * 0.8, lay.matrix.height(), f * 1.6), Qt::AlignCenter, "layer i");
+  p.restore();
+  p.save();
+  p.translate(lay.fidelity.center().x(), lay.fidelity.bottom() + f * 0.4);
+  p.rotate(-90);
+  p.setFont(figure_font(f * 0.8));
+  p.drawText(QRectF(-f * 7.5, -f * 0.8, f * 7.3, f * 1.6), Qt::AlignRight | Qt::AlignVCenter, "casc_fidelity");
+  p.restore();
+  // Colour bar 0..1.
+  const int steps = 64;
+  for (int k = 0; k < steps; ++k) {
+    const double h = lay.colorbar.height() / steps;
+    p.fillRect(QRectF(lay.colorbar.left(), lay.colorbar.bottom() - (k + 1) * h, lay.colorbar.width(), h + 0.5),
+               viridis((k + 0.5) / steps));
+  }
+  p.setPen(QPen(kInk, 0.8));
+  p.drawRect(lay.colorbar);
+  p.setFont(figure_font(f * 0.85));
+  for (double v : {0.0, 0.25, 0.5, 0.75, 1.0}) {
+    const double y = lay.colorbar.bottom() - v * lay.colorbar.height();
+    p.drawLine(QPointF(lay.colorbar.right(), y), QPointF(lay.colorbar.right() + f * 0.3, y));
+    p.drawText(QRectF(lay.colorbar.right() + f * 0.5, y - f * 0.8, f * 3, f * 1.6), Qt::AlignLeft | Qt::AlignVCenter,
+               QString::number(v, 'f', 2));
+  }
+  p.save();
+  p.translate(lay.colorbar.right() + f * 4.4, lay.colorbar.center().y());
+  p.rotate(90);
+  p.drawText(QRectF(-lay.colorbar.height() / 2, -f * 0.8, lay.colorbar.height(), f * 1.6), Qt::AlignCenter,
+             "Jaccard index");
+  p.restore();
+}
+
+Hit JaccardFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
+  const double f = 9 * state.scale;
+  const Layout lay = layout(rect, run.L(), f);
+  Hit h;
+  if (lay.matrix.contains(pos)) {
+    const int64_t i = std::min<int64_t>(run.L() - 1, static_cast<int64_t>((pos.y() - lay.matrix.top()) / lay.cell));
+    const int64_t j = std::min<int64_t>(run.L() - 1, static_cast<int64_t>((pos.x() - lay.matrix.left()) / lay.cell));
+    h.layer = i;
+    h.tooltip = QString("J(R_ind layer %1, R_ind layer %2) = %3").arg(i).arg(j)
+                    .arg(run.analysis().jaccard_matrix[i][j], 0, 'f', 4);
+  } else if (lay.fidelity.contains(pos)) {
+    const int64_t i = std::min<int64_t>(run.L() - 1, static_cast<int64_t>((pos.y() - lay.fidelity.top()) / lay.cell));
+    h.layer = i;
+    h.tooltip = QString("casc_fidelity at layer %1 = %2").arg(i).arg(run.analysis().layers[i].casc_fidelity, 0, 'f', 4);
+  }
+  return h;
+}
+
+}  // namespace cascade::widgets

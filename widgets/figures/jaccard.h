@@ -1,0 +1,23 @@
+#pragma once
+#include "widgets/figure.h"
+
+namespace cascade::widgets {
+
+// L×L Jaccard of the independent sets; the consecutive-layer diagonal outlined; a casc_fidelity
+// strip (J(R_casc, R_ind) per layer) beside it in the same colour scale; values on hover.
+class JaccardFigure final : public Figure {
+ public:
+  QString id() const override { return "jaccard"; }
+  QString title() const override { return "Jaccard heatmap"; }
+  QSizeF natural_size(const RunSnapshot&) const override { return {420, 360}; }
+  void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
+  Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
+
+  struct Layout {
+    QRectF matrix, fidelity, colorbar;
+    double cell = 0;
+  };
+  static Layout layout(const QRectF& rect, int64_t L, double f);
+};
+
+}  // namespace cascade::widgets

@@ -1,0 +1,26 @@
+#pragma once
+#include "widgets/figure.h"
+
+namespace cascade::widgets {
+
+// Per layer: r_ind and r_casc (top panel); adds up, removes down and turnover % (bottom panel).
+class ProfileFigure final : public Figure {
+ public:
+  QString id() const override { return "profile"; }
+  QString title() const override { return "r profile and turnover"; }
+  QSizeF natural_size(const RunSnapshot&) const override { return {500, 380}; }
+  void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
+  Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
+};
+
+// Gram entries per layer, independent vs cascade, and the cumulative savings (right axis, %).
+class GramCostFigure final : public Figure {
+ public:
+  QString id() const override { return "gram-cost"; }
+  QString title() const override { return "Gram cost"; }
+  QSizeF natural_size(const RunSnapshot&) const override { return {500, 300}; }
+  void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
+  Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
+};
+
+}  // namespace cascade::widgets

@@ -1,0 +1,70 @@
+#include "widgets/figures/token_map.h"
+
+#include <QImage>
+
+#include "widgets/figures/depth_player.h"
+#include "widgets/palette.h"
+#include "widgets/plot.h"
+
+namespace cascade::widgets {
+
+namespace {
+
+QRectF map_area(const QRectF& rect, double f) {
+  QRectF a = inner_area(rect, f, false, true);
+  a.setBottom(a.bottom() - f * 1.8);  // room for the legend
+  return a;
+}
+
+}  // namespace
+
+QSizeF TokenMapFigure::natural_size(const RunSnapshot& run) const {
+  return {500, std::clamp(110.0 + 9.0 * static_cast<double>(run.L()), 200.0, 520.0)};
+}
+
+void TokenMapFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
+  const double f = 9 * state.scale;
+  const int64_t L = run.L(), T = run.T();
+  draw_title(p, rect, QString("Token status by layer (τ = %1, %2)").arg(run.tau(), 0, 'f', 2)
+                          .arg(QString::fromStdString(to_string(run.rule()))), f);
+  const QRectF area = map_area(rect, f);
+  // One pixel per cell, scaled without smoothing: crisp cells at any size, vector exports embed it.
+  QImage cells(static_cast<int>(T), static_cast<int>(L), QImage::Format_RGB32);
+  for (int64_t l = 0; l < L; ++l) {
+    auto* line = reinterpret_cast<QRgb*>(cells.scanLine(static_cast<int>(l)));
+    for (int64_t t = 0; t < T; ++t) line[t] = status_color(run.status(l, t)).rgb();
+  }
+  p.save();
+  p.setRenderHint(QPainter::SmoothPixmapTransform, false);
+  p.drawImage(area, crisp(cells));
+  p.restore();
+  Axes axes{area, -0.5, static_cast<double>(T) - 0.5, static_cast<double>(L) - 0.5, -0.5};
+  // y is flipped (layer 0 at the top): Axes maps y0 to the bottom, so give y0 = L − 0.5.
+  draw_axes(p, axes, "token position", "layer", f, true, false);
+  const double cw = area.width() / static_cast<double>(T), ch = area.height() / static_cast<double>(L);
+  p.setBrush(Qt::NoBrush);
+  if (state.layer >= 0 && state.layer < L) {
+    p.setPen(QPen(kInk, 1.5));
+    p.drawRect(QRectF(area.left(), area.top() + state.layer * ch, area.width(), ch));
+  }
+  if (state.token >= 0 && state.token < T) {
+    p.setPen(QPen(kInk, 1.5));
+    p.drawRect(QRectF(area.left() + state.token * cw, area.top(), std::max(cw, 1.0), area.height()));
+  }
+  draw_status_legend(p, QPointF(area.left(), rect.bottom() - f * 1.9), f);
+}
+
+Hit TokenMapFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
+  const double f = 9 * state.scale;
+  const QRectF area = map_area(rect, f);
+  Hit h;
+  if (!area.contains(pos)) return h;
+  h.token = std::clamp<int64_t>(static_cast<int64_t>((pos.x() - area.left()) / area.width() * run.T()), 0, run.T() - 1);
+  h.layer = std::clamp<int64_t>(static_cast<int64_t>((pos.y() - area.top()) / area.height() * run.L()), 0, run.L() - 1);
+  h.tooltip = QString("layer %1, token %2 %3: %4").arg(h.layer).arg(h.token)
+                  .arg(QString::fromStdString(run.token(h.token)))
+                  .arg(status_name(run.status(h.layer, h.token)));
+  return h;
+}
+
+}  // namespace cascade::widgets

@@ -1,0 +1,133 @@
+#include "widgets/plot.h"
+
+#include <cmath>
+
+#include "widgets/palette.h"
+
+namespace cascade::widgets {
+
+std::vector<double> nice_ticks(double lo, double hi, int target) {
+  if (hi < lo) std::swap(lo, hi);
+  if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return {lo};
+  const double raw = (hi - lo) / std::max(1, target);
+  const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+  const double norm = raw / mag;
+  const double step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
+  std::vector<double> out;
+  for (double v = std::ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step)
+    out.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  return out;
+}
+
+QString tick_label(double v, double step) {
+  const int decimals = step >= 1 ? 0 : static_cast<int>(std::ceil(-std::log10(step) - 1e-9));
+  if (std::abs(v) >= 1e5) return QString::number(v, 'g', 3);
+  return QString::number(v, 'f', std::clamp(decimals, 0, 4));
+}
+
+QImage crisp(const QImage& img) {
+  const int k = std::max(1, 1024 / std::max(1, std::max(img.width(), img.height())));
+  return k == 1 ? img : img.scaled(img.width() * k, img.height() * k, Qt::IgnoreAspectRatio, Qt::FastTransformation);
+}
+
+QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis, bool title) {
+  const double left = font_pt * 6.6, bottom = font_pt * 3.6, top = title ? font_pt * 2.6 : font_pt * 0.8;
+  const double right = right_axis ? font_pt * 6.6 : font_pt * 1.2;
+  return rect.adjusted(left, top, -right, -bottom);
+}
+
+void draw_title(QPainter& p, const QRectF& rect, const QString& title, double font_pt) {
+  p.setFont(figure_font(font_pt * 1.1, true));
+  p.setPen(kInk);
+  p.drawText(QRectF(rect.left() + font_pt * 0.5, rect.top(), rect.width() - font_pt, font_pt * 2.2),
+             Qt::AlignLeft | Qt::AlignVCenter, title);
+}
+
+void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString& y_label, double font_pt,
+               bool integer_x, bool grid) {
+  p.save();
+  p.setFont(figure_font(font_pt));
+  const QFontMetricsF fm(p.font());
+  auto xt = nice_ticks(a.x0, a.x1, std::max(2, static_cast<int>(a.area.width() / (font_pt * 6))));
+  if (integer_x) {
+    std::vector<double> ints;
+    for (double v : xt)
+      if (std::abs(v - std::round(v)) < 1e-9) ints.push_back(v);
+    xt = ints;
+  }
+  const auto yt = nice_ticks(a.y0, a.y1, std::max(2, static_cast<int>(a.area.height() / (font_pt * 3))));
+  const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1, ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
+  p.setPen(QPen(kGrid, 0.5));
+  if (grid)
+    for (double v : yt) p.drawLine(QPointF(a.area.left(), a.py(v)), QPointF(a.area.right(), a.py(v)));
+  p.setPen(QPen(kInk, 0.8));
+  p.setBrush(Qt::NoBrush);
+  p.drawRect(a.area);
+  const double tick = font_pt * 0.35;
+  for (double v : xt) {
+    const double x = a.px(v);
+    p.drawLine(QPointF(x, a.area.bottom()), QPointF(x, a.area.bottom() + tick));
+    p.drawText(QRectF(x - font_pt * 4, a.area.bottom() + tick, font_pt * 8, fm.height()), Qt::AlignHCenter | Qt::AlignTop,
+               tick_label(v, xstep));
+  }
+  for (double v : yt) {
+    const double y = a.py(v);
+    p.drawLine(QPointF(a.area.left() - tick, y), QPointF(a.area.left(), y));
+    p.drawText(QRectF(a.area.left() - tick - font_pt * 6 - 2, y - fm.height() / 2, font_pt * 6, fm.height()),
+               Qt::AlignRight | Qt::AlignVCenter, tick_label(v, ystep));
+  }
+  p.drawText(QRectF(a.area.left(), a.area.bottom() + tick + fm.height(), a.area.width(), fm.height() * 1.4),
+             Qt::AlignHCenter | Qt::AlignVCenter, x_label);
+  p.translate(a.area.left() - font_pt * 5.2, a.area.center().y());
+  p.rotate(-90);
+  p.drawText(QRectF(-a.area.height() / 2, -fm.height(), a.area.height(), fm.height() * 1.4),
+             Qt::AlignHCenter | Qt::AlignVCenter, y_label);
+  p.restore();
+}
+
+void draw_right_axis(QPainter& p, const Axes& a, const QString& label, double font_pt) {
+  p.save();
+  p.setFont(figure_font(font_pt));
+  const QFontMetricsF fm(p.font());
+  const auto yt = nice_ticks(a.y0, a.y1, std::max(2, static_cast<int>(a.area.height() / (font_pt * 3))));
+  const double ystep = yt.size() > 1 ? yt[1] - yt[0] : 1, tick = font_pt * 0.35;
+  p.setPen(QPen(kInk, 0.8));
+  for (double v : yt) {
+    const double y = a.py(v);
+    p.drawLine(QPointF(a.area.right(), y), QPointF(a.area.right() + tick, y));
+    p.drawText(QRectF(a.area.right() + tick + 2, y - fm.height() / 2, font_pt * 6, fm.height()),
+               Qt::AlignLeft | Qt::AlignVCenter, tick_label(v, ystep));
+  }
+  p.translate(a.area.right() + font_pt * 5.2, a.area.center().y());
+  p.rotate(90);
+  p.drawText(QRectF(-a.area.height() / 2, -fm.height(), a.area.height(), fm.height() * 1.4),
+             Qt::AlignHCenter | Qt::AlignVCenter, label);
+  p.restore();
+}
+
+double draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt) {
+  p.save();
+  p.setFont(figure_font(font_pt * 0.9));
+  const QFontMetricsF fm(p.font());
+  double x = origin.x();
+  const double h = fm.height(), swatch = font_pt * 1.6;
+  for (const auto& e : entries) {
+    const double cy = origin.y() + h / 2;
+    if (e.line) {
+      p.setPen(QPen(e.color, 1.6, e.style));
+      p.drawLine(QPointF(x, cy), QPointF(x + swatch, cy));
+    } else {
+      p.setPen(Qt::NoPen);
+      p.setBrush(e.color);
+      p.drawRect(QRectF(x, cy - font_pt * 0.45, swatch * 0.6, font_pt * 0.9));
+    }
+    x += swatch + font_pt * 0.4;
+    p.setPen(kInk);
+    p.drawText(QPointF(x, origin.y() + fm.ascent()), e.label);
+    x += fm.horizontalAdvance(e.label) + font_pt * 1.2;
+  }
+  p.restore();
+  return x - origin.x();
+}
+
+}  // namespace cascade::widgets

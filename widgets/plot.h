@@ -1,0 +1,44 @@
+#pragma once
+// Small plotting helpers shared by the figures: axes with "nice" ticks, labels, legends.
+#include <QImage>
+#include <QPainter>
+#include <QRectF>
+#include <QString>
+
+#include <utility>
+#include <vector>
+
+namespace cascade::widgets {
+
+std::vector<double> nice_ticks(double lo, double hi, int target = 5);
+QString tick_label(double v, double step);
+
+// A linear axis pair mapping data to a plot rectangle.
+struct Axes {
+  QRectF area;  // the plotting area in points
+  double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+  double px(double x) const { return area.left() + (x - x0) / (x1 - x0) * area.width(); }
+  double py(double y) const { return area.bottom() - (y - y0) / (y1 - y0) * area.height(); }
+  double x_of(double px_) const { return x0 + (px_ - area.left()) / area.width() * (x1 - x0); }
+};
+
+// Draws frame, grid, ticks and labels (x_label below, y_label rotated on the left); returns nothing.
+void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString& y_label, double font_pt,
+               bool integer_x = false, bool grid = true);
+// A right-hand y axis for a second series (ticks and a rotated label).
+void draw_right_axis(QPainter& p, const Axes& a, const QString& label, double font_pt);
+void draw_title(QPainter& p, const QRectF& rect, const QString& title, double font_pt);
+// Legend entries: (colour, label, line?) drawn in a row starting at `origin`; returns its width.
+struct LegendEntry {
+  QColor color;
+  QString label;
+  bool line = true;  // false: a filled square
+  Qt::PenStyle style = Qt::SolidLine;
+};
+double draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt);
+// Small raster images (heatmaps) enlarged by nearest neighbour so PDF/SVG viewers keep the cells sharp.
+QImage crisp(const QImage& img);
+// Margins that fit tick labels at this type size: left, top, right, bottom.
+QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis = false, bool title = true);
+
+}  // namespace cascade::widgets

@@ -1,0 +1,124 @@
+#include "widgets/render.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QPdfWriter>
+#include <QSaveFile>
+#include <QSvgGenerator>
+
+#include <cmath>
+
+#include "core/errors.h"
+
+namespace cascade::widgets {
+
+namespace {
+
+std::string utf8(const QString& s) { return s.toUtf8().toStdString(); }
+
+// Images are painted with a logical 72 dpi so a font's point size equals its size in logical pixels
+// on every device; the painter's scale then maps points to device pixels.
+constexpr double kPointsPerInch = 72.0;
+int dots_per_meter(double dpi) { return static_cast<int>(std::lround(dpi / 0.0254)); }
+
+void paint_on(QPaintDevice& device, const Figure& figure, const RunSnapshot& run, const FigureState& state,
+              QSizeF size, double scale) {
+  QPainter p(&device);
+  p.setRenderHint(QPainter::Antialiasing);
+  p.setRenderHint(QPainter::TextAntialiasing);
+  p.scale(scale, scale);
+  p.fillRect(QRectF(QPointF(0, 0), size), Qt::white);
+  figure.paint(p, QRectF(QPointF(0, 0), size), run, state);
+}
+
+}  // namespace
+
+QImage render_figure(const Figure& figure, const RunSnapshot& run, const FigureState& state, QSizeF size,
+                     double scale) {
+  const QSize pixels(std::max(1, static_cast<int>(std::lround(size.width() * scale))),
+                     std::max(1, static_cast<int>(std::lround(size.height() * scale))));
+  QImage image(pixels, QImage::Format_ARGB32_Premultiplied);
+  image.setDotsPerMeterX(dots_per_meter(kPointsPerInch));
+  image.setDotsPerMeterY(dots_per_meter(kPointsPerInch));
+  image.fill(Qt::white);
+  paint_on(image, figure, run, state, size, scale);
+  image.setDevicePixelRatio(scale);
+  return image;
+}
+
+ExportFormat parse_export_format(const QString& name) {
+  const QString n = name.trimmed().toLower();
+  if (n == "png") return ExportFormat::Png;
+  if (n == "svg") return ExportFormat::Svg;
+  if (n == "pdf") return ExportFormat::Pdf;
+  throw UsageError("unknown figure format '" + utf8(name) + "' (png, svg or pdf)");
+}
+
+QString extension(ExportFormat format) {
+  switch (format) {
+    case ExportFormat::Png: return "png";
+    case ExportFormat::Svg: return "svg";
+    case ExportFormat::Pdf: return "pdf";
+  }
+  return "png";
+}
+
+void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& state, const QString& path,
+                   const ExportOptions& options) {
+  if (!figure.available(run, state))
+    throw UsageError("the " + utf8(figure.title()) + " figure has nothing to draw for this run");
+  const QSizeF size = options.size.isEmpty() ? figure.natural_size(run) : options.size;
+  if (!(options.dpi >= 10 && options.dpi <= 2400)) throw UsageError("DPI must be between 10 and 2400");
+  QSaveFile out(path);
+  if (!out.open(QIODevice::WriteOnly)) throw InputError(utf8(path), "cannot write: " + utf8(out.errorString()));
+  switch (options.format) {
+    case ExportFormat::Png: {
+      QImage image = render_figure(figure, run, state, size, options.dpi / kPointsPerInch);
+      image.setDevicePixelRatio(1);
+      image.setDotsPerMeterX(dots_per_meter(options.dpi));
+      image.setDotsPerMeterY(dots_per_meter(options.dpi));
+      if (!image.save(&out, "PNG")) throw InputError(utf8(path), "PNG encoding failed");
+      break;
+    }
+    case ExportFormat::Svg: {
+      QSvgGenerator svg;
+      svg.setOutputDevice(&out);
+      svg.setResolution(static_cast<int>(kPointsPerInch));
+      svg.setSize(QSize(static_cast<int>(std::ceil(size.width())), static_cast<int>(std::ceil(size.height()))));
+      svg.setViewBox(QRectF(QPointF(0, 0), size));
+      svg.setTitle(figure.title());
+      svg.setDescription("Cascade Lens figure: " + figure.title());
+      paint_on(svg, figure, run, state, size, 1.0);
+      break;
+    }
+    case ExportFormat::Pdf: {
+      QPdfWriter pdf(&out);
+      pdf.setResolution(static_cast<int>(kPointsPerInch));
+      pdf.setPageSize(QPageSize(size, QPageSize::Point, figure.title(), QPageSize::ExactMatch));
+      pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+      pdf.setTitle(figure.title());
+      pdf.setCreator("Cascade Lens");
+      paint_on(pdf, figure, run, state, size, 1.0);
+      break;
+    }
+  }
+  if (!out.commit()) throw InputError(utf8(path), "cannot write: " + utf8(out.errorString()));
+}
+
+QStringList export_all(const RunSnapshot& run, const FigureState& state, const QString& dir,
+                       const std::vector<ExportFormat>& formats, double dpi) {
+  if (!QDir().mkpath(dir)) throw InputError(utf8(dir), "cannot create the folder");
+  QStringList written;
+  for (const auto& figure : all_figures()) {
+    if (!figure->available(run, state)) continue;
+    for (ExportFormat f : formats) {
+      const QString path = QDir(dir).filePath(figure->id() + "." + extension(f));
+      export_figure(*figure, run, state, path, ExportOptions{f, {}, dpi});
+      written << path;
+    }
+  }
+  return written;
+}
+
+}  // namespace cascade::widgets

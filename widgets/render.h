@@ -1,0 +1,36 @@
+#pragma once
+// The one path from a Figure to pixels or vectors. The on-screen views call render_figure too, so a
+// PNG export at the view's size and scale is the same image as the screen.
+#include <QImage>
+#include <QString>
+#include <QStringList>
+
+#include "widgets/figure.h"
+
+namespace cascade::widgets {
+
+// Paints the figure into an ARGB image of logical `size` (points; 1 pt = 1 logical pixel) at
+// `scale` device pixels per point, on a white background. The image's device-pixel ratio is `scale`.
+QImage render_figure(const Figure& figure, const RunSnapshot& run, const FigureState& state, QSizeF size,
+                     double scale = 1.0);
+
+enum class ExportFormat { Png, Svg, Pdf };
+ExportFormat parse_export_format(const QString& name);  // "png" | "svg" | "pdf"; throws UsageError
+QString extension(ExportFormat format);
+
+struct ExportOptions {
+  ExportFormat format = ExportFormat::Png;
+  QSizeF size;       // points; empty: the figure's natural size
+  double dpi = 300;  // PNG only (the PNG records it)
+};
+
+// Writes one figure, atomically (a temporary file renamed into place). Throws InputError naming the
+// path when it cannot be written, UsageError when the figure cannot draw this state.
+void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& state, const QString& path,
+                   const ExportOptions& options);
+
+// Every available figure into `dir` as <id>.<ext> per format; returns the files written.
+QStringList export_all(const RunSnapshot& run, const FigureState& state, const QString& dir,
+                       const std::vector<ExportFormat>& formats, double dpi = 300);
+
+}  // namespace cascade::widgets

@@ -1,0 +1,121 @@
+#pragma once
+// What every view draws: an immutable snapshot of one run at one τ. Views never compute; they
+// read this. Split in two so a τ change is cheap:
+//   RunData      — τ-free: the Analyzer cache (X̂, γ, π), token strings, where it came from, the τ
+//                  sweep and the ADA quality numbers (computed once per run, on the worker);
+//   RunSnapshot  — one τ and rule: the SPEC §4 Analysis and every token's status at every layer.
+// No Qt here (the CLI renders figures headless from the same structs); Torch stays in the .cpp.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cascade_explain.h"
+#include "core/measures.h"
+#include "core/progress.h"
+
+namespace cascade {
+class Analyzer;
+struct ActivationSet;
+struct Run;
+}
+
+namespace cascade::widgets {
+
+// A token's status at one layer, as the depth player colours it. Precedence when several apply:
+// Added and Removed (this layer's cascade step) first, then Missed (in R_ind, not in R_casc), then
+// Representative (in R_casc and R_ind), Extra (in R_casc only), Redundant.
+enum class TokenStatus : uint8_t { Redundant = 0, Representative, Added, Removed, Missed, Extra };
+inline constexpr int kNumStatuses = 6;
+const char* status_name(TokenStatus s);  // "representative", "cascade-added", ...
+
+struct SweepPoint {
+  double tau = 0;
+  double r_ind_frac = 0, r_casc_frac = 0;  // mean r / T
+  double gram_savings = 0;                 // SPEC summary gram_savings
+  double casc_fidelity = 0;                // mean casc_fidelity
+  std::optional<double> mean_depth_jaccard;
+  std::optional<double> ada_error;  // mean relative attention error of ADA-cascade, when measured
+  std::optional<double> delta_ppl;  // ppl_ada − ppl_exact, when measured
+};
+
+struct QualityNumbers {
+  std::string mode;                 // the ADA mode compared with exact attention
+  double ppl_exact = 0, ppl_ada = 0, mean_kl = 0, mean_attention_error = 0;
+};
+
+struct RunMeta {
+  std::string source;      // model label or activation file
+  std::string kind;        // "model", "activations", "synthetic"
+  std::string model_type;  // gpt2, llama, ... (empty for activation files)
+  std::string device = "cpu", dtype = "float32", attention = "exact";
+  std::string text;        // the text that was run (empty for activation files)
+  double forward_ms = 0, selection_ms = 0;
+};
+
+struct RunData {
+  std::shared_ptr<const Analyzer> analyzer;
+  std::vector<std::string> tokens;  // T display strings (indices when the file had none)
+  RunMeta meta;
+  std::vector<SweepPoint> sweep;    // over the sweep grid, ascending τ
+  std::optional<QualityNumbers> quality;
+
+  int64_t num_layers() const;
+  int64_t num_tokens() const;
+  const std::vector<int64_t>& layer_ids() const;
+};
+
+struct Nearest {
+  int64_t token = -1;  // −1 when the set is empty
+  double cosine = 0;   // signed cos(x_t, x_rep)
+};
+
+class RunSnapshot {
+ public:
+  // Derives the Analysis and the statuses at τ (O(T) per layer for prior-max, plus the cascade).
+  static std::shared_ptr<const RunSnapshot> derive(std::shared_ptr<const RunData> data, double tau, Rule rule,
+                                                   const JobControl& control = {});
+
+  const RunData& data() const { return *data_; }
+  const std::shared_ptr<const RunData>& data_ptr() const { return data_; }
+  const Analysis& analysis() const { return analysis_; }
+  double tau() const { return analysis_.tau; }
+  Rule rule() const { return analysis_.rule; }
+  int64_t L() const { return analysis_.L(); }
+  int64_t T() const { return analysis_.T; }
+  const std::string& token(int64_t t) const { return data_->tokens.at(t); }
+  TokenStatus status(int64_t layer, int64_t t) const { return status_[layer * T() + t]; }
+  const std::vector<TokenStatus>& statuses() const { return status_; }  // [L][T] row-major
+  const std::vector<float>& gamma(int64_t layer) const;
+  const std::vector<int64_t>& partner(int64_t layer) const;
+
+  // Queries on the τ-free cache, each O(r·d) or O(T·d): cheap enough for a hover.
+  Nearest nearest_representative(int64_t layer, int64_t t) const;  // over R_casc at that layer
+  double cosine(int64_t layer, int64_t a, int64_t b) const;
+  std::vector<int64_t> represented_by(int64_t layer, int64_t rep) const;  // tokens whose nearest rep is rep
+  // |cos| of every pair at one layer, T×T row-major (T² floats: the Gram view asks on demand).
+  std::vector<float> gram(int64_t layer) const;
+  // The cascade step into analysed layer `layer` (≥ 1), from R_casc of layer − 1 (R_ind at 0).
+  CascadeExplanation explain(int64_t layer) const;
+
+ private:
+  std::shared_ptr<const RunData> data_;
+  Analysis analysis_;
+  std::vector<TokenStatus> status_;
+};
+
+// The statuses of one layer from its measures (exposed for tests).
+void layer_statuses(const LayerMeasures& m, int64_t T, TokenStatus* out);
+
+// The sweep rows from analyses at several τ (ascending).
+std::vector<SweepPoint> sweep_points(const std::vector<Analysis>& analyses);
+
+// RunData from a model run (its Analyzer, tokens, timings and ADA quality) with the sweep over
+// `taus`; meta.kind = "model". The caller fills meta.source/device/dtype/text.
+std::shared_ptr<RunData> run_data_from_run(const Run& run, const std::vector<double>& taus, Rule rule,
+                                           const JobControl& control = {});
+// RunData from activations (normalised and scanned here); token strings default to indices.
+std::shared_ptr<RunData> run_data_from_activations(const ActivationSet& acts, const std::vector<double>& taus, Rule rule,
+                                                   const JobControl& control = {});
+
+}  // namespace cascade::widgets

@@ -1,0 +1,116 @@
+#include "widgets/run_view.h"
+
+#include <algorithm>
+
+namespace cascade::widgets {
+
+RunView::RunView(QObject* parent) : QObject(parent) {}
+
+void RunView::set_snapshot(std::shared_ptr<const RunSnapshot> snapshot) {
+  const bool new_data = !snapshot_ || !snapshot || &snapshot_->data() != &snapshot->data();
+  snapshot_ = std::move(snapshot);
+  if (!snapshot_) {
+    state_ = FigureState{};
+  } else {
+    state_.layer = std::clamp<int64_t>(state_.layer, 0, snapshot_->L() - 1);
+    if (state_.token >= snapshot_->T()) state_.token = -1;
+    state_.hover_token = state_.link_to = -1;
+    state_.phase = 0;
+    if (new_data) state_.gram_zoom = QRectF();
+  }
+  if (new_data) {  // the Gram matrix is τ-free: keep it across τ changes of the same run
+    gram_.clear();
+    gram_layer_ = -1;
+    state_.gram = nullptr;
+  }
+  drop_explanation();
+  Q_EMIT run_changed();
+  Q_EMIT changed();
+}
+
+void RunView::set_layer(int64_t layer) {
+  if (!snapshot_) return;
+  layer = std::clamp<int64_t>(layer, 0, snapshot_->L() - 1);
+  if (layer == state_.layer && state_.phase == 0) return;
+  state_.layer = layer;
+  state_.phase = 0;
+  state_.gram = gram_layer_ == layer && !gram_.empty() ? &gram_ : nullptr;
+  if (state_.hover_token >= 0) set_hover(state_.hover_token);
+  drop_explanation();
+  Q_EMIT layer_changed(layer);
+  Q_EMIT changed();
+}
+
+void RunView::step_layer(int delta) {
+  if (snapshot_) set_layer(state_.layer + delta);
+}
+
+void RunView::set_token(int64_t token) {
+  if (!snapshot_ || token >= snapshot_->T()) token = -1;
+  if (token == state_.token) return;
+  state_.token = token;
+  Q_EMIT token_changed(token);
+  Q_EMIT changed();
+}
+
+void RunView::set_hover(int64_t token) {
+  if (!snapshot_ || token >= snapshot_->T()) token = -1;
+  int64_t link = -1;
+  if (token >= 0) {
+    const TokenStatus s = snapshot_->status(state_.layer, token);
+    if (s == TokenStatus::Redundant || s == TokenStatus::Removed || s == TokenStatus::Missed)
+      link = snapshot_->nearest_representative(state_.layer, token).token;
+  }
+  if (token == state_.hover_token && link == state_.link_to) return;
+  state_.hover_token = token;
+  state_.link_to = link;
+  Q_EMIT changed();
+}
+
+void RunView::set_phase(double phase) {
+  state_.phase = std::clamp(phase, 0.0, 1.0);
+  Q_EMIT changed();
+}
+
+void RunView::set_teach_step(int step) {
+  state_.teach_step = std::clamp(step, 0, 4);
+  Q_EMIT changed();
+}
+
+void RunView::set_gram_zoom(const QRectF& tokens) {
+  state_.gram_zoom = tokens;
+  Q_EMIT changed();
+}
+
+void RunView::set_scale(double scale) {
+  state_.scale = scale;
+  Q_EMIT changed();
+}
+
+bool RunView::ensure_gram() {
+  if (!snapshot_ || snapshot_->T() > kMaxGramTokens) return false;
+  if (gram_layer_ != state_.layer || gram_.empty()) {
+    gram_ = snapshot_->gram(state_.layer);
+    gram_layer_ = state_.layer;
+  }
+  state_.gram = &gram_;
+  Q_EMIT changed();
+  return true;
+}
+
+void RunView::drop_explanation() {
+  explanation_.reset();
+  state_.explanation = nullptr;
+}
+
+bool RunView::ensure_explanation() {
+  if (!snapshot_ || state_.layer < 1) return false;
+  if (!explanation_) {
+    explanation_ = std::make_unique<CascadeExplanation>(snapshot_->explain(state_.layer));
+    state_.explanation = explanation_.get();
+    Q_EMIT changed();
+  }
+  return true;
+}
+
+}  // namespace cascade::widgets

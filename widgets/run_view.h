@@ -1,0 +1,58 @@
+#pragma once
+// The state every view shares: the current snapshot and what is selected. Selecting a layer or a
+// token anywhere selects it everywhere (each view listens to changed()). Cheap per-selection data
+// the figures need — the hovered token's representative link, the selected layer's Gram matrix,
+// the teaching step's explanation — is fetched here, never in paint().
+#include <QObject>
+
+#include <memory>
+
+#include "widgets/figure.h"
+
+namespace cascade::widgets {
+
+class RunView : public QObject {
+  Q_OBJECT
+ public:
+  explicit RunView(QObject* parent = nullptr);
+
+  const RunSnapshot* snapshot() const { return snapshot_.get(); }
+  std::shared_ptr<const RunSnapshot> snapshot_ptr() const { return snapshot_; }
+  const FigureState& state() const { return state_; }
+  bool has_run() const { return snapshot_ != nullptr; }
+
+  // Largest T whose Gram matrix is computed on request (T² floats: 4096² is 64 MiB).
+  static constexpr int64_t kMaxGramTokens = 4096;
+
+  void set_snapshot(std::shared_ptr<const RunSnapshot> snapshot);  // keeps layer/token when they fit
+  void set_layer(int64_t layer);
+  void set_token(int64_t token);
+  void set_hover(int64_t token);  // −1 clears; links a redundant token to its nearest representative
+  void set_phase(double phase);
+  void set_teach_step(int step);
+  void set_gram_zoom(const QRectF& tokens);
+  void set_scale(double scale);
+  void step_layer(int delta);     // wraps at neither end
+  // Computes the selected layer's Gram matrix now (false, and nothing changes, when T is too large).
+  bool ensure_gram();
+  bool gram_ready() const { return gram_layer_ == state_.layer && !gram_.empty(); }
+  // Computes the cascade step into the selected layer for the teaching view (false at layer 0).
+  bool ensure_explanation();
+
+ Q_SIGNALS:
+  void changed();           // anything a figure draws changed
+  void run_changed();       // a new snapshot (new run or new τ)
+  void layer_changed(qint64 layer);
+  void token_changed(qint64 token);
+
+ private:
+  void drop_explanation();
+
+  std::shared_ptr<const RunSnapshot> snapshot_;
+  FigureState state_;
+  std::vector<float> gram_;
+  int64_t gram_layer_ = -1;
+  std::unique_ptr<CascadeExplanation> explanation_;
+};
+
+}  // namespace cascade::widgets
