@@ -6,10 +6,11 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/gram_cache.h"
 
 namespace cascade {
 
-Analyzer::Analyzer(const ActivationSet& acts, int64_t tile, const JobControl& control)
+Analyzer::Analyzer(const ActivationSet& acts, int64_t tile, const JobControl& control, int64_t gram_cache_bytes)
     : layer_ids_(acts.layer_ids), T_(acts.num_tokens()), d_(acts.dim()), tile_(tile) {
   const int64_t L = acts.num_layers();
   xhat_.reserve(L);
@@ -21,6 +22,12 @@ Analyzer::Analyzer(const ActivationSet& acts, int64_t tile, const JobControl& co
     prior_max_.push_back(prior_max_scan(xhat_.back(), tile_, control));
   }
   control.report("prior-max scan", L, L);
+  if (gram_cache_bytes > 0 && L * T_ * T_ * static_cast<int64_t>(sizeof(float)) <= gram_cache_bytes) {
+    for (int64_t l = 0; l < L; ++l) {
+      control.check();
+      abs_gram_.push_back(at::mm(xhat_[l], xhat_[l].t()).abs_().to(at::kCPU).contiguous());
+    }
+  }
 }
 
 Analysis Analyzer::analyze(double tau, Rule rule, const JobControl& control) const {
@@ -31,10 +38,12 @@ Analysis Analyzer::analyze(double tau, Rule rule, const JobControl& control) con
   for (int64_t l = 0; l < L; ++l) {
     control.check();
     control.report("select + cascade", l, L);
-    independent[l] = independent_reps(rule, xhat_[l], prior_max_[l].gamma, theta, tile_);
+    const AbsGram cached{abs_gram_.empty() ? nullptr : abs_gram_[l].data_ptr<float>(), T_};
+    independent[l] = cached.data && rule == Rule::GreedyCover ? greedy_cover_gram(cached, theta)
+                                                               : independent_reps(rule, xhat_[l], prior_max_[l].gamma, theta, tile_);
     if (l > 0) {
       const TokenSet& previous = l == 1 ? independent[0] : steps[l - 1].result;
-      steps[l] = cascade_step(xhat_[l], previous, theta, tile_, control);
+      steps[l] = cached.data ? cascade_step_gram(cached, previous, theta) : cascade_step(xhat_[l], previous, theta, tile_, control);
     }
   }
   control.report("select + cascade", L, L);

@@ -18,7 +18,10 @@ namespace cascade {
 class Analyzer {
  public:
   // `acts` must have passed validate(). Throws Cancelled if control.cancel is raised.
-  explicit Analyzer(const ActivationSet& acts, int64_t tile = kDefaultTile, const JobControl& control = {});
+  // gram_cache_bytes > 0: also keep every layer's |X̂ X̂ᵀ| when L·T²·4 bytes fit it, so analyze()
+  // re-derives the cascade by reading cached entries instead of GEMMs (interactive τ; gram_cache.h).
+  explicit Analyzer(const ActivationSet& acts, int64_t tile = kDefaultTile, const JobControl& control = {},
+                    int64_t gram_cache_bytes = 0);
 
   Analysis analyze(double tau, Rule rule, const JobControl& control = {}) const;
   std::vector<Analysis> sweep(const std::vector<double>& taus, Rule rule, const JobControl& control = {}) const;
@@ -29,10 +32,12 @@ class Analyzer {
   const std::vector<int64_t>& layer_ids() const { return layer_ids_; }
   const PriorMax& prior_max(int64_t i) const { return prior_max_.at(i); }
   const at::Tensor& normalized(int64_t i) const { return xhat_.at(i); }
+  bool has_gram_cache() const { return !abs_gram_.empty(); }
 
  private:
   std::vector<at::Tensor> xhat_;
   std::vector<PriorMax> prior_max_;
+  std::vector<at::Tensor> abs_gram_;  // [T, T] float32 per layer, or empty
   std::vector<int64_t> layer_ids_;
   int64_t T_ = 0, d_ = 0, tile_ = kDefaultTile;
 };

@@ -91,7 +91,8 @@ Run run_model(const CausalLM& model, const RunRequest& request, const JobControl
   run.activations.source = cfg.name;
   validate(run.activations);
   const JobControl quiet{nullptr, control.cancel};
-  const auto analyzer = std::make_shared<const Analyzer>(select_layers(run.activations, request.layers), request.tile, quiet);
+  const auto analyzer = std::make_shared<const Analyzer>(select_layers(run.activations, request.layers), request.tile, quiet,
+                                                          request.gram_cache_bytes);
   run.analysis = analyzer->analyze(request.tau, request.rule, quiet);
   for (int64_t l = 0; l < analyzer->num_layers(); ++l) run.prior_max.push_back(analyzer->prior_max(l));
   run.analyzer = analyzer;

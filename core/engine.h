@@ -27,6 +27,7 @@ struct RunRequest {
   LayerRange layers;                 // which layers the analysis covers (all by default)
   bool quality = false;              // ADA quality vs exact: attention error, perplexity, KL
   int64_t tile = kDefaultTile;
+  int64_t gram_cache_bytes = 0;      // > 0: the Analyzer keeps |Gram| per layer when it fits (GUI τ slider)
 };
 
 struct AdaQuality {

@@ -212,7 +212,7 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
                 meta.attention.c_str());
     if (meta.forward_ms > 0) ImGui::Text("forward %.0f ms  selection %.0f ms", meta.forward_ms, meta.selection_ms);
     ImGui::Text("Gram savings %.1f %%", run.analysis().summary.gram_savings * 100.0);
-    ImGui::Text("frame %.1f ms", 1000.0f * io.DeltaTime);
+    ImGui::Text("refresh %.0f ms", 1000.0f * io.DeltaTime);
     ImGui::End();
   }
 

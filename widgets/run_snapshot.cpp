@@ -143,10 +143,10 @@ std::shared_ptr<RunData> run_data_from_run(const Run& run, const std::vector<dou
 }
 
 std::shared_ptr<RunData> run_data_from_activations(const ActivationSet& acts, const std::vector<double>& taus, Rule rule,
-                                                   const JobControl& control) {
+                                                   const JobControl& control, int64_t gram_cache_bytes) {
   auto data = std::make_shared<RunData>();
   const auto t0 = std::chrono::steady_clock::now();
-  data->analyzer = std::make_shared<const Analyzer>(acts, kDefaultTile, control);
+  data->analyzer = std::make_shared<const Analyzer>(acts, kDefaultTile, control, gram_cache_bytes);
   data->tokens = acts.tokens;
   if (data->tokens.empty())
     for (int64_t t = 0; t < acts.num_tokens(); ++t) data->tokens.push_back(std::to_string(t));

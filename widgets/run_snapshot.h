@@ -114,8 +114,13 @@ std::vector<SweepPoint> sweep_points(const std::vector<Analysis>& analyses);
 // `taus`; meta.kind = "model". The caller fills meta.source/device/dtype/text.
 std::shared_ptr<RunData> run_data_from_run(const Run& run, const std::vector<double>& taus, Rule rule,
                                            const JobControl& control = {});
+// What the desktop app lets the Analyzer keep for fast τ changes: every layer's |Gram| when
+// L·T²·4 bytes fit (T ≤ 2048 at 12 layers). See core/gram_cache.h.
+inline constexpr int64_t kInteractiveGramCacheBytes = int64_t{256} << 20;
+
 // RunData from activations (normalised and scanned here); token strings default to indices.
 std::shared_ptr<RunData> run_data_from_activations(const ActivationSet& acts, const std::vector<double>& taus, Rule rule,
-                                                   const JobControl& control = {});
+                                                   const JobControl& control = {},
+                                                   int64_t gram_cache_bytes = kInteractiveGramCacheBytes);
 
 }  // namespace cascade::widgets

@@ -95,6 +95,7 @@ void Controller::run_model(const RunSettings& settings) {
           request.rule = parse_rule(s(settings.rule));
           request.attention = parse_attention_mode(s(settings.attention));
           request.quality = settings.quality;
+          request.gram_cache_bytes = widgets::kInteractiveGramCacheBytes;  // fast τ slider
           const Run run = ::cascade::run_model(*model->model, request, control);
           const auto taus = parse_tau_grid(s(settings.sweep));
           auto data = widgets::run_data_from_run(run, taus, request.rule, control);

@@ -70,6 +70,36 @@ TEST(Analyzer, MatchesBruteForceRunForBothRules) {
   EXPECT_GE(compared, 4);
 }
 
+TEST(Analyzer, GramCacheGivesTheBruteForceSetsAndTheSameMeasures) {
+  SyntheticSpec spec;
+  spec.layers = 6;
+  spec.tokens = 70;
+  spec.dim = 24;
+  spec.clusters = 15;
+  const ActivationSet acts = make_synthetic(spec);
+  const Analyzer plain(acts, 16), cached(acts, 16, {}, int64_t{1} << 30);
+  ASSERT_FALSE(plain.has_gram_cache());
+  ASSERT_TRUE(cached.has_gram_cache());
+  EXPECT_FALSE(Analyzer(acts, 16, {}, 6 * 70 * 70 * 4 - 1).has_gram_cache());  // over budget: not kept
+  int compared = 0;
+  for (Rule rule : {Rule::PriorMax, Rule::GreedyCover})
+    for (double tau : {0.15, 0.3, 0.45}) {
+      if (any_near_tie(acts, theta_of_tau(tau))) continue;
+      ++compared;
+      const Analysis a = cached.analyze(tau, rule), b = plain.analyze(tau, rule);
+      const Reference ref = brute_run(acts, theta_of_tau(tau), rule);
+      for (int64_t l = 0; l < 6; ++l) {
+        EXPECT_EQ(a.layers[l].reps_ind, ref.ind[l]) << "layer " << l;
+        EXPECT_EQ(a.layers[l].reps_casc, ref.casc[l]) << "layer " << l;
+        EXPECT_EQ(a.layers[l].added, b.layers[l].added);
+        EXPECT_EQ(a.layers[l].removed, b.layers[l].removed);
+        EXPECT_EQ(a.layers[l].gram_entries_casc, b.layers[l].gram_entries_casc);
+      }
+      EXPECT_EQ(a.summary.gram_savings, b.summary.gram_savings);
+    }
+  EXPECT_GE(compared, 4);
+}
+
 TEST(Analyzer, SpecCounterexampleThroughTheWholeRun) {
   const ActivationSet acts = stack_layers({at::tensor({1.0f, 0.0f, 1.0f, 0.05f, 0.0f, 1.0f}).view({3, 2}),
                                            at::tensor({1.0f, 0.0f, 0.3f, 1.0f, 0.25f, 1.0f}).view({3, 2})});

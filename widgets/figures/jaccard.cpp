@@ -9,7 +9,7 @@ namespace cascade::widgets {
 
 JaccardFigure::Layout JaccardFigure::layout(const QRectF& rect, int64_t L, double f) {
   Layout out;
-  const QRectF inner = rect.adjusted(f * 5, f * 2.8, -f * 9.5, -f * 4.2);
+  const QRectF inner = rect.adjusted(f * 5, f * 2.8, -f * 9.5, -f * 7.6);  // room for the strip's label
   const double side = std::max(1.0, std::min(inner.width() - f * 3, inner.height()));
   out.cell = side / static_cast<double>(std::max<int64_t>(L, 1));
   out.matrix = QRectF(inner.left(), inner.top(), out.cell * L, out.cell * L);
