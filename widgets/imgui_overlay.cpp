@@ -212,6 +212,9 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
                 meta.attention.c_str());
     if (meta.forward_ms > 0) ImGui::Text("forward %.0f ms  selection %.0f ms", meta.forward_ms, meta.selection_ms);
     ImGui::Text("Gram savings %.1f %%", run.analysis().summary.gram_savings * 100.0);
+    if (const auto& q = run.data().quality)
+      ImGui::Text("ppl %.2f exact, %.2f %s; attn err %.3f", q->ppl_exact, q->ppl_ada, q->mode.c_str(),
+                  q->mean_attention_error);
     ImGui::Text("refresh %.0f ms", 1000.0f * io.DeltaTime);
     ImGui::End();
   }

@@ -44,7 +44,7 @@ void draw_title(QPainter& p, const QRectF& rect, const QString& title, double fo
 }
 
 void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString& y_label, double font_pt,
-               bool integer_x, bool grid) {
+               bool integer_x, bool grid, bool integer_y) {
   p.save();
   p.setFont(figure_font(font_pt));
   const QFontMetricsF fm(p.font());
@@ -55,7 +55,13 @@ void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString
       if (std::abs(v - std::round(v)) < 1e-9) ints.push_back(v);
     xt = ints;
   }
-  const auto yt = nice_ticks(a.y0, a.y1, std::max(2, static_cast<int>(a.area.height() / (font_pt * 3))));
+  auto yt = nice_ticks(a.y0, a.y1, std::max(2, static_cast<int>(a.area.height() / (font_pt * 3))));
+  if (integer_y) {
+    std::vector<double> ints;
+    for (double v : yt)
+      if (std::abs(v - std::round(v)) < 1e-9) ints.push_back(v);
+    yt = ints;
+  }
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1, ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
   p.setPen(QPen(kGrid, 0.5));
   if (grid)

@@ -24,7 +24,7 @@ struct Axes {
 
 // Draws frame, grid, ticks and labels (x_label below, y_label rotated on the left); returns nothing.
 void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString& y_label, double font_pt,
-               bool integer_x = false, bool grid = true);
+               bool integer_x = false, bool grid = true, bool integer_y = false);
 // A right-hand y axis for a second series (ticks and a rotated label).
 void draw_right_axis(QPainter& p, const Axes& a, const QString& label, double font_pt);
 void draw_title(QPainter& p, const QRectF& rect, const QString& title, double font_pt);

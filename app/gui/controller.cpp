@@ -161,12 +161,35 @@ void Controller::set_rule(const QString& rule) {
 
 void Controller::rederive() {
   if (!view_->has_run()) return;
-  try {
-    // Synchronous: the derivation is O(T) per layer plus the cascade (bench: ≤ 30 ms at L=12, T=1024).
-    view_->set_snapshot(widgets::RunSnapshot::derive(view_->snapshot()->data_ptr(), tau_, parse_rule(s(rule_))));
-  } catch (const std::exception& e) {
-    Q_EMIT job_failed(QString::fromStdString(e.what()));
+  const auto data = view_->snapshot()->data_ptr();
+  const double tau = tau_;
+  const QString rule = rule_;
+  // Small or Gram-cached runs re-derive in a few ms (bench_gui): do it now, on the UI thread.
+  const bool quick = data->analyzer->has_gram_cache() || data->num_tokens() * data->num_layers() <= 16384;
+  if (quick && !busy_) {
+    try {
+      view_->set_snapshot(widgets::RunSnapshot::derive(data, tau, parse_rule(s(rule))));
+    } catch (const std::exception& e) {
+      Q_EMIT job_failed(QString::fromStdString(e.what()));
+    }
+    return;
   }
+  // Large runs: on the worker, the latest τ wins (a slider drag queues at most one more).
+  if (busy_) {
+    rederive_pending_ = true;
+    return;
+  }
+  start(QString("Re-deriving at τ = %1").arg(tau, 0, 'f', 3), [this, data, tau, rule](const JobControl& control) -> std::function<void()> {
+    auto snap = widgets::RunSnapshot::derive(data, tau, parse_rule(s(rule)), control);
+    return [this, snap] {
+      view_->set_snapshot(snap);
+      Q_EMIT job_finished(QString("τ = %1").arg(snap->tau(), 0, 'f', 3));
+      if (rederive_pending_) {
+        rederive_pending_ = false;
+        if (snap->tau() != tau_ || snap->rule() != parse_rule(s(rule_))) rederive();
+      }
+    };
+  });
 }
 
 }  // namespace cascade::app

@@ -67,6 +67,7 @@ class Controller : public QObject {
   std::thread worker_;
   std::atomic<bool> cancel_{false};
   bool busy_ = false;
+  bool rederive_pending_ = false;  // a τ/rule change arrived while a re-derivation ran
   double tau_ = 0.3;
   QString rule_ = "prior-max";
   std::shared_ptr<data::LoadedModel> model_;  // cached between runs of the same model/device/dtype

@@ -180,6 +180,9 @@ void MainWindow::build_controls() {
   dtype_ = new QComboBox(panel);
   dtype_->addItems({"float32", "bfloat16", "float16"});
   form->addRow("dtype", dtype_);
+  quality_ = new QCheckBox("perplexity and ADA error at τ (one more pass)", panel);
+  quality_->setChecked(true);
+  form->addRow("quality", quality_);
   quality_sweep_ = new QCheckBox("ADA error and ΔPPL at every τ of the sweep", panel);
   form->addRow("", quality_sweep_);
   layout->addLayout(form);
@@ -288,6 +291,7 @@ RunSettings MainWindow::settings_from_ui() const {
   s.attention = attention_->currentText();
   s.device = device_->currentText();
   s.dtype = dtype_->currentText();
+  s.quality = quality_->isChecked();
   s.quality_sweep = quality_sweep_->isChecked();
   return s;
 }

@@ -89,7 +89,7 @@ class MainWindow : public QMainWindow {
   QDoubleSpinBox* tau_box_ = nullptr;
   QSlider* tau_slider_ = nullptr;
   QComboBox *rule_ = nullptr, *attention_ = nullptr, *device_ = nullptr, *dtype_ = nullptr;
-  QCheckBox* quality_sweep_ = nullptr;
+  QCheckBox *quality_ = nullptr, *quality_sweep_ = nullptr;
   QLabel* model_label_ = nullptr;
   QPushButton *run_button_ = nullptr, *cancel_button_ = nullptr;
   QProgressBar* progress_ = nullptr;

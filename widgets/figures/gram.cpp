@@ -83,7 +83,7 @@ void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, 
   }
   Axes axes{area, static_cast<double>(c0) - 0.5, static_cast<double>(c1) - 0.5, static_cast<double>(r1) - 0.5,
             static_cast<double>(r0) - 0.5};
-  draw_axes(p, axes, "token s", "token t", f, true, false);
+  draw_axes(p, axes, "token s", "token t", f, true, false, true);
   // Colour bar.
   const QRectF bar(area.right() + f * 1.2, area.top(), f, area.height());
   for (int k = 0; k < 64; ++k)

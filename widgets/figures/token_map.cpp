@@ -40,7 +40,7 @@ void TokenMapFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
   p.restore();
   Axes axes{area, -0.5, static_cast<double>(T) - 0.5, static_cast<double>(L) - 0.5, -0.5};
   // y is flipped (layer 0 at the top): Axes maps y0 to the bottom, so give y0 = L − 0.5.
-  draw_axes(p, axes, "token position", "layer", f, true, false);
+  draw_axes(p, axes, "token position", "layer", f, true, false, true);
   const double cw = area.width() / static_cast<double>(T), ch = area.height() / static_cast<double>(L);
   p.setBrush(Qt::NoBrush);
   if (state.layer >= 0 && state.layer < L) {
