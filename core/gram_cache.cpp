@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <stdexcept>
 
 #include "core/sets.h"
 
@@ -11,6 +12,8 @@ CascadeTrace cascade_step_gram(const AbsGram& g, const TokenSet& inherited, doub
   CascadeTrace trace;
   trace.inherited = inherited;
   const int64_t T = g.T, r = static_cast<int64_t>(inherited.size());
+  if (!std::is_sorted(inherited.begin(), inherited.end()) || (r > 0 && (inherited.front() < 0 || inherited.back() >= T)))
+    throw std::invalid_argument("cascade_step_gram: the inherited set must be sorted and within 0..T-1");
   // Validate: each inherited s against the earlier inherited ones.
   for (int64_t k = 0; k < r; ++k) {
     const float* row = g.data + inherited[k] * T;

@@ -21,7 +21,10 @@ DepthCanvas::DepthCanvas(RunView* view, Player* player, QWidget* parent)
   setMouseTracking(true);
   setFocusPolicy(Qt::StrongFocus);
   setObjectName("depth-canvas");
-  connect(view_, &RunView::changed, this, qOverload<>(&QWidget::update));
+  connect(view_, &RunView::changed, this, [this] {
+    figure_dirty_ = true;
+    update();
+  });
   connect(&timer_, &QTimer::timeout, this, qOverload<>(&QWidget::update));
   timer_.start(33);
   clock_.start();
@@ -42,8 +45,12 @@ void DepthCanvas::paintGL() {
   {
     QPainter p(this);
     if (view_->has_run()) {
-      p.drawImage(QPointF(0, 0), render_figure(figure_, *view_->snapshot(), view_->state(), figure_rect().size(),
-                                               devicePixelRatioF()));
+      const QSizeF size = figure_rect().size();
+      if (figure_dirty_ || figure_image_.deviceIndependentSize() != size || figure_image_.devicePixelRatio() != devicePixelRatioF()) {
+        figure_image_ = render_figure(figure_, *view_->snapshot(), view_->state(), size, devicePixelRatioF());
+        figure_dirty_ = false;
+      }
+      p.drawImage(QPointF(0, 0), figure_image_);
       p.fillRect(QRectF(0, figure_rect().bottom(), width(), height() - figure_rect().bottom()), QColor(244, 244, 244));
     } else {
       p.fillRect(rect(), Qt::white);

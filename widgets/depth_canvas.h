@@ -48,6 +48,8 @@ class DepthCanvas : public QOpenGLWidget {
   QElapsedTimer clock_;
   qint64 last_ms_ = 0;
   int frames_ = 0;
+  QImage figure_image_;  // the figure as last rendered; redrawn only when the view or size changes
+  bool figure_dirty_ = true;
   bool overlay_ok_ = false;
 };
 

@@ -112,8 +112,8 @@ void FigureView::wheelEvent(QWheelEvent* e) {
   const double factor = e->angleDelta().y() > 0 ? 0.8 : 1.25;
   const QPointF at(vis.left() + (e->position().x() - area.left()) / area.width() * vis.width(),
                    vis.top() + (e->position().y() - area.top()) / area.height() * vis.height());
-  const double w = std::clamp(vis.width() * factor, 4.0, static_cast<double>(run.T()));
-  const double h = std::clamp(vis.height() * factor, 4.0, static_cast<double>(run.T()));
+  const double T = static_cast<double>(run.T()), lo = std::min(4.0, T);
+  const double w = std::clamp(vis.width() * factor, lo, T), h = std::clamp(vis.height() * factor, lo, T);
   QRectF next(at.x() - (at.x() - vis.left()) * w / vis.width(), at.y() - (at.y() - vis.top()) * h / vis.height(), w, h);
   if (w >= run.T() && h >= run.T()) next = QRectF();
   view_->set_gram_zoom(next);

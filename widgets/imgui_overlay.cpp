@@ -76,9 +76,10 @@ bool ImGuiOverlay::handle_event(const QEvent* event, double dpr) {
       return io.WantCaptureMouse;
     }
     case QEvent::MouseButtonPress:
+    case QEvent::MouseButtonDblClick:  // a fast second click is still a press
     case QEvent::MouseButtonRelease: {
       const auto* e = static_cast<const QMouseEvent*>(event);
-      const bool down = event->type() == QEvent::MouseButtonPress;
+      const bool down = event->type() != QEvent::MouseButtonRelease;
       io.MousePos = ImVec2(static_cast<float>(e->position().x()), static_cast<float>(e->position().y()));
       if (e->button() == Qt::LeftButton) io.MouseDown[0] = down;
       if (e->button() == Qt::RightButton) io.MouseDown[1] = down;
@@ -162,7 +163,9 @@ int ImGuiOverlay::last_vertex_count() const {
 void build_player_overlay(RunView& view, PlayerState& player, const OverlayActions& actions) {
   const ImGuiIO& io = ImGui::GetIO();
   if (!view.has_run()) return;
-  const RunSnapshot& run = *view.snapshot();
+  // Keep this snapshot alive for the whole frame: the τ slider below may replace the view's.
+  const std::shared_ptr<const RunSnapshot> keep = view.snapshot_ptr();
+  const RunSnapshot& run = *keep;
   const FigureState& st = view.state();
 
   // Playback and τ, bottom-left.
@@ -199,7 +202,7 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
   ImGui::End();
 
   // Engine console, top-right.
-  if (actions.show_console) {
+  if (actions.show_console && io.DisplaySize.x >= 800) {  // beside the player only when both fit
     const RunMeta& meta = run.data().meta;
     ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x - 10, io.DisplaySize.y - 10), ImGuiCond_Always, ImVec2(1, 1));
     ImGui::SetNextWindowBgAlpha(0.85f);

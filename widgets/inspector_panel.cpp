@@ -56,7 +56,10 @@ InspectorPanel::InspectorPanel(RunView* view, QWidget* parent) : QWidget(parent)
   layout->addWidget(new QLabel("Status across layers (click to go to a layer):", this));
   layout->addWidget(timeline_);
   layout->addStretch(1);
-  connect(view_, &RunView::changed, this, &InspectorPanel::refresh);
+  // Not on every changed() (hover, animation phase): the represented-by query is a T×r product.
+  connect(view_, &RunView::token_changed, this, &InspectorPanel::refresh);
+  connect(view_, &RunView::layer_changed, this, &InspectorPanel::refresh);
+  connect(view_, &RunView::run_changed, this, &InspectorPanel::refresh);
   refresh();
 }
 

@@ -1,5 +1,7 @@
 #include "widgets/plot.h"
 
+#include <QFontMetricsF>
+
 #include <cmath>
 
 #include "widgets/palette.h"
@@ -39,8 +41,8 @@ QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis, bool titl
 void draw_title(QPainter& p, const QRectF& rect, const QString& title, double font_pt) {
   p.setFont(figure_font(font_pt * 1.1, true));
   p.setPen(kInk);
-  p.drawText(QRectF(rect.left() + font_pt * 0.5, rect.top(), rect.width() - font_pt, font_pt * 2.2),
-             Qt::AlignLeft | Qt::AlignVCenter, title);
+  const QRectF box(rect.left() + font_pt * 0.5, rect.top(), rect.width() - font_pt, font_pt * 2.2);
+  p.drawText(box, Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(title, Qt::ElideRight, box.width()));
 }
 
 void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString& y_label, double font_pt,

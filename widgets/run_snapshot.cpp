@@ -9,6 +9,7 @@
 #include "core/analyzer.h"
 #include "core/engine.h"
 #include "core/errors.h"
+#include "core/sets.h"
 
 namespace cascade::widgets {
 
@@ -98,7 +99,16 @@ std::vector<float> RunSnapshot::gram(int64_t layer) const {
 CascadeExplanation RunSnapshot::explain(int64_t layer) const {
   if (layer < 1 || layer >= L()) throw UsageError("a cascade step goes into layers 1.." + std::to_string(L() - 1));
   const TokenSet& previous = layer == 1 ? analysis_.layers[0].reps_ind : analysis_.layers[layer - 1].reps_casc;
-  return explain_cascade_step(data_->analyzer->normalized(layer), previous, analysis_.theta);
+  CascadeExplanation ex = explain_cascade_step(data_->analyzer->normalized(layer), previous, analysis_.theta);
+  // Show exactly the step the other views show (the Gram-cached path can differ by one rounding
+  // step from a fresh GEMM at |cos| = θ exactly).
+  const LayerMeasures& m = analysis_.layers[layer];
+  ex.trace.removed = m.removed;
+  ex.trace.added = m.added;
+  ex.trace.valid = set_difference(previous, m.removed);
+  ex.trace.result = m.reps_casc;
+  ex.trace.gram_entries = m.gram_entries_casc;
+  return ex;
 }
 
 std::vector<SweepPoint> sweep_points(const std::vector<Analysis>& analyses) {

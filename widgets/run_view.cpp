@@ -104,7 +104,7 @@ void RunView::drop_explanation() {
 }
 
 bool RunView::ensure_explanation() {
-  if (!snapshot_ || state_.layer < 1) return false;
+  if (!snapshot_ || state_.layer < 1 || snapshot_->T() > kMaxGramTokens) return false;
   if (!explanation_) {
     explanation_ = std::make_unique<CascadeExplanation>(snapshot_->explain(state_.layer));
     state_.explanation = explanation_.get();

@@ -21,8 +21,10 @@ class RunView : public QObject {
   const FigureState& state() const { return state_; }
   bool has_run() const { return snapshot_ != nullptr; }
 
-  // Largest T whose Gram matrix is computed on request (T² floats: 4096² is 64 MiB).
-  static constexpr int64_t kMaxGramTokens = 4096;
+  // Largest T whose Gram matrix (and teaching explanation) is computed on request, on the UI
+  // thread: 2048² floats are 16 MiB and ~6 GFLOP at d = 768 (~0.1 s here). Export with
+  // `cascadelens-cli figures` for up to 4096.
+  static constexpr int64_t kMaxGramTokens = 2048;
 
   void set_snapshot(std::shared_ptr<const RunSnapshot> snapshot);  // keeps layer/token when they fit
   void set_layer(int64_t layer);

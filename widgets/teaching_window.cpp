@@ -15,6 +15,12 @@ TeachingWindow::TeachingWindow(RunView* view, QWidget* parent) : QWidget(parent,
   setObjectName("teaching");
   setFocusPolicy(Qt::StrongFocus);
   connect(view_, &RunView::changed, this, qOverload<>(&QWidget::update));
+  // A τ change or a layer step elsewhere drops the explanation: fetch the new one while shown.
+  auto refetch = [this] {
+    if (isVisible()) view_->ensure_explanation();
+  };
+  connect(view_, &RunView::run_changed, this, refetch);
+  connect(view_, &RunView::layer_changed, this, refetch);
   if (view_->has_run() && view_->state().layer < 1) view_->set_layer(1);
   view_->ensure_explanation();
 }

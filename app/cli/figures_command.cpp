@@ -70,6 +70,10 @@ int cmd_figures(const std::vector<std::string>& args) {
   const Rule rule = parse_rule(opts.value_or("--rule", "prior-max"));
   const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
   const double dpi = opts.number("--dpi", 300);
+  const auto wanted = split(opts.value_or("--figures", "all"));
+  for (const auto& id : wanted)  // before any work
+    if (id != "all" && !widgets::make_figure(QString::fromStdString(id)))
+      throw UsageError("unknown figure '" + id + "' (" + widgets::figure_ids().join(", ").toStdString() + ")");
   if (opts.positional().size() > 1) throw UsageError("figures takes at most one input FILE");
   apply_threads(opts);
   install_sigint();
@@ -123,7 +127,6 @@ int cmd_figures(const std::vector<std::string>& args) {
     explanation = std::make_unique<CascadeExplanation>(snap->explain(state.layer));
     state.explanation = explanation.get();
   }
-  const auto wanted = split(opts.value_or("--figures", "all"));
   QStringList written;
   const QString dir = QString::fromStdString(*out);
   if (!QDir().mkpath(dir)) throw InputError(*out, "cannot create the folder");
@@ -142,9 +145,6 @@ int cmd_figures(const std::vector<std::string>& args) {
       written << path;
     }
   }
-  for (const auto& id : wanted)
-    if (id != "all" && !widgets::make_figure(QString::fromStdString(id)))
-      throw UsageError("unknown figure '" + id + "' (" + widgets::figure_ids().join(", ").toStdString() + ")");
   for (const QString& p : written) std::cout << p.toStdString() << "\n";
   return 0;
 }

@@ -35,7 +35,7 @@ void Controller::wait() {
 
 void Controller::start(const QString& what, Job job) {
   if (busy_) {
-    Q_EMIT job_failed("Another job is still running: wait for it or press Cancel.");
+    Q_EMIT job_rejected("Another job is still running: wait for it or press Cancel.");
     return;
   }
   if (worker_.joinable()) worker_.join();
@@ -66,11 +66,16 @@ void Controller::start(const QString& what, Job job) {
     QMetaObject::invokeMethod(this, [this, finish = std::move(finish)] {
       busy_ = false;
       finish();
+      // τ or rule moved while the job ran (the job used the old ones): catch up now.
+      rederive_pending_ = false;
+      if (view_->has_run() && (view_->snapshot()->tau() != tau_ || view_->snapshot()->rule() != parse_rule(s(rule_))))
+        rederive();
     }, Qt::QueuedConnection);
   });
 }
 
 void Controller::run_model(const RunSettings& settings) {
+  if (!busy_) tau_ = settings.tau, rule_ = settings.rule;
   const QString key = settings.model + "|" + settings.device + "|" + settings.dtype;
   std::shared_ptr<data::LoadedModel> cached = key == model_key_ ? model_ : nullptr;
   start("Running " + (settings.model.isEmpty() ? QString("the bundled demo model") : settings.model),
@@ -107,6 +112,7 @@ void Controller::run_model(const RunSettings& settings) {
               q.tau = taus[i];
               q.attention = AttentionMode::Exact;
               q.quality = true;
+              q.gram_cache_bytes = 0;  // only the quality numbers are used
               const Run r = ::cascade::run_model(*model->model, q, JobControl{nullptr, control.cancel});
               data->sweep[i].ada_error = widgets::run_data_from_run(r, {}, request.rule)->quality->mean_attention_error;
               data->sweep[i].delta_ppl = r.quality->ppl_ada - r.quality->ppl_exact;
@@ -118,11 +124,9 @@ void Controller::run_model(const RunSettings& settings) {
           data->meta.text = s(settings.text);
           auto snap = widgets::RunSnapshot::derive(data, settings.tau, request.rule, control);
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          return [this, model, key, snap, settings, secs] {
+          return [this, model, key, snap, secs] {
             model_ = model;
             model_key_ = key;
-            tau_ = settings.tau;
-            rule_ = settings.rule;
             view_->set_snapshot(snap);
             Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s").arg(QString::fromStdString(snap->data().meta.source))
                                     .arg(snap->T()).arg(snap->L()).arg(secs, 0, 'f', 2));
@@ -131,15 +135,14 @@ void Controller::run_model(const RunSettings& settings) {
 }
 
 void Controller::open_activations(const QString& path, double tau, const QString& rule, const QString& sweep) {
+  if (!busy_) tau_ = tau, rule_ = rule;
   start("Opening " + path, [this, path, tau, rule, sweep](const JobControl& control) -> std::function<void()> {
     const ActivationSet acts = data::load_activations(s(path), "");
     const Rule r = parse_rule(s(rule));
     auto data = widgets::run_data_from_activations(acts, parse_tau_grid(s(sweep)), r, control);
     data->meta.source = s(path);
     auto snap = widgets::RunSnapshot::derive(data, tau, r, control);
-    return [this, snap, tau, rule, path] {
-      tau_ = tau;
-      rule_ = rule;
+    return [this, snap, path] {
       view_->set_snapshot(snap);
       Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers").arg(path).arg(snap->T()).arg(snap->L()));
     };
@@ -164,8 +167,11 @@ void Controller::rederive() {
   const auto data = view_->snapshot()->data_ptr();
   const double tau = tau_;
   const QString rule = rule_;
-  // Small or Gram-cached runs re-derive in a few ms (bench_gui): do it now, on the UI thread.
-  const bool quick = data->analyzer->has_gram_cache() || data->num_tokens() * data->num_layers() <= 16384;
+  // Gram-cached runs re-derive in a few ms (bench_gui), and so do small ones (the cascade's GEMMs
+  // are at most L·T²·d multiply-adds): do it now, on the UI thread.
+  const double T = static_cast<double>(data->num_tokens()), work = static_cast<double>(data->num_layers()) * T * T *
+                                                                    static_cast<double>(data->analyzer->dim());
+  const bool quick = data->analyzer->has_gram_cache() || work <= 2e8;
   if (quick && !busy_) {
     try {
       view_->set_snapshot(widgets::RunSnapshot::derive(data, tau, parse_rule(s(rule))));
@@ -184,10 +190,6 @@ void Controller::rederive() {
     return [this, snap] {
       view_->set_snapshot(snap);
       Q_EMIT job_finished(QString("τ = %1").arg(snap->tau(), 0, 'f', 3));
-      if (rederive_pending_) {
-        rederive_pending_ = false;
-        if (snap->tau() != tau_ || snap->rule() != parse_rule(s(rule_))) rederive();
-      }
     };
   });
 }

@@ -55,6 +55,7 @@ class Controller : public QObject {
   void progress(const QString& stage, qint64 done, qint64 total);
   void job_finished(const QString& summary);
   void job_failed(const QString& message);  // a clear one-paragraph message, never a crash
+  void job_rejected(const QString& why);     // a job was asked for while another runs (nothing stopped)
   void job_cancelled();
   void tau_changed(double tau);
 

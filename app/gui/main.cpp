@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
     const QStringList wh = cli.value(size).split('x');
     if (wh.size() == 2) window.resize(wh[0].toInt(), wh[1].toInt());
   }
+  window.apply_default_layout();
   window.show();
   int exit_code = 0;
   if (cli.isSet(screenshot) || cli.isSet(layer)) {
@@ -62,11 +63,12 @@ int main(int argc, char** argv) {
         QApplication::quit();
       });
     };
-    QObject::connect(window.controller(), &cascade::app::Controller::job_finished, &window, [shown] { shown(true); });
+    QObject::connect(window.controller(), &cascade::app::Controller::job_finished, &window, [shown] { shown(true); },
+                     Qt::SingleShotConnection);
     QObject::connect(window.controller(), &cascade::app::Controller::job_failed, &window, [shown](const QString& m) {
       std::fprintf(stderr, "cascadelens: %s\n", m.toLocal8Bit().constData());
       shown(false);
-    });
+    }, Qt::SingleShotConnection);
   }
   QTimer::singleShot(0, &window, [&window] { window.start_default(); });
   const int rc = app.exec();

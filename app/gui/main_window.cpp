@@ -107,13 +107,16 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     status_->setText("Failed: " + message.left(160));
     QMessageBox::warning(this, "Cascade Lens", message);
   });
+  connect(controller_, &Controller::job_rejected, this, [this](const QString& why) { statusBar()->showMessage(why, 4000); });
   connect(controller_, &Controller::tau_changed, this, [this](double tau) {
     const QSignalBlocker a(tau_box_), b(tau_slider_);
     tau_box_->setValue(tau);
     tau_slider_->setValue(static_cast<int>(std::lround(tau * 1000)));
   });
+  centralWidget()->setMinimumSize(460, 260);  // the depth player keeps room however the docks are dragged
   if (options_.restore) load_settings();
   else resize(1400, 900);
+  if (!options_.restore || !QSettings().contains("window/state")) default_dock_sizes();
   set_model_label();
 }
 
@@ -195,6 +198,18 @@ void MainWindow::build_controls() {
   addDockWidget(Qt::LeftDockWidgetArea, dock);
 }
 
+void MainWindow::default_dock_sizes() {
+  // Side docks narrow, bottom docks a third of the height: the depth player gets the middle.
+  QList<QDockWidget*> left, right, bottom;
+  for (QDockWidget* d : findChildren<QDockWidget*>()) {
+    const auto area = dockWidgetArea(d);
+    (area == Qt::LeftDockWidgetArea ? left : area == Qt::RightDockWidgetArea ? right : bottom) << d;
+  }
+  if (!left.isEmpty()) resizeDocks({left.first()}, {std::max(300, width() / 5)}, Qt::Horizontal);
+  if (!right.isEmpty()) resizeDocks({right.first()}, {std::max(320, width() / 4)}, Qt::Horizontal);
+  if (!bottom.isEmpty()) resizeDocks({bottom.first()}, {std::max(220, height() / 3)}, Qt::Vertical);
+}
+
 void MainWindow::build_docks() {
   QDockWidget* first_bottom = nullptr;
   QDockWidget* first_right = nullptr;
@@ -241,13 +256,7 @@ void MainWindow::build_menus() {
   });
   file->addAction("Open &text…", this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, "Open a text", QString(), "Text (*.txt);;All files (*)");
-    if (path.isEmpty()) return;
-    try {
-      text_->setPlainText(q(data::read_text_file(path.toStdString())));
-      add_recent("text", path);
-    } catch (const std::exception& e) {
-      QMessageBox::warning(this, "Cascade Lens", e.what());
-    }
+    if (!path.isEmpty()) load_text_file(path);
   });
   recent_menu_ = file->addMenu("&Recent");
   file->addSeparator();
@@ -441,6 +450,15 @@ void MainWindow::show_about() {
           .arg(view_->has_run() ? q(view_->snapshot()->data().meta.device) : device));
 }
 
+void MainWindow::load_text_file(const QString& path) {
+  try {
+    text_->setPlainText(q(data::read_text_file(path.toStdString())));
+    add_recent("text", path);
+  } catch (const std::exception& e) {  // moved or unreadable: a message, never a crash
+    QMessageBox::warning(this, "Cascade Lens", e.what());
+  }
+}
+
 void MainWindow::set_busy(bool busy) {
   progress_->setVisible(busy);
   cancel_button_->setVisible(busy);
@@ -475,7 +493,7 @@ void MainWindow::rebuild_recent_menu() {
     recent_menu_->addAction(kind + ": " + path, this, [this, kind, path] {
       if (kind == "model") open_model_folder(path);
       else if (kind == "activations") open_activation_file(path);
-      else if (kind == "text") text_->setPlainText(q(data::read_text_file(path.toStdString())));
+      else if (kind == "text") load_text_file(path);
     });
   }
   recent_menu_->setEnabled(!recent_.isEmpty());
@@ -496,6 +514,9 @@ void MainWindow::load_settings() {
   device_->setCurrentText(s.value("run/device", "cpu").toString());
   dtype_->setCurrentText(s.value("run/dtype", "float32").toString());
   player_->state().layers_per_second = s.value("player/speed", 2.0).toDouble();
+  player_->state().loop = s.value("player/loop", true).toBool();
+  quality_->setChecked(s.value("run/quality", true).toBool());
+  quality_sweep_->setChecked(s.value("run/quality_sweep", false).toBool());
 }
 
 void MainWindow::save_settings() const {
@@ -512,6 +533,9 @@ void MainWindow::save_settings() const {
   s.setValue("run/device", device_->currentText());
   s.setValue("run/dtype", dtype_->currentText());
   s.setValue("player/speed", player_->state().layers_per_second);
+  s.setValue("player/loop", player_->state().loop);
+  s.setValue("run/quality", quality_->isChecked());
+  s.setValue("run/quality_sweep", quality_sweep_->isChecked());
 }
 
 void MainWindow::closeEvent(QCloseEvent* e) {
@@ -530,7 +554,7 @@ void MainWindow::dropEvent(QDropEvent* e) {
     const QFileInfo info(path);
     if (info.isDir()) open_model_folder(path);
     else if (looks_like_activations(path)) open_activation_file(path);
-    else if (info.suffix().toLower() == "txt") text_->setPlainText(q(data::read_text_file(path.toStdString())));
+    else if (info.suffix().toLower() == "txt") load_text_file(path);
     else QMessageBox::warning(this, "Cascade Lens", "Drop a model folder, an activation file (.npy, .safetensors, .h5) or a .txt text.");
     break;
   }

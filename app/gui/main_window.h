@@ -56,6 +56,7 @@ class MainWindow : public QMainWindow {
   void export_figure_dialog(const QString& id);
   void export_all_dialog();
   void show_teaching();
+  void apply_default_layout() { if (!options_.restore) default_dock_sizes(); }  // after a resize
 
  protected:
   void closeEvent(QCloseEvent* e) override;
@@ -66,6 +67,7 @@ class MainWindow : public QMainWindow {
   void build_controls();
   void build_docks();
   void build_menus();
+  void default_dock_sizes();
   void load_settings();
   void save_settings() const;
   void add_recent(const QString& kind, const QString& path);
@@ -73,6 +75,7 @@ class MainWindow : public QMainWindow {
   void choose_cached_model();
   void show_about();
   void set_busy(bool busy);
+  void load_text_file(const QString& path);
   void set_model_label();
 
   StartOptions options_;

@@ -238,21 +238,6 @@ TEST(Export, PngSvgPdfParseBackAtTheAskedSize) {
   }
 }
 
-TEST(Export, PngMatchesTheRasterOfTheSameSize) {
-  const auto run = testing::synthetic_snapshot();
-  QTemporaryDir dir;
-  for (const auto& f : all_figures()) {
-    if (!f->available(*run, {})) continue;
-    const QString path = dir.filePath(f->id() + ".png");
-    export_figure(*f, *run, {}, path, {ExportFormat::Png, QSizeF(400, 260), 72});
-    const QImage exported = QImage(path).convertToFormat(QImage::Format_RGB32);
-    QImage screen = render_figure(*f, *run, {}, QSizeF(400, 260), 1.0).convertToFormat(QImage::Format_RGB32);
-    screen.setDevicePixelRatio(1);
-    ASSERT_EQ(exported.size(), screen.size());
-    EXPECT_TRUE(exported == screen) << f->id().toStdString();
-  }
-}
-
 TEST(Export, ErrorsAreClear) {
   const auto run = testing::synthetic_snapshot();
   auto gram_fig = make_figure("gram");

@@ -41,10 +41,15 @@ bool wait_until(F done, int ms = 60000) {
 TEST(Views, ScreenEqualsExportAtTheSameSize) {
   RunView view;
   view.set_snapshot(testing::synthetic_snapshot());
+  view.set_layer(1);
+  ASSERT_TRUE(view.ensure_gram());
+  ASSERT_TRUE(view.ensure_explanation());
+  int compared = 0;
   for (const auto& proto : all_figures()) {
     FigureView fv(make_figure(proto->id()), &view);
     fv.resize(420, 280);
-    if (!fv.figure().available(*view.snapshot(), view.state())) continue;
+    ASSERT_TRUE(fv.figure().available(*view.snapshot(), view.state())) << proto->id().toStdString();
+    ++compared;
     const QImage screen = fv.grab().toImage().convertToFormat(QImage::Format_RGB32);
     QTemporaryDir dir;
     const QString path = dir.filePath("f.png");
@@ -54,6 +59,7 @@ TEST(Views, ScreenEqualsExportAtTheSameSize) {
     ASSERT_EQ(screen.size(), exported.size()) << proto->id().toStdString();
     EXPECT_TRUE(screen == exported) << proto->id().toStdString();
   }
+  EXPECT_EQ(compared, 8);
 }
 
 TEST(Views, ClickingTheTokenMapSelectsEverywhere) {
@@ -186,7 +192,8 @@ TEST(Controller, OpensActivationsAndReDerivesOnTau) {
   EXPECT_EQ(view.snapshot()->data().sweep.size(), 5u);
   controller.set_tau(0.45);
   EXPECT_DOUBLE_EQ(view.snapshot()->tau(), 0.45);
-  const Analysis direct = view.snapshot()->data().analyzer->analyze(0.45, Rule::PriorMax);
+  ASSERT_TRUE(view.snapshot()->data().analyzer->has_gram_cache());  // the fast τ path is in use
+  const Analysis direct = Analyzer(acts, kDefaultTile).analyze(0.45, Rule::PriorMax);  // GEMM path
   for (int64_t l = 0; l < 5; ++l) EXPECT_EQ(view.snapshot()->analysis().layers[l].reps_casc, direct.layers[l].reps_casc);
 }
 

@@ -108,9 +108,14 @@ Hit GramFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureStat
   Hit h;
   const QRectF area = plot_area(rect, 9 * state.scale);
   if (!available(run, state) || !area.contains(pos)) return h;
+  // The same integer token range paint() draws.
   const QRectF vis = visible_range(run, state);
-  const int64_t s = std::clamp<int64_t>(static_cast<int64_t>(vis.left() + (pos.x() - area.left()) / area.width() * vis.width()), 0, run.T() - 1);
-  const int64_t t = std::clamp<int64_t>(static_cast<int64_t>(vis.top() + (pos.y() - area.top()) / area.height() * vis.height()), 0, run.T() - 1);
+  const int64_t T = run.T();
+  const int64_t c0 = static_cast<int64_t>(std::floor(vis.left())), r0 = static_cast<int64_t>(std::floor(vis.top()));
+  const int64_t nc = std::max<int64_t>(1, std::min<int64_t>(T, static_cast<int64_t>(std::ceil(vis.right()))) - c0);
+  const int64_t nr = std::max<int64_t>(1, std::min<int64_t>(T, static_cast<int64_t>(std::ceil(vis.bottom()))) - r0);
+  const int64_t s = std::clamp<int64_t>(c0 + static_cast<int64_t>((pos.x() - area.left()) / area.width() * nc), 0, T - 1);
+  const int64_t t = std::clamp<int64_t>(r0 + static_cast<int64_t>((pos.y() - area.top()) / area.height() * nr), 0, T - 1);
   h.layer = state.layer;
   h.token = t;
   h.tooltip = QString("|cos(%1 [%2], %3 [%4])| = %5").arg(QString::fromStdString(run.token(t))).arg(t)
