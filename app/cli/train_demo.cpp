@@ -137,7 +137,9 @@ int cmd_train_demo(const std::vector<std::string>& args) {
   } else {
     const auto sources = data::demo_corpus_sources();
     text = data::read_corpus(sources);
-    for (const auto& s : sources) corpus_desc += (corpus_desc.empty() ? "" : ", ") + s.package;
+    for (const auto& s : sources)  // each package once, in reading order
+      if (corpus_desc.find(s.package + ",") == std::string::npos && !corpus_desc.ends_with(s.package))
+        corpus_desc += (corpus_desc.empty() ? "" : ", ") + s.package;
   }
   const data::CorpusSplit split = data::split_corpus(text);
   const auto train_docs = paragraphs(split.train), val_docs = paragraphs(split.validation);

@@ -148,7 +148,7 @@ void MainWindow::build_controls() {
     const QString path = bundled_texts_->itemData(index).toString();
     if (path.isEmpty()) return;
     try {
-      text_->setPlainText(q(data::read_text_file(path.toStdString())).trimmed());
+      text_->setPlainText(q(data::read_text_file(path.toStdString())));
     } catch (const std::exception& e) {
       QMessageBox::warning(this, "Cascade Lens", e.what());
     }
@@ -328,7 +328,7 @@ void MainWindow::start_default() {
   }
   if (text_->toPlainText().trimmed().isEmpty()) {
     try {
-      text_->setPlainText(q(data::read_text_file(data::bundled_default_text_path())).trimmed());
+      text_->setPlainText(q(data::read_text_file(data::bundled_default_text_path())));
     } catch (const std::exception&) {
     }
   }
