@@ -38,6 +38,20 @@ bool wait_until(F done, int ms = 60000) {
   return done();
 }
 
+// Synthetic activations written as an .npy in `dir`; returns the path and (optionally) the set.
+QString write_synthetic(const QTemporaryDir& dir, const QString& name, int64_t layers, int64_t tokens, int64_t dim,
+                        ActivationSet* acts_out = nullptr) {
+  SyntheticSpec spec;
+  spec.layers = layers;
+  spec.tokens = tokens;
+  spec.dim = dim;
+  const ActivationSet acts = make_synthetic(spec);
+  const QString path = dir.filePath(name);
+  data::write_npy(path.toStdString(), acts.hidden);
+  if (acts_out) *acts_out = acts;
+  return path;
+}
+
 TEST(Views, ScreenEqualsExportAtTheSameSize) {
   RunView view;
   view.set_snapshot(testing::synthetic_snapshot());
@@ -177,13 +191,8 @@ TEST(Controller, OpensActivationsAndReDerivesOnTau) {
   RunView view;
   app::Controller controller(&view);
   QTemporaryDir dir;
-  SyntheticSpec spec;
-  spec.layers = 5;
-  spec.tokens = 30;
-  spec.dim = 16;
-  const ActivationSet acts = make_synthetic(spec);
-  const QString path = dir.filePath("acts.npy");
-  data::write_npy(path.toStdString(), acts.hidden);
+  ActivationSet acts;
+  const QString path = write_synthetic(dir, "acts.npy", 5, 30, 16, &acts);
   QSignalSpy done(&controller, &app::Controller::job_finished);
   controller.open_activations(path, 0.3, "prior-max", "0.1:0.5:0.1");
   ASSERT_TRUE(wait_until([&] { return done.count() == 1; }));
@@ -221,12 +230,7 @@ TEST(Controller, CancelStopsALongJobAndKeepsThePreviousRun) {
   const RunSnapshot* before = view.snapshot();
   app::Controller controller(&view);
   QTemporaryDir dir;
-  SyntheticSpec spec;
-  spec.layers = 48;
-  spec.tokens = 3000;
-  spec.dim = 64;
-  const QString path = dir.filePath("big.npy");
-  data::write_npy(path.toStdString(), make_synthetic(spec).hidden);
+  const QString path = write_synthetic(dir, "big.npy", 48, 3000, 64);
   QSignalSpy cancelled(&controller, &app::Controller::job_cancelled), progress(&controller, &app::Controller::progress);
   controller.open_activations(path, 0.3, "prior-max", "0.05:0.6:0.05");
   ASSERT_TRUE(wait_until([&] { return progress.count() > 0; }, 30000));
@@ -258,12 +262,7 @@ TEST(Controller, RunsARealModelFolder) {
 
 TEST(MainWindow, OpensAFileShowsEveryViewAndTeaches) {
   QTemporaryDir dir;
-  SyntheticSpec spec;
-  spec.layers = 6;
-  spec.tokens = 48;
-  spec.dim = 16;
-  const QString path = dir.filePath("acts.npy");
-  data::write_npy(path.toStdString(), make_synthetic(spec).hidden);
+  const QString path = write_synthetic(dir, "acts.npy", 6, 48, 16);
   app::StartOptions options;
   options.activations = path;
   options.restore = false;

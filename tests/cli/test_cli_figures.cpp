@@ -1,0 +1,75 @@
+// cascadelens-cli figures end to end: the real binary renders the desktop app's figures headless
+// (Qt offscreen), from an activation file and from the bundled model, and refuses bad requests.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "cli_runner.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class CliFigures : public clitest::TempDirTest {
+ protected:
+  std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  fs::path synth() {
+    const fs::path p = dir_ / "acts.npy";
+    const auto r = run({"synth", p.string(), "--layers", "5", "--tokens", "40", "--dim", "16"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return p;
+  }
+};
+
+TEST_F(CliFigures, EveryFigureFromAnActivationFileInEveryFormat) {
+  const fs::path acts = synth(), out = dir_ / "figs";
+  const auto r = run({"figures", acts.string(), "--out", out.string(), "--layer", "2", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* id : {"depth", "token-map", "jaccard", "profile", "gram-cost", "sweep", "gram", "cascade-step"}) {
+    SCOPED_TRACE(id);
+    const std::string svg = slurp(out / (std::string(id) + ".svg"));
+    EXPECT_NE(svg.find("<svg"), std::string::npos);
+    EXPECT_NE(svg.find("<text"), std::string::npos);  // vector text
+    const std::string pdf = slurp(out / (std::string(id) + ".pdf"));
+    EXPECT_EQ(pdf.rfind("%PDF-", 0), 0u);
+    const std::string png = slurp(out / (std::string(id) + ".png"));
+    ASSERT_GT(png.size(), 8u);
+    EXPECT_EQ(png.substr(1, 3), "PNG");
+    EXPECT_NE(r.out.find((out / (std::string(id) + ".svg")).string()), std::string::npos);  // listed on stdout
+  }
+}
+
+TEST_F(CliFigures, SubsetFormatAndTheBundledModel) {
+  const fs::path out = dir_ / "figs";
+  const auto r = run({"figures", "--out", out.string(), "--figures", "jaccard,sweep", "--format", "pdf", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out / "jaccard.pdf"));
+  EXPECT_TRUE(fs::exists(out / "sweep.pdf"));
+  EXPECT_FALSE(fs::exists(out / "jaccard.svg"));
+  EXPECT_FALSE(fs::exists(out / "depth.pdf"));
+}
+
+TEST_F(CliFigures, BadRequestsAreUsageOrInputErrors) {
+  const fs::path acts = synth();
+  auto r = run({"figures", acts.string(), "--out", (dir_ / "a").string(), "--figures", "nope"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown figure 'nope'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "a"));  // refused before any work
+  r = run({"figures", acts.string(), "--out", (dir_ / "b").string(), "--format", "gif"});
+  EXPECT_EQ(r.code, 2);
+  r = run({"figures", acts.string()});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--out"), std::string::npos);
+  r = run({"figures", (dir_ / "missing.npy").string(), "--out", (dir_ / "c").string()});
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.err.find("missing.npy"), std::string::npos) << r.err;
+  r = run({"figures", acts.string(), "--out", (dir_ / "d").string(), "--token", "999"});
+  EXPECT_EQ(r.code, 2);
+}
+
+}  // namespace
