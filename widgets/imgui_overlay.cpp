@@ -81,9 +81,18 @@ bool ImGuiOverlay::handle_event(const QEvent* event, double dpr) {
       const auto* e = static_cast<const QMouseEvent*>(event);
       const bool down = event->type() != QEvent::MouseButtonRelease;
       io.MousePos = ImVec2(static_cast<float>(e->position().x()), static_cast<float>(e->position().y()));
-      if (e->button() == Qt::LeftButton) io.MouseDown[0] = down;
-      if (e->button() == Qt::RightButton) io.MouseDown[1] = down;
-      if (e->button() == Qt::MiddleButton) io.MouseDown[2] = down;
+      const int b = e->button() == Qt::LeftButton ? 0 : e->button() == Qt::RightButton ? 1 : e->button() == Qt::MiddleButton ? 2 : -1;
+      if (b >= 0) {
+        if (down) {
+          io.MouseDown[b] = true;
+          pressed_since_frame_[b] = true;
+          release_pending_[b] = false;
+        } else if (pressed_since_frame_[b]) {
+          release_pending_[b] = true;  // applied after the next NewFrame has seen the press
+        } else {
+          io.MouseDown[b] = false;
+        }
+      }
       return io.WantCaptureMouse;
     }
     case QEvent::Wheel: {
@@ -121,6 +130,10 @@ void ImGuiOverlay::begin_frame(QSize logical, double dpr, double seconds_since_l
   io.DeltaTime = static_cast<float>(std::max(1e-4, seconds_since_last));
   if (gl_ready_) ImGui_ImplOpenGL3_NewFrame();
   ImGui::NewFrame();
+  for (int b = 0; b < 3; ++b) {  // this frame saw the press; a held-back release lands for the next
+    pressed_since_frame_[b] = false;
+    if (release_pending_[b]) io.MouseDown[b] = false, release_pending_[b] = false;
+  }
 }
 
 void ImGuiOverlay::end_frame() {

@@ -49,6 +49,10 @@ class ImGuiOverlay {
  private:
   ImGuiContext* context_ = nullptr;
   bool gl_ready_ = false, gl_failed_ = false;
+  // ImGui 1.86 has no input queue: a press and release between two frames would cancel out and
+  // the click be lost (a touchpad tap). Such a release is held back until the frame saw the press.
+  bool pressed_since_frame_[3] = {false, false, false};
+  bool release_pending_[3] = {false, false, false};
 };
 
 // The depth player's instruments: playback (step, play/pause, scrub, speed), τ, the hover

@@ -185,6 +185,13 @@ TEST(Overlay, ImGuiRunsFramesWithoutGl) {
   frame();
   EXPECT_TRUE(overlay.wants_mouse());
   EXPECT_EQ(view.state().layer, 0);
+  // A tap — press and release between two frames (ImGui 1.86 has no input queue) — still clicks "|<".
+  view.set_layer(2);
+  overlay.handle_event(&press, 1.0);
+  overlay.handle_event(&release, 1.0);
+  frame();
+  frame();
+  EXPECT_EQ(view.state().layer, 0);
 }
 
 TEST(Controller, OpensActivationsAndReDerivesOnTau) {
