@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <sstream>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -23,7 +24,11 @@ Rule parse_rule(const std::string& name) {
 }
 
 double theta_of_tau(double tau) {
-  if (!(tau >= 0.0 && tau <= 1.0)) throw UsageError("tau must be in [0, 1], got " + std::to_string(tau));
+  if (!(tau >= 0.0 && tau <= 1.0)) {
+    std::ostringstream got;
+    got << tau;  // 1.5, not 1.500000
+    throw UsageError("tau must be in [0, 1], got " + got.str());
+  }
   return 1.0 - tau * tau;
 }
 

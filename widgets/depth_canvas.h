@@ -37,7 +37,7 @@ class DepthCanvas : public QOpenGLWidget {
  private:
   // The figure's part of the canvas: all but the instrument band at the bottom.
   QRectF figure_rect() const { return QRectF(0, 0, width(), std::max(40, height() - kInstrumentBand)); }
-  static constexpr int kInstrumentBand = 116;
+  static constexpr int kInstrumentBand = 136;
 
   RunView* view_;
   DepthPlayerFigure figure_;

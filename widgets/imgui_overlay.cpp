@@ -212,9 +212,16 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
   } else {
     ImGui::Text("tau %.3f", tau);
   }
+  if (io.DisplaySize.x < 800) {  // no room for the console beside the player: its gist here
+    ImGui::Text("Gram savings %.1f %%", run.analysis().summary.gram_savings * 100.0);
+    if (const auto& q = run.data().quality) {
+      ImGui::SameLine();
+      ImGui::Text("  ppl %.2f exact, %.2f ADA", q->ppl_exact, q->ppl_ada);
+    }
+  }
   ImGui::End();
 
-  // Engine console, top-right.
+  // Engine console, bottom-right.
   if (actions.show_console && io.DisplaySize.x >= 800) {  // beside the player only when both fit
     const RunMeta& meta = run.data().meta;
     ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x - 10, io.DisplaySize.y - 10), ImGuiCond_Always, ImVec2(1, 1));

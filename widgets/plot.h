@@ -38,6 +38,11 @@ struct LegendEntry {
 double draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt);
 // Small raster images (heatmaps) enlarged by nearest neighbour so PDF/SVG viewers keep the cells sharp.
 QImage crisp(const QImage& img);
+// A rows × cols grid of cells filling `area`. As rectangles (equal neighbours in a row merged) when
+// there are at most max_rects of them — vector and lossless in PDF/SVG, where viewers would smooth
+// (and Qt's PDF engine may JPEG-compress) an image — else as one image (crisp).
+void draw_cells(QPainter& p, const QRectF& area, int64_t rows, int64_t cols, const std::vector<QRgb>& colors,
+                int64_t max_rects = 40000);
 // Margins that fit tick labels at this type size: left, top, right, bottom.
 QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis = false, bool title = true);
 

@@ -111,7 +111,10 @@ int cmd_figures(const std::vector<std::string>& args) {
   }
   const auto snap = widgets::RunSnapshot::derive(data, tau, rule, progress.control());
   widgets::FigureState state;
-  state.layer = std::clamp<int64_t>(opts.integer("--layer", 1), 0, snap->L() - 1);
+  state.layer = opts.integer("--layer", std::min<int64_t>(1, snap->L() - 1));
+  if (state.layer < 0 || state.layer >= snap->L())
+    throw UsageError("--layer must be in 0.." + std::to_string(snap->L() - 1) + " (this run has " +
+                     std::to_string(snap->L()) + " layers)");
   if (opts.value("--token")) {
     state.token = opts.integer("--token", -1);
     if (state.token < 0 || state.token >= snap->T())

@@ -113,7 +113,9 @@ int cmd_train_demo(const std::vector<std::string>& args) {
     std::cout << format_help("cascadelens-cli train-demo --out DIR [options]",
                              "Train the demo GPT-2 from scratch: English text from Debian packages (bible-kjv-text,\n"
                              "fortunes-min, fortunes; or --corpus-file), a byte-level BPE vocabulary, then AdamW with a cosine\n"
-                             "schedule. Seeded and resumable: DIR/train-checkpoint.pt is picked up by a rerun.",
+                             "schedule. Seeded and resumable: DIR/train-checkpoint.pt is picked up by a rerun.\n"
+                             "Needs the Debian packages bible-kjv-text, fortunes-min and fortunes (.ci/install-deps).\n"
+                             "The defaults made data/demo/model: about 90 minutes on 2 CPU cores.",
                              kSpecs);
     return 0;
   }

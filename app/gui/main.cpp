@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   options.text_file = cli.value(text_file);
   options.activations = cli.value(activations);
   options.restore = !cli.isSet(fresh) && !cli.isSet(screenshot);
+  options.batch = cli.isSet(screenshot);
   cascade::app::MainWindow window(options);
   if (cli.isSet(screenshot)) {
     const QStringList wh = cli.value(size).split('x');
@@ -65,10 +66,10 @@ int main(int argc, char** argv) {
     };
     QObject::connect(window.controller(), &cascade::app::Controller::job_finished, &window, [shown] { shown(true); },
                      Qt::SingleShotConnection);
-    QObject::connect(window.controller(), &cascade::app::Controller::job_failed, &window, [shown](const QString& m) {
-      std::fprintf(stderr, "cascadelens: %s\n", m.toLocal8Bit().constData());
-      shown(false);
-    }, Qt::SingleShotConnection);
+    QObject::connect(&window, &cascade::app::MainWindow::batch_error, &window, [&exit_code] {
+      exit_code = 1;  // already on stderr; a screenshot of a failed start is not what was asked for
+      QTimer::singleShot(0, [] { QApplication::quit(); });
+    });
   }
   QTimer::singleShot(0, &window, [&window] { window.start_default(); });
   const int rc = app.exec();

@@ -30,6 +30,7 @@
 #include <imgui.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "core/version.h"
 #include "data/hf_model.h"
@@ -98,6 +99,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     status_->setText(summary);
     set_model_label();
   });
+  connect(view_, &widgets::RunView::run_changed, this, &MainWindow::set_model_label);
   connect(controller_, &Controller::job_cancelled, this, [this] {
     set_busy(false);
     status_->setText("Cancelled; the previous run is still shown.");
@@ -105,7 +107,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   connect(controller_, &Controller::job_failed, this, [this](const QString& message) {
     set_busy(false);
     status_->setText("Failed: " + message.left(160));
-    QMessageBox::warning(this, "Cascade Lens", message);
+    warn(message);
   });
   connect(controller_, &Controller::job_rejected, this, [this](const QString& why) { statusBar()->showMessage(why, 4000); });
   connect(controller_, &Controller::tau_changed, this, [this](double tau) {
@@ -150,7 +152,7 @@ void MainWindow::build_controls() {
     try {
       text_->setPlainText(q(data::read_text_file(path.toStdString())));
     } catch (const std::exception& e) {
-      QMessageBox::warning(this, "Cascade Lens", e.what());
+      warn(e.what());
     }
   });
 
@@ -319,7 +321,7 @@ void MainWindow::start_default() {
     try {
       text_->setPlainText(q(data::read_text_file(options_.text_file.toStdString())));
     } catch (const std::exception& e) {
-      QMessageBox::warning(this, "Cascade Lens", e.what());
+      warn(e.what());
     }
   }
   if (!options_.activations.isEmpty()) {
@@ -340,7 +342,7 @@ void MainWindow::start_default() {
       try {
         open_activation_file(q(data::bundled_synthetic_file()));
       } catch (const std::exception& e) {
-        QMessageBox::warning(this, "Cascade Lens", e.what());
+        warn(e.what());
       }
       return;
     }
@@ -365,7 +367,7 @@ void MainWindow::choose_cached_model() {
   try {
     for (const auto& m : data::list_cached_models()) models << q(m);
   } catch (const std::exception& e) {
-    QMessageBox::warning(this, "Cascade Lens", e.what());
+    warn(e.what());
     return;
   }
   if (models.isEmpty()) {
@@ -402,7 +404,7 @@ void MainWindow::export_figure_dialog(const QString& id) {
     widgets::export_figure(*figure, *view_->snapshot(), view_->state(), path, o);
     status_->setText("Exported " + path);
   } catch (const std::exception& e) {
-    QMessageBox::warning(this, "Cascade Lens", e.what());
+    warn(e.what());
   }
 }
 
@@ -418,7 +420,7 @@ void MainWindow::export_all_dialog() {
         {widgets::ExportFormat::Pdf, widgets::ExportFormat::Svg, widgets::ExportFormat::Png});
     status_->setText(QString("Exported %1 files to %2").arg(files.size()).arg(dir));
   } catch (const std::exception& e) {
-    QMessageBox::warning(this, "Cascade Lens", e.what());
+    warn(e.what());
   }
 }
 
@@ -450,12 +452,21 @@ void MainWindow::show_about() {
           .arg(view_->has_run() ? q(view_->snapshot()->data().meta.device) : device));
 }
 
+void MainWindow::warn(const QString& message) {
+  if (options_.batch) {  // --screenshot and friends: no modal box nobody can close
+    std::fprintf(stderr, "cascadelens: %s\n", message.toLocal8Bit().constData());
+    Q_EMIT batch_error(message);
+    return;
+  }
+  QMessageBox::warning(this, "Cascade Lens", message);
+}
+
 void MainWindow::load_text_file(const QString& path) {
   try {
     text_->setPlainText(q(data::read_text_file(path.toStdString())));
     add_recent("text", path);
   } catch (const std::exception& e) {  // moved or unreadable: a message, never a crash
-    QMessageBox::warning(this, "Cascade Lens", e.what());
+    warn(e.what());
   }
 }
 
@@ -475,7 +486,11 @@ void MainWindow::set_model_label() {
       name = "bundled demo model (missing: train it with cascadelens-cli train-demo)";
     }
   }
-  model_label_->setText("<b>Model:</b> " + name.toHtmlEscaped());
+  QString html = "<b>Model:</b> " + name.toHtmlEscaped();
+  if (view_->has_run() && view_->snapshot()->data().meta.kind != "model")  // an activation file is shown
+    html = "<b>Showing:</b> " + q(view_->snapshot()->data().meta.source).toHtmlEscaped() +
+           " (activations; Run runs the model below on the text)<br>" + html;
+  model_label_->setText(html);
 }
 
 void MainWindow::add_recent(const QString& kind, const QString& path) {
@@ -555,7 +570,7 @@ void MainWindow::dropEvent(QDropEvent* e) {
     if (info.isDir()) open_model_folder(path);
     else if (looks_like_activations(path)) open_activation_file(path);
     else if (info.suffix().toLower() == "txt") load_text_file(path);
-    else QMessageBox::warning(this, "Cascade Lens", "Drop a model folder, an activation file (.npy, .safetensors, .h5) or a .txt text.");
+    else warn("Drop a model folder, an activation file (.npy, .safetensors, .h5) or a .txt text.");
     break;
   }
 }

@@ -34,6 +34,7 @@ struct StartOptions {
   QString text_file;    // --text-file
   QString activations;  // --activations FILE: open this instead of running a model
   bool restore = true;  // false: ignore saved settings (tests, --fresh)
+  bool batch = false;   // no modal dialogs: errors go to stderr and batch_error (--screenshot)
 };
 
 class MainWindow : public QMainWindow {
@@ -58,6 +59,9 @@ class MainWindow : public QMainWindow {
   void show_teaching();
   void apply_default_layout() { if (!options_.restore) default_dock_sizes(); }  // after a resize
 
+ Q_SIGNALS:
+  void batch_error(const QString& message);
+
  protected:
   void closeEvent(QCloseEvent* e) override;
   void dragEnterEvent(QDragEnterEvent* e) override;
@@ -76,6 +80,7 @@ class MainWindow : public QMainWindow {
   void show_about();
   void set_busy(bool busy);
   void load_text_file(const QString& path);
+  void warn(const QString& message);  // a message box, or stderr + batch_error in batch mode
   void set_model_label();
 
   StartOptions options_;

@@ -35,9 +35,9 @@ QColor fill_for(const RunSnapshot& run, const FigureState& state, int64_t t) {
 
 QString layer_caption(const RunSnapshot& run, int64_t layer) {
   const LayerMeasures& m = run.analysis().layers.at(layer);
-  QString s = QString("Layer %1 of %2 (block %3)  ·  r_casc %4 / %5  ·  r_ind %6")
+  QString s = QString("Layer %1 of 0–%2 (block %3)  ·  r_casc %4 / %5  ·  r_ind %6")
                   .arg(layer)
-                  .arg(run.L())
+                  .arg(run.L() - 1)
                   .arg(m.layer)
                   .arg(m.r_casc)
                   .arg(run.T())

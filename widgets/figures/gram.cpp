@@ -44,23 +44,26 @@ void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, 
   const int64_t nc = std::max<int64_t>(1, c1 - c0), nr = std::max<int64_t>(1, r1 - r0);
   // At most ~1024² samples: beyond that each pixel shows one sampled pair (nearest neighbour).
   const int64_t sc = std::min<int64_t>(nc, 1024), sr = std::min<int64_t>(nr, 1024);
-  QImage img(static_cast<int>(sc), static_cast<int>(sr), QImage::Format_RGB32);
+  // Viridis through a 256-entry table (the heatmap is up to a million cells).
+  static const std::vector<QRgb> lut = [] {
+    std::vector<QRgb> t(256);
+    for (int i = 0; i < 256; ++i) t[i] = viridis(i / 255.0).rgb();
+    return t;
+  }();
+  std::vector<QRgb> colors(static_cast<size_t>(sr * sc));
   const std::vector<float>& g = *state.gram;
   for (int64_t y = 0; y < sr; ++y) {
-    auto* line = reinterpret_cast<QRgb*>(img.scanLine(static_cast<int>(y)));
     const int64_t row = r0 + y * nr / sr;
-    for (int64_t x = 0; x < sc; ++x) line[x] = viridis(g[row * T + c0 + x * nc / sc]).rgb();
+    for (int64_t x = 0; x < sc; ++x)
+      colors[y * sc + x] = lut[std::clamp(static_cast<int>(g[row * T + c0 + x * nc / sc] * 255.0f + 0.5f), 0, 255)];
   }
-  p.save();
-  p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-  p.drawImage(area, crisp(img));
-  p.restore();
+  draw_cells(p, area, sr, sc, colors);
   p.setPen(QPen(kInk, 0.8));
   p.setBrush(Qt::NoBrush);
   p.drawRect(area);
   // Representatives: ticks on the top and left edges.
   const double cell = area.width() / static_cast<double>(nc);
-  p.setPen(QPen(okabe_ito::vermillion, std::max(0.6, std::min(cell, 2.0))));
+  p.setPen(QPen(status_color(TokenStatus::Representative), std::max(0.6, std::min(cell, 2.0))));
   for (int64_t t : run.analysis().layers.at(state.layer).reps_casc) {
     if (t >= c0 && t < c1) {
       const double x = area.left() + (static_cast<double>(t - c0) + 0.5) * cell;

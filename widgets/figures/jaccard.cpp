@@ -9,11 +9,12 @@ namespace cascade::widgets {
 
 JaccardFigure::Layout JaccardFigure::layout(const QRectF& rect, int64_t L, double f) {
   Layout out;
-  const QRectF inner = rect.adjusted(f * 5, f * 2.8, -f * 9.5, -f * 7.6);  // room for the strip's label
-  const double side = std::max(1.0, std::min(inner.width() - f * 3, inner.height()));
+  // Right of the matrix: gap 1.2, fidelity strip 2.6, gap 2.6, colour bar 1, its ticks and label 5.4.
+  const QRectF inner = rect.adjusted(f * 5, f * 2.8, -f * 12.8, -f * 7.6);  // bottom: the strip's label
+  const double side = std::max(1.0, std::min(inner.width(), inner.height()));
   out.cell = side / static_cast<double>(std::max<int64_t>(L, 1));
   out.matrix = QRectF(inner.left(), inner.top(), out.cell * L, out.cell * L);
-  out.fidelity = QRectF(out.matrix.right() + f * 1.2, out.matrix.top(), std::max(out.cell, f * 1.2), out.matrix.height());
+  out.fidelity = QRectF(out.matrix.right() + f * 1.2, out.matrix.top(), f * 2.6, out.matrix.height());
   out.colorbar = QRectF(out.fidelity.right() + f * 2.6, out.matrix.top(), f * 1.0, out.matrix.height());
   return out;
 }

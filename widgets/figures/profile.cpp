@@ -16,7 +16,7 @@ struct Panels {
 
 Panels profile_panels(const QRectF& rect, const RunSnapshot& run, double f) {
   const QRectF inner = inner_area(rect, f, /*right_axis=*/true, /*title=*/true);
-  const double gap = f * 3.2, h_top = (inner.height() - gap) * 0.55;
+  const double gap = f * 3.4, h_top = (inner.height() - gap) * 0.55;
   Panels out;
   const double x0 = -0.5, x1 = static_cast<double>(run.L()) - 0.5;
   double r_max = 1;
@@ -79,7 +79,8 @@ void ProfileFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
   draw_series(p, pan.top, r_ind, okabe_ito::orange, Qt::SolidLine, true);
   draw_series(p, pan.top, r_casc, okabe_ito::blue, Qt::DashLine, true);
   mark_layer(p, pan.top, state.layer);
-  draw_legend(p, QPointF(pan.top.area.left() + f * 0.6, pan.top.area.top() + f * 0.4),
+  // Legends sit in the margins (title row, gap between panels), never on the data.
+  draw_legend(p, QPointF(pan.top.area.right() - f * 13, rect.top() + f * 0.5),
               {{okabe_ito::orange, "r_ind"}, {okabe_ito::blue, "r_casc", true, Qt::DashLine}}, f);
 
   draw_axes(p, pan.bottom, "layer", "tokens changed", f, true);
@@ -102,7 +103,7 @@ void ProfileFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
   draw_series(p, right, turnover, kInk, Qt::SolidLine, true);
   draw_right_axis(p, right, "turnover (%)", f);
   mark_layer(p, pan.bottom, state.layer);
-  draw_legend(p, QPointF(pan.bottom.area.left() + f * 0.6, pan.bottom.area.top() + f * 0.3),
+  draw_legend(p, QPointF(pan.bottom.area.left(), pan.top.area.bottom() + f * 1.55),
               {{okabe_ito::bluish_green, "adds", false}, {okabe_ito::vermillion, "removes", false}, {kInk, "turnover"}},
               f * 0.95);
 }

@@ -28,16 +28,12 @@ void TokenMapFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
   draw_title(p, rect, QString("Token status by layer (τ = %1, %2)").arg(run.tau(), 0, 'f', 2)
                           .arg(QString::fromStdString(to_string(run.rule()))), f);
   const QRectF area = map_area(rect, f);
-  // One pixel per cell, scaled without smoothing: crisp cells at any size, vector exports embed it.
-  QImage cells(static_cast<int>(T), static_cast<int>(L), QImage::Format_RGB32);
-  for (int64_t l = 0; l < L; ++l) {
-    auto* line = reinterpret_cast<QRgb*>(cells.scanLine(static_cast<int>(l)));
-    for (int64_t t = 0; t < T; ++t) line[t] = status_color(run.status(l, t)).rgb();
-  }
-  p.save();
-  p.setRenderHint(QPainter::SmoothPixmapTransform, false);
-  p.drawImage(area, crisp(cells));
-  p.restore();
+  std::vector<QRgb> colors(static_cast<size_t>(L * T));
+  QRgb lut[kNumStatuses];
+  for (int s = 0; s < kNumStatuses; ++s) lut[s] = status_color(static_cast<TokenStatus>(s)).rgb();
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t t = 0; t < T; ++t) colors[l * T + t] = lut[static_cast<int>(run.status(l, t))];
+  draw_cells(p, area, L, T, colors);
   Axes axes{area, -0.5, static_cast<double>(T) - 0.5, static_cast<double>(L) - 0.5, -0.5};
   // y is flipped (layer 0 at the top): Axes maps y0 to the bottom, so give y0 = L − 0.5.
   draw_axes(p, axes, "token position", "layer", f, true, false, true);
