@@ -61,6 +61,14 @@ double mean_kl(const at::Tensor& logits_p, const at::Tensor& logits_q) {
   return (lp.exp() * (lp - lq)).sum(-1).mean().item<double>();
 }
 
+double mean_attention_error(const AdaQuality& q) {
+  double sum = 0;
+  int64_t n = 0;
+  for (const auto& heads : q.attention_error)
+    for (double e : heads) sum += e, ++n;
+  return n ? sum / static_cast<double>(n) : 0.0;
+}
+
 Run run_model(const CausalLM& model, const RunRequest& request, const JobControl& control) {
   if (request.ids.empty()) throw UsageError("no tokens to run");
   if (!request.tokens.empty() && request.tokens.size() != request.ids.size())

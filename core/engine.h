@@ -63,6 +63,9 @@ struct Run {
 // Throws UsageError (empty ids, τ out of range), Cancelled (between layers).
 Run run_model(const CausalLM& model, const RunRequest& request, const JobControl& control = {});
 
+// Mean over every layer and head of AdaQuality::attention_error (0 when there is none).
+double mean_attention_error(const AdaQuality& q);
+
 // exp(mean −log p(ids[t+1] | ≤ t)) from logits [T, V].
 double perplexity(const at::Tensor& logits, const std::vector<int64_t>& ids);
 // Mean over positions of KL(softmax(p) ‖ softmax(q)).

@@ -43,8 +43,14 @@ void layer_statuses(const LayerMeasures& m, int64_t T, TokenStatus* out) {
 std::shared_ptr<const RunSnapshot> RunSnapshot::derive(std::shared_ptr<const RunData> data, double tau, Rule rule,
                                                        const JobControl& control) {
   if (!data || !data->analyzer) throw UsageError("no run to derive a snapshot from");
+  Analysis analysis = data->analyzer->analyze(tau, rule, control);
+  return of(std::move(data), std::move(analysis));
+}
+
+std::shared_ptr<const RunSnapshot> RunSnapshot::of(std::shared_ptr<const RunData> data, Analysis analysis) {
+  if (!data || !data->analyzer) throw UsageError("no run to make a snapshot of");
   auto snap = std::make_shared<RunSnapshot>();
-  snap->analysis_ = data->analyzer->analyze(tau, rule, control);
+  snap->analysis_ = std::move(analysis);
   snap->data_ = std::move(data);
   const int64_t L = snap->L(), T = snap->T();
   snap->status_.resize(static_cast<size_t>(L * T));
@@ -135,14 +141,9 @@ std::shared_ptr<RunData> run_data_from_run(const Run& run, const std::vector<dou
   if (data->tokens.empty())
     for (int64_t id : run.ids) data->tokens.push_back(std::to_string(id));
   if (!taus.empty()) data->sweep = sweep_points(run.analyzer->sweep(taus, rule, control));
-  if (run.quality) {
-    double err = 0;
-    int64_t n = 0;
-    for (const auto& heads : run.quality->attention_error)
-      for (double e : heads) err += e, ++n;
+  if (run.quality)
     data->quality = QualityNumbers{run.attention == "exact" ? "ada-cascade" : run.attention, run.quality->ppl_exact,
-                                   run.quality->ppl_ada, run.quality->mean_kl, n ? err / static_cast<double>(n) : 0.0};
-  }
+                                   run.quality->ppl_ada, run.quality->mean_kl, mean_attention_error(*run.quality)};
   data->meta.kind = "model";
   data->meta.model_type = run.config.model_type;
   data->meta.attention = run.attention;

@@ -75,6 +75,8 @@ class RunSnapshot {
   // Derives the Analysis and the statuses at τ (O(T) per layer for prior-max, plus the cascade).
   static std::shared_ptr<const RunSnapshot> derive(std::shared_ptr<const RunData> data, double tau, Rule rule,
                                                    const JobControl& control = {});
+  // From an Analysis already made from data's Analyzer (a model run's own, at its τ and rule).
+  static std::shared_ptr<const RunSnapshot> of(std::shared_ptr<const RunData> data, Analysis analysis);
 
   const RunData& data() const { return *data_; }
   const std::shared_ptr<const RunData>& data_ptr() const { return data_; }

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -87,6 +88,7 @@ int cmd_figures(const std::vector<std::string>& args) {
   QGuiApplication app(argc, argv);
 
   std::shared_ptr<widgets::RunData> data;
+  std::optional<Analysis> analysed;  // a model run's own analysis at τ (nothing to re-derive)
   if (!opts.positional().empty()) {
     if (opts.value("--model") || opts.value("--text") || opts.value("--text-file"))
       throw UsageError("give an input FILE or --model/--text, not both");
@@ -106,10 +108,12 @@ int cmd_figures(const std::vector<std::string>& args) {
     request.rule = rule;
     const Run run = run_model(*m.model, request, progress.control());
     data = widgets::run_data_from_run(run, taus, rule, progress.control());
+    analysed = run.analysis;
     data->meta.source = m.label();
     data->meta.text = text;
   }
-  const auto snap = widgets::RunSnapshot::derive(data, tau, rule, progress.control());
+  const auto snap = analysed ? widgets::RunSnapshot::of(data, *analysed)
+                             : widgets::RunSnapshot::derive(data, tau, rule, progress.control());
   widgets::FigureState state;
   state.layer = opts.integer("--layer", std::min<int64_t>(1, snap->L() - 1));
   if (state.layer < 0 || state.layer >= snap->L())

@@ -104,17 +104,13 @@ void dump_activations(const std::string& path, const Run& run) {
 
 std::string quality_lines(const AdaQuality& q, const std::string& mode) {
   std::ostringstream out;
-  double mean_error = 0;
-  int64_t n = 0;
-  for (const auto& heads : q.attention_error)
-    for (double e : heads) mean_error += e, ++n;
   if (std::isnan(q.ppl_exact)) {
     out << "quality: needs at least 2 tokens (perplexity predicts each next token)\n";
     return out.str();
   }
   out << "quality (" << mode << " vs exact): ppl_exact " << q.ppl_exact << " | ppl_ada " << q.ppl_ada
       << " | delta_ppl " << q.ppl_ada - q.ppl_exact << " | mean_kl " << q.mean_kl << " | mean attention error "
-      << (n ? mean_error / static_cast<double>(n) : 0.0) << "\n";
+      << mean_attention_error(q) << "\n";
   return out.str();
 }
 

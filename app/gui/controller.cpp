@@ -114,7 +114,7 @@ void Controller::run_model(const RunSettings& settings) {
               q.quality = true;
               q.gram_cache_bytes = 0;  // only the quality numbers are used
               const Run r = ::cascade::run_model(*model->model, q, JobControl{nullptr, control.cancel});
-              data->sweep[i].ada_error = widgets::run_data_from_run(r, {}, request.rule)->quality->mean_attention_error;
+              data->sweep[i].ada_error = mean_attention_error(*r.quality);
               data->sweep[i].delta_ppl = r.quality->ppl_ada - r.quality->ppl_exact;
             }
           }
@@ -122,7 +122,7 @@ void Controller::run_model(const RunSettings& settings) {
           data->meta.device = s(settings.device);
           data->meta.dtype = s(settings.dtype);
           data->meta.text = s(settings.text);
-          auto snap = widgets::RunSnapshot::derive(data, settings.tau, request.rule, control);
+          auto snap = widgets::RunSnapshot::of(data, run.analysis);  // the run already analysed at τ
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           return [this, model, key, snap, secs] {
             model_ = model;
