@@ -62,6 +62,31 @@ void draw_cells(QPainter& p, const QRectF& area, int64_t rows, int64_t cols, con
   p.restore();
 }
 
+void draw_colorbar(QPainter& p, const QRectF& bar, const std::vector<double>& ticks, int decimals, const QString& label,
+                   double font_pt) {
+  const double f = font_pt;
+  const int steps = 64;
+  for (int k = 0; k < steps; ++k) {
+    const double h = bar.height() / steps;
+    p.fillRect(QRectF(bar.left(), bar.bottom() - (k + 1) * h, bar.width(), h + 0.5), viridis((k + 0.5) / steps));
+  }
+  p.setPen(QPen(kInk, 0.8));
+  p.setBrush(Qt::NoBrush);
+  p.drawRect(bar);
+  p.setFont(figure_font(f * 0.85));
+  for (double v : ticks) {
+    const double y = bar.bottom() - v * bar.height();
+    p.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + f * 0.3, y));
+    p.drawText(QRectF(bar.right() + f * 0.5, y - f * 0.8, f * 3, f * 1.6), Qt::AlignLeft | Qt::AlignVCenter,
+               QString::number(v, 'f', decimals));
+  }
+  p.save();
+  p.translate(bar.right() + f * 4.4, bar.center().y());
+  p.rotate(90);
+  p.drawText(QRectF(-bar.height() / 2, -f * 0.8, bar.height(), f * 1.6), Qt::AlignCenter, label);
+  p.restore();
+}
+
 QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis, bool title) {
   const double left = font_pt * 6.6, bottom = font_pt * 3.6, top = title ? font_pt * 2.6 : font_pt * 0.8;
   const double right = right_axis ? font_pt * 6.6 : font_pt * 1.2;
@@ -80,20 +105,13 @@ void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString
   p.save();
   p.setFont(figure_font(font_pt));
   const QFontMetricsF fm(p.font());
+  auto keep_integers = [](std::vector<double>& ticks) {  // layer and token axes: no 2.5
+    std::erase_if(ticks, [](double v) { return std::abs(v - std::round(v)) >= 1e-9; });
+  };
   auto xt = nice_ticks(a.x0, a.x1, std::max(2, static_cast<int>(a.area.width() / (font_pt * 6))));
-  if (integer_x) {
-    std::vector<double> ints;
-    for (double v : xt)
-      if (std::abs(v - std::round(v)) < 1e-9) ints.push_back(v);
-    xt = ints;
-  }
+  if (integer_x) keep_integers(xt);
   auto yt = nice_ticks(a.y0, a.y1, std::max(2, static_cast<int>(a.area.height() / (font_pt * 3))));
-  if (integer_y) {
-    std::vector<double> ints;
-    for (double v : yt)
-      if (std::abs(v - std::round(v)) < 1e-9) ints.push_back(v);
-    yt = ints;
-  }
+  if (integer_y) keep_integers(yt);
   const double xstep = xt.size() > 1 ? xt[1] - xt[0] : 1, ystep = yt.size() > 1 ? yt[1] - yt[0] : 1;
   p.setPen(QPen(kGrid, 0.5));
   if (grid)

@@ -43,6 +43,10 @@ QImage crisp(const QImage& img);
 // (and Qt's PDF engine may JPEG-compress) an image — else as one image (crisp).
 void draw_cells(QPainter& p, const QRectF& area, int64_t rows, int64_t cols, const std::vector<QRgb>& colors,
                 int64_t max_rects = 40000);
+// A viridis colour bar for values 0..1 in `bar`, ticked at `ticks`, its label rotated on the right
+// (needs ~5.4 font sizes of room beyond the bar).
+void draw_colorbar(QPainter& p, const QRectF& bar, const std::vector<double>& ticks, int decimals, const QString& label,
+                   double font_pt);
 // Margins that fit tick labels at this type size: left, top, right, bottom.
 QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis = false, bool title = true);
 

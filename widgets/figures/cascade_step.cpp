@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "core/sets.h"
+#include "widgets/figures/token_flow.h"
 #include "widgets/palette.h"
 #include "widgets/plot.h"
 
@@ -39,13 +40,7 @@ Look chip_look(const CascadeTrace& tr, int step, int64_t t, double best, double 
   }
 }
 
-QString shown(const std::string& token) {
-  QString s = QString::fromStdString(token);
-  s.replace('\n', QChar(0x21B5));
-  if (s.trimmed().isEmpty()) s = QString(QChar(0x2423));
-  if (s.size() > 18) s = s.left(16) + QChar(0x2026);
-  return s;
-}
+constexpr int kMaxChipChars = 18;
 
 struct Layout {
   QRectF narration, chips, bars;
@@ -62,27 +57,11 @@ Layout layout_of(const QRectF& rect, const RunSnapshot& run, const FigureState& 
   lay.bars = QRectF(rect.left() + f * 4.5, rect.bottom() - bars_h, rect.width() - f * 6, bars_h - f * 2.6);
   lay.chips = QRectF(rect.left() + f, lay.narration.bottom() + f * 0.4, rect.width() - 2 * f,
                      lay.bars.top() - lay.narration.bottom() - f * 2.2);
-  // Chips at the largest of a few type sizes that fits; cells beyond that.
-  const int64_t T = run.T();
-  lay.cells.resize(T);
-  for (double cf : {f * 0.95, f * 0.8, f * 0.65, f * 0.5}) {
-    const QFontMetricsF fm(figure_font(cf));
-    const double pad = cf * 0.35, h = fm.height() + pad, gap = cf * 0.25;
-    double x = lay.chips.left(), y = lay.chips.top();
-    bool fits = true;
-    for (int64_t t = 0; t < T && fits; ++t) {
-      const double w = fm.horizontalAdvance(shown(run.token(t))) + 2 * pad;
-      if (x + w > lay.chips.right() && x > lay.chips.left()) x = lay.chips.left(), y += h + gap;
-      lay.cells[t] = QRectF(x, y, std::min(w, lay.chips.width()), h);
-      x += w + gap;
-      fits = y + h <= lay.chips.bottom();
-    }
-    if (fits) return lay;
-  }
-  const double side = std::max(1.0, std::sqrt(lay.chips.width() * lay.chips.height() / static_cast<double>(T)) * 0.95);
-  const int64_t cols = std::max<int64_t>(1, static_cast<int64_t>(lay.chips.width() / side));
-  for (int64_t t = 0; t < T; ++t)
-    lay.cells[t] = QRectF(lay.chips.left() + (t % cols) * side, lay.chips.top() + (t / cols) * side, side * 0.9, side * 0.9);
+  // Chips at the largest of a few type sizes that fits; cells (with a gap) beyond that.
+  for (double cf : {f * 0.95, f * 0.8, f * 0.65, f * 0.5})
+    if (flow_chips(run, lay.chips, cf, kMaxChipChars, lay.cells)) return lay;
+  grid_cells(lay.chips, run.T(), lay.cells);
+  for (QRectF& c : lay.cells) c.setSize(c.size() * 0.9);
   return lay;
 }
 
@@ -163,7 +142,7 @@ void CascadeStepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
     p.drawRoundedRect(c, 3, 3);
     if (text) {
       p.setPen(qGray(look.fill.rgb()) < 140 ? QColor(Qt::white) : kInk);
-      p.drawText(c, Qt::AlignCenter, shown(run.token(t)));
+      p.drawText(c, Qt::AlignCenter, token_label(run.token(t), kMaxChipChars));
     }
     if (look.strike) {
       p.setPen(QPen(okabe_ito::vermillion, 1.4));

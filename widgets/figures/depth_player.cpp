@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "widgets/figures/token_flow.h"
 #include "widgets/palette.h"
 #include "widgets/plot.h"
 
@@ -12,23 +13,12 @@ namespace cascade::widgets {
 
 namespace {
 
-// Whitespace made visible the way the token strings show it ("Ġ" → leading space is drawn as a
-// gap; newlines as ↵) and overly long pieces shortened.
-QString chip_text(const std::string& token) {
-  QString s = QString::fromStdString(token);
-  s.replace('\n', QChar(0x21B5));
-  s.replace('\t', QChar(0x21E5));
-  if (s.trimmed().isEmpty()) s = QString(QChar(0x2423));  // ␣
-  if (s.size() > 24) s = s.left(22) + QChar(0x2026);
-  return s;
-}
-
-TokenStatus shown_status(const RunSnapshot& run, int64_t layer, int64_t t) { return run.status(layer, t); }
+constexpr int kMaxChipChars = 24;
 
 QColor fill_for(const RunSnapshot& run, const FigureState& state, int64_t t) {
-  const QColor now = status_color(shown_status(run, state.layer, t));
+  const QColor now = status_color(run.status(state.layer, t));
   if (state.phase <= 0 || state.layer + 1 >= run.L()) return now;
-  return mix(now, status_color(shown_status(run, state.layer + 1, t)), state.phase);
+  return mix(now, status_color(run.status(state.layer + 1, t)), state.phase);
 }
 
 }  // namespace
@@ -70,37 +60,12 @@ DepthPlayerFigure::Layout DepthPlayerFigure::layout(const QRectF& rect, const Ru
   out.legend = QRectF(rect.left(), rect.bottom() - f * 2.0, rect.width(), f * 2.0);
   out.body = QRectF(rect.left() + f * 0.6, out.header.bottom(), rect.width() - f * 1.2,
                     out.legend.top() - out.header.bottom() - f * 0.4);
-  const int64_t T = run.T();
-  out.cells.resize(T);
-  // Chips: flow the tokens like text.
-  const QFontMetricsF fm(figure_font(f));
-  const double pad = f * 0.35, h = fm.height() + pad, gap = f * 0.22;
-  double x = out.body.left(), y = out.body.top();
-  bool fits = T <= 4096;
-  for (int64_t t = 0; t < T && fits; ++t) {
-    const double w = fm.horizontalAdvance(chip_text(run.token(t))) + 2 * pad;
-    if (x + w > out.body.right() && x > out.body.left()) {
-      x = out.body.left();
-      y += h + gap;
-    }
-    out.cells[t] = QRectF(x, y, std::min(w, out.body.width()), h);
-    x += w + gap;
-    if (y + h > out.body.bottom()) fits = false;
-  }
-  if (fits) return out;
-  // Cells: a grid filling the body, row-major in token order.
+  // Chips flowing like text while they fit; one cell per token beyond that (long runs).
+  if (run.T() <= 4096 && flow_chips(run, out.body, f, kMaxChipChars, out.cells)) return out;
   out.chips = false;
-  const double area = out.body.width() * out.body.height();
-  double side = std::sqrt(area / static_cast<double>(std::max<int64_t>(T, 1)));
-  int64_t cols = std::max<int64_t>(1, static_cast<int64_t>(out.body.width() / side));
-  while (cols * static_cast<int64_t>(out.body.height() / side) < T && side > 0.05) {
-    side *= 0.97;
-    cols = std::max<int64_t>(1, static_cast<int64_t>(out.body.width() / side));
-  }
-  out.cols = cols;
-  out.side = side;
-  for (int64_t t = 0; t < T; ++t)
-    out.cells[t] = QRectF(out.body.left() + (t % cols) * side, out.body.top() + (t / cols) * side, side, side);
+  const Grid grid = grid_cells(out.body, run.T(), out.cells);
+  out.cols = grid.cols;
+  out.side = grid.side;
   return out;
 }
 
@@ -133,7 +98,7 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
       p.setBrush(fill);
       p.drawRoundedRect(c, f * 0.3, f * 0.3);
       p.setPen(qGray(fill.rgb()) < 140 ? QColor(Qt::white) : kInk);
-      p.drawText(c, Qt::AlignCenter, chip_text(run.token(t)));
+      p.drawText(c, Qt::AlignCenter, token_label(run.token(t), kMaxChipChars));
     }
   } else {
     p.setRenderHint(QPainter::Antialiasing, false);

@@ -87,24 +87,7 @@ void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, 
   Axes axes{area, static_cast<double>(c0) - 0.5, static_cast<double>(c1) - 0.5, static_cast<double>(r1) - 0.5,
             static_cast<double>(r0) - 0.5};
   draw_axes(p, axes, "token s", "token t", f, true, false, true);
-  // Colour bar.
-  const QRectF bar(area.right() + f * 1.2, area.top(), f, area.height());
-  for (int k = 0; k < 64; ++k)
-    p.fillRect(QRectF(bar.left(), bar.bottom() - (k + 1) * bar.height() / 64, bar.width(), bar.height() / 64 + 0.5),
-               viridis((k + 0.5) / 64));
-  p.setPen(QPen(kInk, 0.8));
-  p.drawRect(bar);
-  p.setFont(figure_font(f * 0.85));
-  for (double v : {0.0, 0.5, 1.0}) {
-    const double y = bar.bottom() - v * bar.height();
-    p.drawText(QRectF(bar.right() + f * 0.4, y - f * 0.8, f * 3, f * 1.6), Qt::AlignLeft | Qt::AlignVCenter,
-               QString::number(v, 'f', 1));
-  }
-  p.save();
-  p.translate(bar.right() + f * 3.8, bar.center().y());
-  p.rotate(90);
-  p.drawText(QRectF(-bar.height() / 2, -f * 0.8, bar.height(), f * 1.6), Qt::AlignCenter, "|cos(x_t, x_s)|");
-  p.restore();
+  draw_colorbar(p, QRectF(area.right() + f * 1.2, area.top(), f, area.height()), {0.0, 0.5, 1.0}, 1, "|cos(x_t, x_s)|", f);
 }
 
 Hit GramFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {

@@ -93,28 +93,7 @@ void JaccardFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
   p.setFont(figure_font(f * 0.8));
   p.drawText(QRectF(-f * 7.5, -f * 0.8, f * 7.3, f * 1.6), Qt::AlignRight | Qt::AlignVCenter, "casc_fidelity");
   p.restore();
-  // Colour bar 0..1.
-  const int steps = 64;
-  for (int k = 0; k < steps; ++k) {
-    const double h = lay.colorbar.height() / steps;
-    p.fillRect(QRectF(lay.colorbar.left(), lay.colorbar.bottom() - (k + 1) * h, lay.colorbar.width(), h + 0.5),
-               viridis((k + 0.5) / steps));
-  }
-  p.setPen(QPen(kInk, 0.8));
-  p.drawRect(lay.colorbar);
-  p.setFont(figure_font(f * 0.85));
-  for (double v : {0.0, 0.25, 0.5, 0.75, 1.0}) {
-    const double y = lay.colorbar.bottom() - v * lay.colorbar.height();
-    p.drawLine(QPointF(lay.colorbar.right(), y), QPointF(lay.colorbar.right() + f * 0.3, y));
-    p.drawText(QRectF(lay.colorbar.right() + f * 0.5, y - f * 0.8, f * 3, f * 1.6), Qt::AlignLeft | Qt::AlignVCenter,
-               QString::number(v, 'f', 2));
-  }
-  p.save();
-  p.translate(lay.colorbar.right() + f * 4.4, lay.colorbar.center().y());
-  p.rotate(90);
-  p.drawText(QRectF(-lay.colorbar.height() / 2, -f * 0.8, lay.colorbar.height(), f * 1.6), Qt::AlignCenter,
-             "Jaccard index");
-  p.restore();
+  draw_colorbar(p, lay.colorbar, {0.0, 0.25, 0.5, 0.75, 1.0}, 2, "Jaccard index", f);
 }
 
 Hit JaccardFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
