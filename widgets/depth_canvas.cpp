@@ -67,12 +67,11 @@ void DepthCanvas::paintGL() {
     player_->set_playing(!was_playing);
   }
   overlay_.end_frame();
-  overlay_ok_ = overlay_.render_gl();
-  ++frames_;
+  overlay_.render_gl();  // false (once, then quiet) where the GL backend cannot start: the figure still shows
 }
 
 bool DepthCanvas::event(QEvent* e) {
-  const bool captured = overlay_.handle_event(e, devicePixelRatioF());
+  const bool captured = overlay_.handle_event(e);
   switch (e->type()) {
     case QEvent::MouseMove: {
       if (!view_->has_run()) break;

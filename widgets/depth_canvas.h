@@ -25,8 +25,6 @@ class DepthCanvas : public QOpenGLWidget {
   static bool opengl_available();
   void set_tau_handler(std::function<void(double)> handler) { actions_.set_tau = std::move(handler); }
   const DepthPlayerFigure& figure() const { return figure_; }
-  int frames_drawn() const { return frames_; }
-  bool overlay_rendered() const { return overlay_ok_; }
   QSize sizeHint() const override { return {900, 420}; }
 
  protected:
@@ -47,10 +45,8 @@ class DepthCanvas : public QOpenGLWidget {
   QTimer timer_;  // ImGui needs frames for hover and buttons even while paused
   QElapsedTimer clock_;
   qint64 last_ms_ = 0;
-  int frames_ = 0;
   QImage figure_image_;  // the figure as last rendered; redrawn only when the view or size changes
   bool figure_dirty_ = true;
-  bool overlay_ok_ = false;
 };
 
 }  // namespace cascade::widgets

@@ -66,7 +66,7 @@ ImGuiOverlay::~ImGuiOverlay() {
   ImGui::DestroyContext(context_);
 }
 
-bool ImGuiOverlay::handle_event(const QEvent* event, double dpr) {
+bool ImGuiOverlay::handle_event(const QEvent* event) {
   ContextScope scope(context_);
   ImGuiIO& io = ImGui::GetIO();
   switch (event->type()) {

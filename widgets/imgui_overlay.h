@@ -34,7 +34,7 @@ class ImGuiOverlay {
   ImGuiOverlay& operator=(const ImGuiOverlay&) = delete;
 
   // Feeds a Qt input event; returns true when ImGui wants it (the pointer is over an ImGui window).
-  bool handle_event(const QEvent* event, double dpr);
+  bool handle_event(const QEvent* event);  // positions in logical pixels, as ImGui takes them
   // Starts a frame of `logical` size; call build_player_overlay, then end_frame().
   void begin_frame(QSize logical, double dpr, double seconds_since_last);
   void end_frame();  // ImGui::Render(): draw data ready for render_gl (and for tests)

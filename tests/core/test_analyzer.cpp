@@ -44,15 +44,20 @@ bool any_near_tie(const ActivationSet& acts, double theta) {
   return false;
 }
 
-}  // namespace
-
-TEST(Analyzer, MatchesBruteForceRunForBothRules) {
+// 6 layers × 70 tokens × d 24 in 15 clusters: both rules give non-trivial, changing sets.
+ActivationSet clustered_run() {
   SyntheticSpec spec;
   spec.layers = 6;
   spec.tokens = 70;
   spec.dim = 24;
   spec.clusters = 15;
-  const ActivationSet acts = make_synthetic(spec);
+  return make_synthetic(spec);
+}
+
+}  // namespace
+
+TEST(Analyzer, MatchesBruteForceRunForBothRules) {
+  const ActivationSet acts = clustered_run();
   const Analyzer analyzer(acts, 16);
   int compared = 0;
   for (Rule rule : {Rule::PriorMax, Rule::GreedyCover})
@@ -71,12 +76,7 @@ TEST(Analyzer, MatchesBruteForceRunForBothRules) {
 }
 
 TEST(Analyzer, GramCacheGivesTheBruteForceSetsAndTheSameMeasures) {
-  SyntheticSpec spec;
-  spec.layers = 6;
-  spec.tokens = 70;
-  spec.dim = 24;
-  spec.clusters = 15;
-  const ActivationSet acts = make_synthetic(spec);
+  const ActivationSet acts = clustered_run();
   const Analyzer plain(acts, 16), cached(acts, 16, {}, int64_t{1} << 30);
   ASSERT_FALSE(plain.has_gram_cache());
   ASSERT_TRUE(cached.has_gram_cache());

@@ -177,18 +177,18 @@ TEST(Overlay, ImGuiRunsFramesWithoutGl) {
     build_player_overlay(view, player, actions);
     overlay.end_frame();
   };
-  overlay.handle_event(&move, 1.0);
+  overlay.handle_event(&move);
   frame();
-  overlay.handle_event(&press, 1.0);
+  overlay.handle_event(&press);
   frame();
-  overlay.handle_event(&release, 1.0);
+  overlay.handle_event(&release);
   frame();
   EXPECT_TRUE(overlay.wants_mouse());
   EXPECT_EQ(view.state().layer, 0);
   // A tap — press and release between two frames (ImGui 1.86 has no input queue) — still clicks "|<".
   view.set_layer(2);
-  overlay.handle_event(&press, 1.0);
-  overlay.handle_event(&release, 1.0);
+  overlay.handle_event(&press);
+  overlay.handle_event(&release);
   frame();
   frame();
   EXPECT_EQ(view.state().layer, 0);
