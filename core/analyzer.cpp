@@ -22,6 +22,35 @@ Analyzer::Analyzer(const ActivationSet& acts, int64_t tile, const JobControl& co
     prior_max_.push_back(prior_max_scan(xhat_.back(), tile_, control));
   }
   control.report("prior-max scan", L, L);
+  build_gram_cache(gram_cache_bytes, control);
+}
+
+Analyzer::Analyzer(std::vector<at::Tensor> xhat, std::vector<PriorMax> prior_max, std::vector<int64_t> layer_ids,
+                   int64_t tile, const JobControl& control, int64_t gram_cache_bytes)
+    : prior_max_(std::move(prior_max)), layer_ids_(std::move(layer_ids)), tile_(tile) {
+  const auto L = static_cast<int64_t>(xhat.size());
+  if (L == 0) throw InputError("cache", "no layers");
+  if (static_cast<int64_t>(prior_max_.size()) != L || static_cast<int64_t>(layer_ids_.size()) != L)
+    throw InputError("cache", std::to_string(L) + " layers of activations but " + std::to_string(prior_max_.size()) +
+                                  " of gamma/pi and " + std::to_string(layer_ids_.size()) + " layer ids");
+  T_ = xhat[0].dim() == 2 ? xhat[0].size(0) : -1;
+  d_ = xhat[0].dim() == 2 ? xhat[0].size(1) : -1;
+  xhat_.reserve(L);
+  for (int64_t l = 0; l < L; ++l) {
+    control.check();
+    if (xhat[l].dim() != 2 || xhat[l].size(0) != T_ || xhat[l].size(1) != d_ || T_ < 1 || d_ < 1)
+      throw InputError("cache", "layer " + std::to_string(l) + " activations are not [T, d] like layer 0");
+    const PriorMax& pm = prior_max_[l];
+    if (static_cast<int64_t>(pm.gamma.size()) != T_ || static_cast<int64_t>(pm.partner.size()) != T_)
+      throw InputError("cache", "layer " + std::to_string(l) + " gamma/pi do not have T = " + std::to_string(T_) + " entries");
+    xhat_.push_back(normalize_rows(xhat[l]));
+    xhat[l] = at::Tensor();  // release the input as we go
+  }
+  build_gram_cache(gram_cache_bytes, control);
+}
+
+void Analyzer::build_gram_cache(int64_t gram_cache_bytes, const JobControl& control) {
+  const int64_t L = num_layers();
   if (gram_cache_bytes > 0 && L * T_ * T_ * static_cast<int64_t>(sizeof(float)) <= gram_cache_bytes) {
     for (int64_t l = 0; l < L; ++l) {
       control.check();

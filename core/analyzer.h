@@ -22,6 +22,12 @@ class Analyzer {
   // re-derives the cascade by reading cached entries instead of GEMMs (interactive τ; gram_cache.h).
   explicit Analyzer(const ActivationSet& acts, int64_t tile = kDefaultTile, const JobControl& control = {},
                     int64_t gram_cache_bytes = 0);
+  // From a cache saved earlier (a session): one X̂ [T, d] per layer (any float dtype; re-normalised
+  // to float32) and the γ/π that were computed with the original activations — kept as given, not
+  // re-scanned, so independent sets at any τ are exactly the saved run's. Throws InputError when the
+  // sizes disagree.
+  Analyzer(std::vector<at::Tensor> xhat, std::vector<PriorMax> prior_max, std::vector<int64_t> layer_ids,
+           int64_t tile = kDefaultTile, const JobControl& control = {}, int64_t gram_cache_bytes = 0);
 
   Analysis analyze(double tau, Rule rule, const JobControl& control = {}) const;
   std::vector<Analysis> sweep(const std::vector<double>& taus, Rule rule, const JobControl& control = {}) const;
@@ -35,6 +41,7 @@ class Analyzer {
   bool has_gram_cache() const { return !abs_gram_.empty(); }
 
  private:
+  void build_gram_cache(int64_t gram_cache_bytes, const JobControl& control);
   std::vector<at::Tensor> xhat_;
   std::vector<PriorMax> prior_max_;
   std::vector<at::Tensor> abs_gram_;  // [T, T] float32 per layer, or empty

@@ -7,6 +7,7 @@
 
 #include "core/errors.h"
 #include "data/activation_io.h"
+#include "data/hdf5_util.h"
 #include "data/io_util.h"
 
 namespace cascade::data {
@@ -14,27 +15,6 @@ namespace cascade::data {
 namespace {
 
 constexpr const char* kDataset = "hidden_states";
-
-// Closes an HDF5 handle on every exit path, exceptions included.
-class Handle {
- public:
-  Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  Handle(const Handle&) = delete;
-  Handle& operator=(const Handle&) = delete;
-  hid_t get() const { return id_; }
-  bool ok() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
-
-// HDF5 prints a stack of diagnostics to stderr on every failed call by default; we report our own
-// one-line InputError instead.
-void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
 
 std::string type_class_name(H5T_class_t type_class) {
   switch (type_class) {

@@ -7,10 +7,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "core/errors.h"
 #include "data/activation_io.h"
 #include "data/hf_model.h"
+#include "data/sha256.h"
 #include "data/tokenizer_loader.h"
 
 namespace fs = std::filesystem;
@@ -82,6 +84,8 @@ LoadedModel load_model(const ModelRequest& request) {
                                                   : throw UsageError("dtype must be float32, bfloat16 or float16, got '" + dt + "'");
   const CheckpointWeights weights(m.dir);
   m.model = make_model(m.config, weights, device, dtype);
+  m.device = request.device;
+  m.dtype = request.dtype;
   try {
     m.tokenizer = load_tokenizer(m.dir, m.config.model_type);
   } catch (const InputError&) {
@@ -102,6 +106,29 @@ std::vector<int64_t> encode_text(const LoadedModel& m, const std::string& text) 
   std::vector<int64_t> ids = m.tokenizer->encode(text, /*add_special=*/true);
   if (ids.empty()) throw UsageError("the text is empty after tokenization");
   return ids;
+}
+
+ModelIdentity model_identity(const LoadedModel& m) {
+  ModelIdentity id = identity_of(m.config);
+  std::ifstream in(fs::path(m.dir) / "config.json", std::ios::binary);
+  if (in) id.config_sha256 = sha256_hex(std::string(std::istreambuf_iterator<char>(in), {}));
+  // .../models--ORG--NAME/snapshots/<revision>: the HF cache layout.
+  const fs::path dir = fs::weakly_canonical(fs::path(m.dir));
+  const fs::path parent = dir.parent_path();
+  id.revision = parent.filename() == "snapshots" && parent.parent_path().filename().string().rfind("models--", 0) == 0
+                    ? dir.filename().string()
+                    : "local";
+  return id;
+}
+
+Session session_of(const Run& run, const LoadedModel& m, const std::string& text) {
+  Session s = session_from_run(run);
+  s.source = m.label();
+  s.model = model_identity(m);
+  s.device = m.device;
+  s.dtype = m.dtype;
+  s.text = text;
+  return s;
 }
 
 }  // namespace cascade::data

@@ -7,6 +7,7 @@
 
 #include "core/model.h"
 #include "core/model_config.h"
+#include "core/session.h"
 #include "core/tokenizer.h"
 
 namespace cascade::data {
@@ -39,6 +40,7 @@ struct LoadedModel {
   ModelConfig config;
   std::unique_ptr<CausalLM> model;
   std::unique_ptr<Tokenizer> tokenizer;  // null when the folder has no tokenizer files
+  std::string device = "cpu", dtype = "float32";  // as requested
   std::string label() const;             // "spec (dir)" or just dir
 };
 
@@ -52,5 +54,12 @@ std::vector<std::string> display_tokens(const LoadedModel& m, const std::vector<
 // Tokenizes text with BOS where the model wants it; InputError without a tokenizer, UsageError
 // when nothing is left.
 std::vector<int64_t> encode_text(const LoadedModel& m, const std::string& text);
+
+// What a session records of the model: name, type, shape, the SHA-256 of config.json, and the
+// revision — the HF cache snapshot (commit hash) the folder is, or "local".
+ModelIdentity model_identity(const LoadedModel& m);
+
+// session_from_run plus what the loaded model knows (label, identity, device, dtype) and the text.
+Session session_of(const Run& run, const LoadedModel& m, const std::string& text);
 
 }  // namespace cascade::data

@@ -38,6 +38,9 @@ QImage FigureView::render_current() const {
                                                   : "Nothing to draw for this run";
       if (figure_->id() == "gram" && view_->snapshot()->T() > RunView::kMaxGramTokens)
         message = QString("T = %1 is above the Gram view's limit of %2 tokens").arg(view_->snapshot()->T()).arg(RunView::kMaxGramTokens);
+      if ((figure_->id() == "gram" || figure_->id() == "cascade-step") && !view_->snapshot()->has_activations())
+        message = QString(figure_->id() == "gram" ? "The Gram matrix needs" : "The cascade step's cosines need") +
+                  " the activations (this session was saved without them)";
     }
     p.drawText(QRectF(0, 0, width(), height()), Qt::AlignCenter | Qt::TextWordWrap, message);
     return img;

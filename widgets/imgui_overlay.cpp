@@ -208,7 +208,9 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
   float tau = static_cast<float>(run.tau());
   ImGui::SetNextItemWidth(260);
   if (actions.set_tau) {
-    if (ImGui::SliderFloat("tau", &tau, 0.0f, 1.0f, "%.3f") && std::abs(tau - run.tau()) > 1e-6) actions.set_tau(tau);
+    // Without activations τ snaps to the values the session stores (the controller picks the nearest).
+    const char* label = run.has_activations() ? "tau" : "tau (stored)";
+    if (ImGui::SliderFloat(label, &tau, 0.0f, 1.0f, "%.3f") && std::abs(tau - run.tau()) > 1e-6) actions.set_tau(tau);
   } else {
     ImGui::Text("tau %.3f", tau);
   }
@@ -229,8 +231,8 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
     ImGui::Begin("Engine", nullptr,
                  ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
                      ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav | ImGuiWindowFlags_NoMove);
-    ImGui::Text("%s", meta.kind == "model" ? (meta.model_type + " on " + meta.device + ", " + meta.dtype).c_str()
-                                           : meta.kind.c_str());
+    const std::string what = meta.kind == "model" ? meta.model_type + " on " + meta.device + ", " + meta.dtype : meta.kind;
+    ImGui::Text("%s%s", what.c_str(), run.has_activations() ? "" : "  (no activations: stored tau only)");
     ImGui::Text("T %lld  L %lld  attention %s", static_cast<long long>(run.T()), static_cast<long long>(run.L()),
                 meta.attention.c_str());
     if (meta.forward_ms > 0) ImGui::Text("forward %.0f ms  selection %.0f ms", meta.forward_ms, meta.selection_ms);
@@ -260,6 +262,9 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
       ImGui::Text("gamma -inf (first token)");
     if (st.link_to >= 0)
       ImGui::Text("represented by token %lld \"%s\"", static_cast<long long>(st.link_to), run.token(st.link_to).c_str());
+    else if (const TokenStatus s = run.status(l, t); !run.has_activations() &&
+             (s == TokenStatus::Redundant || s == TokenStatus::Removed || s == TokenStatus::Missed))
+      ImGui::TextDisabled("nearest representative: needs the activations");
     ImGui::End();
   }
 }

@@ -98,7 +98,10 @@ void InspectorPanel::refresh() {
                 .arg(partner).arg(esc(run.token(partner)));
   else
     html += "γ = −∞ (the first token has no earlier one)<br>";
-  if (casc) {
+  if (!run.has_activations()) {  // nearest and represented-by are cosines: X̂ is not in this session
+    html += QString("<i>%1 needs the activations (session saved without them)</i><br>")
+                .arg(casc ? "Which tokens it represents" : "Its nearest representative");
+  } else if (casc) {
     const auto members = run.represented_by(l, t);
     html += QString("represents %1 token%2").arg(members.size()).arg(members.size() == 1 ? "" : "s");
     if (!members.empty()) {

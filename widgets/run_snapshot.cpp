@@ -4,51 +4,49 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <limits>
+#include <sstream>
 #include <stdexcept>
 
 #include "core/analyzer.h"
 #include "core/engine.h"
 #include "core/errors.h"
 #include "core/sets.h"
+#include "core/version.h"
 
 namespace cascade::widgets {
 
-const char* status_name(TokenStatus s) {
-  switch (s) {
-    case TokenStatus::Redundant: return "redundant";
-    case TokenStatus::Representative: return "representative";
-    case TokenStatus::Added: return "cascade-added";
-    case TokenStatus::Removed: return "cascade-removed";
-    case TokenStatus::Missed: return "missed";
-    case TokenStatus::Extra: return "extra";
-  }
-  return "?";
+int64_t RunData::num_layers() const { return analyzer ? analyzer->num_layers() : session.num_layers(); }
+int64_t RunData::num_tokens() const { return analyzer ? analyzer->num_tokens() : session.num_tokens(); }
+std::vector<int64_t> RunData::layer_ids() const { return analyzer ? analyzer->layer_ids() : session.layer_ids(); }
+const PriorMax& RunData::prior_max(int64_t layer) const {
+  return analyzer ? analyzer->prior_max(layer) : session.prior_max.at(static_cast<size_t>(layer));
 }
 
-int64_t RunData::num_layers() const { return analyzer ? analyzer->num_layers() : 0; }
-int64_t RunData::num_tokens() const { return analyzer ? analyzer->num_tokens() : 0; }
-const std::vector<int64_t>& RunData::layer_ids() const {
-  static const std::vector<int64_t> none;
-  return analyzer ? analyzer->layer_ids() : none;
-}
-
-void layer_statuses(const LayerMeasures& m, int64_t T, TokenStatus* out) {
-  std::fill(out, out + T, TokenStatus::Redundant);
-  for (int64_t t : m.reps_casc) out[t] = TokenStatus::Extra;
-  for (int64_t t : m.reps_ind) out[t] = out[t] == TokenStatus::Extra ? TokenStatus::Representative : TokenStatus::Missed;
-  for (int64_t t : m.removed) out[t] = TokenStatus::Removed;
-  for (int64_t t : m.added) out[t] = TokenStatus::Added;
-}
+std::vector<double> RunData::stored_taus(Rule rule) const { return session.stored_taus(rule); }
 
 std::shared_ptr<const RunSnapshot> RunSnapshot::derive(std::shared_ptr<const RunData> data, double tau, Rule rule,
                                                        const JobControl& control) {
-  if (!data || !data->analyzer) throw UsageError("no run to derive a snapshot from");
+  if (!data) throw UsageError("no run to derive a snapshot from");
+  if (!data->analyzer) {
+    const Analysis* stored = data->session.stored(tau, rule);
+    if (!stored) {
+      std::ostringstream taus;
+      for (double t : data->stored_taus(rule)) taus << (taus.tellp() > 0 ? ", " : "") << t;
+      throw UsageError("this session was saved without activations, so it only holds " +
+                       (taus.tellp() > 0 ? "tau = " + taus.str() + " for " + to_string(rule)
+                                         : std::string("no analysis for ") + to_string(rule)) +
+                       "; save it with activations to change tau or the rule freely");
+    }
+    return of(std::move(data), *stored);
+  }
   Analysis analysis = data->analyzer->analyze(tau, rule, control);
   return of(std::move(data), std::move(analysis));
 }
 
 std::shared_ptr<const RunSnapshot> RunSnapshot::of(std::shared_ptr<const RunData> data, Analysis analysis) {
-  if (!data || !data->analyzer) throw UsageError("no run to make a snapshot of");
+  if (!data) throw UsageError("no run to make a snapshot of");
   auto snap = std::make_shared<RunSnapshot>();
   snap->analysis_ = std::move(analysis);
   snap->data_ = std::move(data);
@@ -58,10 +56,8 @@ std::shared_ptr<const RunSnapshot> RunSnapshot::of(std::shared_ptr<const RunData
   return snap;
 }
 
-const std::vector<float>& RunSnapshot::gamma(int64_t layer) const { return data_->analyzer->prior_max(layer).gamma; }
-const std::vector<int64_t>& RunSnapshot::partner(int64_t layer) const {
-  return data_->analyzer->prior_max(layer).partner;
-}
+const std::vector<float>& RunSnapshot::gamma(int64_t layer) const { return data_->prior_max(layer).gamma; }
+const std::vector<int64_t>& RunSnapshot::partner(int64_t layer) const { return data_->prior_max(layer).partner; }
 
 namespace {
 
@@ -73,6 +69,7 @@ Nearest RunSnapshot::nearest_representative(int64_t layer, int64_t t) const {
   const TokenSet& reps = analysis_.layers.at(layer).reps_casc;
   if (reps.empty()) return {};
   if (std::binary_search(reps.begin(), reps.end(), t)) return {t, 1.0};
+  if (!has_activations()) return {};
   const at::Tensor& x = data_->analyzer->normalized(layer);
   const at::Tensor cos = at::mv(x.index_select(0, index_of(reps).to(x.device())), x[t]).cpu();
   const int64_t k = cos.abs().argmax().item<int64_t>();  // first of equal maxima, like the scan
@@ -80,13 +77,14 @@ Nearest RunSnapshot::nearest_representative(int64_t layer, int64_t t) const {
 }
 
 double RunSnapshot::cosine(int64_t layer, int64_t a, int64_t b) const {
+  if (!has_activations()) return std::numeric_limits<double>::quiet_NaN();
   const at::Tensor& x = data_->analyzer->normalized(layer);
   return at::dot(x[a], x[b]).item<double>();
 }
 
 std::vector<int64_t> RunSnapshot::represented_by(int64_t layer, int64_t rep) const {
   const TokenSet& reps = analysis_.layers.at(layer).reps_casc;
-  if (!std::binary_search(reps.begin(), reps.end(), rep)) return {};
+  if (!std::binary_search(reps.begin(), reps.end(), rep) || !has_activations()) return {};
   const at::Tensor& x = data_->analyzer->normalized(layer);
   const at::Tensor best = at::mm(x, x.index_select(0, index_of(reps).to(x.device())).t()).abs().argmax(1).cpu();
   const int64_t* p = best.data_ptr<int64_t>();
@@ -97,6 +95,7 @@ std::vector<int64_t> RunSnapshot::represented_by(int64_t layer, int64_t rep) con
 }
 
 std::vector<float> RunSnapshot::gram(int64_t layer) const {
+  if (!has_activations()) return {};
   const at::Tensor& x = data_->analyzer->normalized(layer);
   const at::Tensor g = at::mm(x, x.t()).abs_().cpu().contiguous();
   return std::vector<float>(g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
@@ -104,6 +103,7 @@ std::vector<float> RunSnapshot::gram(int64_t layer) const {
 
 CascadeExplanation RunSnapshot::explain(int64_t layer) const {
   if (layer < 1 || layer >= L()) throw UsageError("a cascade step goes into layers 1.." + std::to_string(L() - 1));
+  if (!has_activations()) throw UsageError("the cascade step's cosines need the activations (this session was saved without them)");
   const TokenSet& previous = layer == 1 ? analysis_.layers[0].reps_ind : analysis_.layers[layer - 1].reps_casc;
   CascadeExplanation ex = explain_cascade_step(data_->analyzer->normalized(layer), previous, analysis_.theta);
   // Show exactly the step the other views show (the Gram-cached path can differ by one rounding
@@ -133,24 +133,61 @@ std::vector<SweepPoint> sweep_points(const std::vector<Analysis>& analyses) {
   return out;
 }
 
+std::shared_ptr<RunData> run_data_from_session(Session session, std::shared_ptr<const Analyzer> analyzer,
+                                               int64_t gram_cache_bytes, const JobControl& control) {
+  auto data = std::make_shared<RunData>();
+  if (!analyzer && session.has_activations()) analyzer = analyzer_from_session(session, gram_cache_bytes, control);
+  session.xhat = at::Tensor();  // in the analyzer now
+  if (analyzer) session.prior_max.clear();  // and so are γ and π
+  data->analyzer = std::move(analyzer);
+  data->tokens = session.tokens;
+  if (data->tokens.empty())
+    for (int64_t t = 0; t < data->num_tokens(); ++t)
+      data->tokens.push_back(t < static_cast<int64_t>(session.ids.size()) ? std::to_string(session.ids[t]) : std::to_string(t));
+  std::vector<Analysis> analyses;
+  for (const SweepEntry& e : session.sweep) analyses.push_back(e.analysis);
+  data->sweep = sweep_points(analyses);
+  for (size_t i = 0; i < session.sweep.size(); ++i) {
+    data->sweep[i].ada_error = session.sweep[i].ada_error;
+    data->sweep[i].delta_ppl = session.sweep[i].delta_ppl;
+  }
+  if (session.quality)
+    data->quality = QualityNumbers{session.quality_mode, session.quality->ppl_exact, session.quality->ppl_ada,
+                                   session.quality->mean_kl, mean_attention_error(*session.quality)};
+  RunMeta& m = data->meta;
+  m.source = session.source;
+  m.kind = session.kind;
+  m.model_type = session.model ? session.model->model_type : std::string();
+  m.device = session.device;
+  m.dtype = session.dtype;
+  m.attention = session.attention;
+  m.text = session.text;
+  m.forward_ms = session.timings.forward_ms;
+  m.selection_ms = session.timings.selection_ms;
+  data->session = std::move(session);
+  return data;
+}
+
 std::shared_ptr<RunData> run_data_from_run(const Run& run, const std::vector<double>& taus, Rule rule,
                                            const JobControl& control) {
-  auto data = std::make_shared<RunData>();
-  data->analyzer = run.analyzer;
-  data->tokens = run.tokens;
-  if (data->tokens.empty())
-    for (int64_t id : run.ids) data->tokens.push_back(std::to_string(id));
-  if (!taus.empty()) data->sweep = sweep_points(run.analyzer->sweep(taus, rule, control));
-  if (run.quality)
-    data->quality = QualityNumbers{run.attention == "exact" ? "ada-cascade" : run.attention, run.quality->ppl_exact,
-                                   run.quality->ppl_ada, run.quality->mean_kl, mean_attention_error(*run.quality)};
-  data->meta.kind = "model";
-  data->meta.model_type = run.config.model_type;
-  data->meta.attention = run.attention;
-  data->meta.forward_ms = run.timings.forward_ms;
-  data->meta.selection_ms = run.timings.selection_ms;
-  data->meta.source = run.config.name;
-  return data;
+  Session s = session_from_run(run);
+  if (!taus.empty()) s.sweep = sweep_entries(run.analyzer->sweep(taus, rule, control));
+  return run_data_from_session(std::move(s), run.analyzer);
+}
+
+Session session_to_save(const RunSnapshot& snapshot, bool with_activations) {
+  const RunData& data = snapshot.data();
+  Session s = data.session;
+  s.app_version = version();
+  s.created = utc_now_iso8601();
+  s.analysis = snapshot.analysis();
+  if (s.tokens.empty()) s.tokens = data.tokens;
+  if (data.analyzer) {
+    s.prior_max.clear();
+    for (int64_t l = 0; l < data.analyzer->num_layers(); ++l) s.prior_max.push_back(data.analyzer->prior_max(l));
+    if (with_activations) s.xhat = stack_normalized(*data.analyzer, at::kHalf);
+  }
+  return s;
 }
 
 std::shared_ptr<RunData> run_data_from_activations(const ActivationSet& acts, const std::vector<double>& taus, Rule rule,
@@ -161,10 +198,19 @@ std::shared_ptr<RunData> run_data_from_activations(const ActivationSet& acts, co
   data->tokens = acts.tokens;
   if (data->tokens.empty())
     for (int64_t t = 0; t < acts.num_tokens(); ++t) data->tokens.push_back(std::to_string(t));
-  if (!taus.empty()) data->sweep = sweep_points(data->analyzer->sweep(taus, rule, control));
-  data->meta.kind = "activations";
-  data->meta.source = acts.source;
-  data->meta.selection_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  if (!taus.empty()) {
+    const auto analyses = data->analyzer->sweep(taus, rule, control);
+    data->sweep = sweep_points(analyses);
+    data->session.sweep = sweep_entries(analyses);
+  }
+  data->session.kind = data->meta.kind = "activations";
+  data->session.source = data->meta.source = acts.source;
+  data->session.tokens = data->tokens;
+  data->session.device = acts.hidden.device().is_cpu() ? "cpu" : "cuda";
+  const at::ScalarType st = acts.hidden.scalar_type();
+  data->session.dtype = st == at::kHalf ? "float16" : st == at::kBFloat16 ? "bfloat16" : "float32";
+  data->session.timings.selection_ms = data->meta.selection_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   return data;
 }
 

@@ -13,6 +13,8 @@
 #include "core/cascade_explain.h"
 #include "core/measures.h"
 #include "core/progress.h"
+#include "core/session.h"
+#include "core/token_status.h"
 
 namespace cascade {
 class Analyzer;
@@ -22,12 +24,11 @@ struct Run;
 
 namespace cascade::widgets {
 
-// A token's status at one layer, as the depth player colours it. Precedence when several apply:
-// Added and Removed (this layer's cascade step) first, then Missed (in R_ind, not in R_casc), then
-// Representative (in R_casc and R_ind), Extra (in R_casc only), Redundant.
-enum class TokenStatus : uint8_t { Redundant = 0, Representative, Added, Removed, Missed, Extra };
-inline constexpr int kNumStatuses = 6;
-const char* status_name(TokenStatus s);  // "representative", "cascade-added", ...
+// A token's status at one layer (core/token_status.h), as the depth player colours it.
+using ::cascade::kNumStatuses;
+using ::cascade::layer_statuses;
+using ::cascade::status_name;
+using ::cascade::TokenStatus;
 
 struct SweepPoint {
   double tau = 0;
@@ -54,15 +55,27 @@ struct RunMeta {
 };
 
 struct RunData {
+  // The τ-free cache (X̂, γ, π). Null for a session saved without activations: then τ and the rule
+  // can only take the values stored in `session` (its analysis and sweep), and the queries that need
+  // X̂ (nearest representative, cosines, the Gram matrix, the cascade step's numbers) are unavailable.
   std::shared_ptr<const Analyzer> analyzer;
+  // What saving this run writes besides the current snapshot's analysis: model identity, text, ids,
+  // run parameters, the sweep's analyses, ADA quality, timings; γ/π when there is no analyzer. Its
+  // `analysis` is the one the run was made or opened at (empty for an activation file); its X̂ lives
+  // in the analyzer, never here.
+  Session session;
   std::vector<std::string> tokens;  // T display strings (indices when the file had none)
   RunMeta meta;
   std::vector<SweepPoint> sweep;    // over the sweep grid, ascending τ
   std::optional<QualityNumbers> quality;
 
+  bool has_activations() const { return analyzer != nullptr; }
   int64_t num_layers() const;
   int64_t num_tokens() const;
-  const std::vector<int64_t>& layer_ids() const;
+  std::vector<int64_t> layer_ids() const;
+  const PriorMax& prior_max(int64_t layer) const;
+  // Without activations: the τ values stored for `rule` (the saved analysis and the sweep), ascending.
+  std::vector<double> stored_taus(Rule rule) const;
 };
 
 struct Nearest {
@@ -73,6 +86,7 @@ struct Nearest {
 class RunSnapshot {
  public:
   // Derives the Analysis and the statuses at τ (O(T) per layer for prior-max, plus the cascade).
+  // Without activations, only a stored τ and rule can be shown (UsageError otherwise, naming them).
   static std::shared_ptr<const RunSnapshot> derive(std::shared_ptr<const RunData> data, double tau, Rule rule,
                                                    const JobControl& control = {});
   // From an Analysis already made from data's Analyzer (a model run's own, at its τ and rule).
@@ -91,7 +105,9 @@ class RunSnapshot {
   const std::vector<float>& gamma(int64_t layer) const;
   const std::vector<int64_t>& partner(int64_t layer) const;
 
-  // Queries on the τ-free cache, each O(r·d) or O(T·d): cheap enough for a hover.
+  bool has_activations() const { return data_->has_activations(); }
+  // Queries on the τ-free cache, each O(r·d) or O(T·d): cheap enough for a hover. Without
+  // activations: token −1, NaN, {} and {} respectively, and explain() throws UsageError.
   Nearest nearest_representative(int64_t layer, int64_t t) const;  // over R_casc at that layer
   double cosine(int64_t layer, int64_t a, int64_t b) const;
   std::vector<int64_t> represented_by(int64_t layer, int64_t rep) const;  // tokens whose nearest rep is rep
@@ -106,16 +122,23 @@ class RunSnapshot {
   std::vector<TokenStatus> status_;
 };
 
-// The statuses of one layer from its measures (exposed for tests).
-void layer_statuses(const LayerMeasures& m, int64_t T, TokenStatus* out);
-
 // The sweep rows from analyses at several τ (ascending).
 std::vector<SweepPoint> sweep_points(const std::vector<Analysis>& analyses);
 
+// RunData from a session (every view-facing field derived from it). `analyzer`: the run's own cache;
+// when null and the session stores activations, one is built from them (stored γ/π, fp16 X̂).
+std::shared_ptr<RunData> run_data_from_session(Session session, std::shared_ptr<const Analyzer> analyzer = nullptr,
+                                               int64_t gram_cache_bytes = 0, const JobControl& control = {});
+
 // RunData from a model run (its Analyzer, tokens, timings and ADA quality) with the sweep over
-// `taus`; meta.kind = "model". The caller fills meta.source/device/dtype/text.
+// `taus`; meta.kind = "model". The caller fills meta.source/device/dtype/text (or builds the
+// session itself with data::session_of and calls run_data_from_session).
 std::shared_ptr<RunData> run_data_from_run(const Run& run, const std::vector<double>& taus, Rule rule,
                                            const JobControl& control = {});
+
+// The session to save for what a snapshot shows: its data's session at the snapshot's τ and rule,
+// with γ/π and — when asked and available — the fp16 X̂ of every layer.
+Session session_to_save(const RunSnapshot& snapshot, bool with_activations);
 // What the desktop app lets the Analyzer keep for fast τ changes: every layer's |Gram| when
 // L·T²·4 bytes fit (T ≤ 2048 at 12 layers). See core/gram_cache.h.
 inline constexpr int64_t kInteractiveGramCacheBytes = int64_t{256} << 20;

@@ -88,7 +88,8 @@ void RunView::set_scale(double scale) {
 }
 
 bool RunView::ensure_gram() {
-  if (!snapshot_ || snapshot_->T() > kMaxGramTokens) return false;
+  // Without activations (a session saved without them) there are no cosines to compute.
+  if (!snapshot_ || !snapshot_->has_activations() || snapshot_->T() > kMaxGramTokens) return false;
   if (gram_layer_ != state_.layer || gram_.empty()) {
     gram_ = snapshot_->gram(state_.layer);
     gram_layer_ = state_.layer;
@@ -104,7 +105,7 @@ void RunView::drop_explanation() {
 }
 
 bool RunView::ensure_explanation() {
-  if (!snapshot_ || state_.layer < 1 || snapshot_->T() > kMaxGramTokens) return false;
+  if (!snapshot_ || !snapshot_->has_activations() || state_.layer < 1 || snapshot_->T() > kMaxGramTokens) return false;
   if (!explanation_) {
     explanation_ = std::make_unique<CascadeExplanation>(snapshot_->explain(state_.layer));
     state_.explanation = explanation_.get();

@@ -35,10 +35,12 @@ class RunView : public QObject {
   void set_gram_zoom(const QRectF& tokens);
   void set_scale(double scale);
   void step_layer(int delta);     // wraps at neither end
-  // Computes the selected layer's Gram matrix now (false, and nothing changes, when T is too large).
+  // Computes the selected layer's Gram matrix now (false, and nothing changes, when T is too large
+  // or the run has no activations).
   bool ensure_gram();
   bool gram_ready() const { return gram_layer_ == state_.layer && !gram_.empty(); }
-  // Computes the cascade step into the selected layer for the teaching view (false at layer 0).
+  // Computes the cascade step into the selected layer for the teaching view (false at layer 0, or
+  // without activations).
   bool ensure_explanation();
 
  Q_SIGNALS:

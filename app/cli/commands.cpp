@@ -15,6 +15,7 @@
 
 #include "cli/format.h"
 #include "cli/options.h"
+#include "cli/session_input.h"
 #include "cli/shared.h"
 #include "core/activations.h"
 #include "core/analyzer.h"
@@ -109,10 +110,13 @@ int cmd_analyze(const std::vector<std::string>& args) {
         "cascadelens-cli analyze [FILE] [options]",
         "Independent and cascade selection of representative tokens at every layer of FILE (.npy [L,T,d],\n"
         "a folder of per-layer .npy, .safetensors with hidden_states.{l}, or .h5 with /hidden_states),\n"
-        "with the measures of SPEC.md section 4. Without FILE, the bundled synthetic demo file is used.",
+        "with the measures of SPEC.md section 4. Without FILE, the bundled synthetic demo file is used.\n"
+        "FILE may also be a saved session (run --save S.h5): its stored analysis is shown at the saved tau\n"
+        "and rule (the defaults then); another tau or rule needs a session saved --with-activations.",
         specs);
     return 0;
   }
+  if (is_session_input(opts)) return analyze_session(opts);
   const double tau = opts.number("--tau", 0.3);
   theta_of_tau(tau);  // range check before any loading
   return run_job(opts, "analyze", [tau](const Analyzer& analyzer, const Job& job, const JobControl& control) {
@@ -132,10 +136,13 @@ int cmd_sweep(const std::vector<std::string>& args) {
   if (opts.flag("--help")) {
     std::cout << format_help("cascadelens-cli sweep [FILE] [options]",
                              "The measures over a grid of tau. The normalised activations and the prior-max scan\n"
-                             "are computed once; each tau only re-derives the sets and re-runs the cascade.",
+                             "are computed once; each tau only re-derives the sets and re-runs the cascade.\n"
+                             "FILE may be a saved session: without --taus its stored sweep is shown; a new grid\n"
+                             "(or another rule) needs a session saved --with-activations.",
                              specs);
     return 0;
   }
+  if (is_session_input(opts)) return sweep_session(opts);
   const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
   return run_job(opts, "sweep", [&taus](const Analyzer& analyzer, const Job& job, const JobControl& control) {
     const auto runs = analyzer.sweep(taus, job.rule, control);

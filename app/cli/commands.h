@@ -13,6 +13,7 @@ int cmd_run(const std::vector<std::string>& args);
 int cmd_train_demo(const std::vector<std::string>& args);
 // Needs the figure library (built with CASCADE_BUILD_GUI); otherwise says so (usage error).
 int cmd_figures(const std::vector<std::string>& args);
+int cmd_export(const std::vector<std::string>& args);  // a session as tidy CSVs / JSON
 int cmd_version();
 
 // The bundled demo activation file (data/demo/synthetic; data::bundled_synthetic_file).

@@ -4,6 +4,7 @@
 #include <QGuiApplication>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/session_input.h"
 #include "cli/shared.h"
 #include "core/analyzer.h"
 #include "core/engine.h"
@@ -56,8 +58,9 @@ int cmd_figures(const std::vector<std::string>& args) {
   const Options opts(kSpecs, args);
   if (opts.flag("--help")) {
     std::cout << format_help("cascadelens-cli figures [FILE] --out DIR [options]",
-                             "Render the desktop app's figures headless: from an activation FILE (.npy, .safetensors,\n"
-                             ".h5), or by running a model on a text (default: the bundled model and teaching text).",
+                             "Render the desktop app's figures headless: from a saved session (run --save S.h5; at its\n"
+                             "saved tau unless --tau is given), an activation FILE (.npy, .safetensors, .h5), or by\n"
+                             "running a model on a text (default: the bundled model and teaching text).",
                              kSpecs);
     return 0;
   }
@@ -89,7 +92,19 @@ int cmd_figures(const std::vector<std::string>& args) {
 
   std::shared_ptr<widgets::RunData> data;
   std::optional<Analysis> analysed;  // a model run's own analysis at τ (nothing to re-derive)
-  if (!opts.positional().empty()) {
+  if (is_session_input(opts)) {
+    if (opts.value("--model") || opts.value("--text") || opts.value("--text-file"))
+      throw UsageError("give an input FILE or --model/--text, not both");
+    const std::string path = opts.positional()[0];
+    data = widgets::run_data_from_session(load_session_input(path, true, progress.control()), nullptr, 0,
+                                          progress.control());
+    data->meta.source = data->session.source + " · session " + std::filesystem::path(path).filename().string();
+    // The saved analysis unless another τ or rule is asked for (which needs the activations).
+    const double t = opts.value("--tau") ? tau : data->session.analysis.tau;
+    const Rule r = opts.value("--rule") ? rule : data->session.analysis.rule;
+    if (t == data->session.analysis.tau && r == data->session.analysis.rule) analysed = data->session.analysis;
+    else analysed = widgets::RunSnapshot::derive(data, t, r, progress.control())->analysis();
+  } else if (!opts.positional().empty()) {
     if (opts.value("--model") || opts.value("--text") || opts.value("--text-file"))
       throw UsageError("give an input FILE or --model/--text, not both");
     const ActivationSet acts = data::load_activations(opts.positional()[0], "");
@@ -125,12 +140,12 @@ int cmd_figures(const std::vector<std::string>& args) {
       throw UsageError("--token must be in 0.." + std::to_string(snap->T() - 1));
   }
   std::vector<float> gram;
-  if (snap->T() <= 4096) {
+  if (snap->T() <= 4096 && snap->has_activations()) {
     gram = snap->gram(state.layer);
     state.gram = &gram;
   }
   std::unique_ptr<CascadeExplanation> explanation;
-  if (state.layer >= 1) {
+  if (state.layer >= 1 && snap->has_activations()) {
     explanation = std::make_unique<CascadeExplanation>(snap->explain(state.layer));
     state.explanation = explanation.get();
   }
@@ -142,8 +157,12 @@ int cmd_figures(const std::vector<std::string>& args) {
                        std::find(wanted.begin(), wanted.end(), figure->id().toStdString()) != wanted.end();
     if (!asked) continue;
     if (!figure->available(*snap, state)) {
-      std::fprintf(stderr, "figures: skipping %s (nothing to draw: %s)\n", figure->id().toUtf8().constData(),
-                   figure->id() == "gram" ? "T above 4096" : figure->id() == "cascade-step" ? "--layer 0" : "no sweep");
+      const char* why = !snap->has_activations() && (figure->id() == "gram" || figure->id() == "cascade-step")
+                            ? "the session was saved without activations"
+                        : figure->id() == "gram"         ? "T above 4096"
+                        : figure->id() == "cascade-step" ? "--layer 0"
+                                                         : "no sweep";
+      std::fprintf(stderr, "figures: skipping %s (nothing to draw: %s)\n", figure->id().toUtf8().constData(), why);
       continue;
     }
     for (auto f : formats) {

@@ -18,9 +18,12 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  run              run a model on a text and analyse its hidden states (default: the\n"
-    "                   bundled demo model and teaching text; --model M for an HF model)\n"
-    "  analyze [FILE]   per-layer sets and measures at one tau (default input: the bundled demo)\n"
+    "                   bundled demo model and teaching text; --model M for an HF model;\n"
+    "                   --save S.h5 keeps it as a session that reopens without the model)\n"
+    "  analyze [FILE]   per-layer sets and measures at one tau (FILE: activations or a session;\n"
+    "                   default: the bundled demo)\n"
     "  sweep [FILE]     the measures over a grid of tau\n"
+    "  export S.h5      a session as tidy CSV tables (--csv DIR) or JSON (--json FILE)\n"
     "  synth OUT        write synthetic clustered activations for demos and tests\n"
     "  train-demo       train the small demo GPT-2 from Debian-packaged English text\n"
     "  figures [FILE]   render the desktop app's figures to SVG/PDF/PNG, headless\n"
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
     if (command == "run") return cascade::cli::cmd_run(rest);
     if (command == "train-demo") return cascade::cli::cmd_train_demo(rest);
     if (command == "figures") return cascade::cli::cmd_figures(rest);
+    if (command == "export") return cascade::cli::cmd_export(rest);
     std::cerr << "cascadelens-cli: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const cascade::UsageError& e) {

@@ -18,8 +18,10 @@
 #include "cli/shared.h"
 #include "core/engine.h"
 #include "core/errors.h"
+#include "core/session.h"
 #include "data/activation_io.h"
 #include "data/model_source.h"
+#include "data/session_file.h"
 
 namespace cascade::cli {
 
@@ -40,6 +42,9 @@ const std::vector<OptionSpec> kRunSpecs = {
     {"--format", "FMT", "table, csv or json", "table"},
     {"--dump-activations", "OUT", "write hidden_states.{0..L} as HF gives them, logits, input_ids (.safetensors)", ""},
     {"--generate", "N", "greedy-decode N tokens and print the text (ids in json)", ""},
+    {"--save", "S.h5", "save the run as a session (reopen it without the model: analyze/sweep/figures/export S.h5)", ""},
+    {"--with-activations", "", "store the normalised activations (float16, L*T*d*2 bytes) in the session so tau and the rule can change offline", ""},
+    {"--taus", "GRID", "the tau sweep stored in the session (START:STOP:STEP, a list, or none)", "0.05:0.6:0.05"},
     {"--ppl", "", "perplexity, KL and attention error of ADA vs exact (ada-cascade when --attention exact)", ""},
     {"--threads", "N", "LibTorch/BLAS threads", "all cores"},
     {"--out", "FILE", "write the result to FILE instead of stdout", ""},
@@ -72,23 +77,45 @@ data::LoadedModel load(const Options& opts) {
   return data::load_model(request);
 }
 
-std::vector<int64_t> input_ids(const Options& opts, const data::LoadedModel& m) {
+struct Input {
+  std::vector<int64_t> ids;
+  std::string text;  // "" for --ids
+};
+
+Input input(const Options& opts, const data::LoadedModel& m) {
   const int given = opts.value("--text").has_value() + opts.value("--text-file").has_value() +
                     opts.value("--ids").has_value();
   if (given > 1) throw UsageError("give only one of --text, --text-file or --ids");
   if (given == 0) {  // the bundled teaching text
     const std::string path = data::bundled_default_text_path();
     if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no text given, using the bundled text %s\n", path.c_str());
-    return data::encode_text(m, data::read_text_file(path));
+    const std::string text = data::read_text_file(path);
+    return {data::encode_text(m, text), text};
   }
   if (const auto ids = opts.value("--ids")) {
     for (int64_t id : parse_ids(*ids))
       if (id < 0 || id >= m.config.vocab_size)
         throw UsageError("--ids: " + std::to_string(id) + " is outside the vocabulary (0.." +
                          std::to_string(m.config.vocab_size - 1) + ")");
-    return parse_ids(*ids);
+    return {parse_ids(*ids), ""};
   }
-  return data::encode_text(m, opts.value("--text") ? *opts.value("--text") : data::read_text_file(*opts.value("--text-file")));
+  const std::string text = opts.value("--text") ? *opts.value("--text") : data::read_text_file(*opts.value("--text-file"));
+  return {data::encode_text(m, text), text};
+}
+
+// The run as a session file: the analysis, γ/π, the sweep over --taus, and X̂ when asked.
+void save_session(const std::string& path, const Run& run, const data::LoadedModel& m, const std::string& text,
+                  const std::vector<double>& taus, bool with_activations, bool quiet, const JobControl& control) {
+  Session s = data::session_of(run, m, text);
+  if (!taus.empty()) s.sweep = sweep_entries(run.analyzer->sweep(taus, run.analysis.rule, control));
+  if (with_activations) s.xhat = stack_normalized(*run.analyzer, at::kHalf);
+  data::write_session(path, s, control);
+  if (!quiet) {
+    const double mb = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
+    std::fprintf(stderr, "run: saved %s (%.2f MB; %s)\n", path.c_str(), mb,
+                 with_activations ? "with activations: tau and the rule can change offline"
+                                  : "without activations: add --with-activations to change tau offline");
+  }
 }
 
 void dump_activations(const std::string& path, const Run& run) {
@@ -154,7 +181,8 @@ int cmd_run(const std::vector<std::string>& args) {
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
   const data::LoadedModel m = load(opts);
-  request.ids = input_ids(opts, m);
+  const Input in = input(opts, m);
+  request.ids = in.ids;
   request.tokens = data::display_tokens(m, request.ids);
 
   if (const auto dump = opts.value("--dump-activations");
@@ -162,6 +190,15 @@ int cmd_run(const std::vector<std::string>& args) {
     throw UsageError("--dump-activations writes safetensors: give a file ending in .safetensors");
   if (opts.value("--generate") && (opts.value("--dump-activations") || request.quality || format == Format::Csv))
     throw UsageError("--generate prints text (or ids in json); it does not combine with --dump-activations, --ppl or --format csv");
+  const auto save = opts.value("--save");
+  if (save) {
+    const auto ext = std::filesystem::path(*save).extension();
+    if (ext != ".h5" && ext != ".hdf5") throw UsageError("--save writes an HDF5 session: give a file ending in .h5");
+    if (opts.value("--generate")) throw UsageError("--save stores an analysed run; it does not combine with --generate");
+  }
+  if (opts.flag("--with-activations") && !save) throw UsageError("--with-activations goes with --save S.h5");
+  const std::string grid = opts.value_or("--taus", "0.05:0.6:0.05");
+  const std::vector<double> taus = grid == "none" ? std::vector<double>{} : parse_tau_grid(grid);
   if (request.quality && format == Format::Csv)
     throw UsageError("--ppl numbers are not part of the per-layer CSV; use --format table or json");
 
@@ -185,6 +222,7 @@ int cmd_run(const std::vector<std::string>& args) {
 
   const Run run = run_model(*m.model, request, progress.control());
   if (const auto dump = opts.value("--dump-activations")) dump_activations(*dump, run);
+  if (save) save_session(*save, run, m, in.text, taus, opts.flag("--with-activations"), opts.flag("--quiet"), progress.control());
   const RunInfo info{m.label(), request.tokens};
   if (format == Format::Json) {
     emit(opts, run_json(run, request, info).dump(1) + "\n");

@@ -1,8 +1,12 @@
 #include "gui/controller.h"
 
+#include <QFileInfo>
+#include <QLocale>
 #include <QMetaObject>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <exception>
 
 #include "core/activations.h"
@@ -11,12 +15,29 @@
 #include "core/errors.h"
 #include "data/activation_io.h"
 #include "data/model_source.h"
+#include "data/session_file.h"
 
 namespace cascade::app {
 
 namespace {
 
 std::string s(const QString& q) { return q.toUtf8().toStdString(); }
+QString q(const std::string& s) { return QString::fromStdString(s); }
+
+// The stored τ nearest to `tau` (taus non-empty, ascending), as an index.
+size_t nearest_index(const std::vector<double>& taus, double tau) {
+  size_t best = 0;
+  for (size_t i = 1; i < taus.size(); ++i)
+    if (std::abs(taus[i] - tau) < std::abs(taus[best] - tau)) best = i;
+  return best;
+}
+
+// "0.05, 0.1, 0.3" for a message.
+QString tau_list(const std::vector<double>& taus) {
+  QStringList parts;
+  for (double t : taus) parts << QString::number(t, 'g', 4);
+  return parts.join(", ");
+}
 
 }  // namespace
 
@@ -103,7 +124,9 @@ void Controller::run_model(const RunSettings& settings) {
           request.gram_cache_bytes = widgets::kInteractiveGramCacheBytes;  // fast τ slider
           const Run run = ::cascade::run_model(*model->model, request, control);
           const auto taus = parse_tau_grid(s(settings.sweep));
-          auto data = widgets::run_data_from_run(run, taus, request.rule, control);
+          // The run as a session: saving it records the model's identity, device, dtype and text.
+          Session session = data::session_of(run, *model, s(settings.text));
+          if (!taus.empty()) session.sweep = sweep_entries(run.analyzer->sweep(taus, request.rule, control));
           if (settings.quality_sweep) {
             for (size_t i = 0; i < taus.size(); ++i) {
               control.check();
@@ -114,19 +137,17 @@ void Controller::run_model(const RunSettings& settings) {
               q.quality = true;
               q.gram_cache_bytes = 0;  // only the quality numbers are used
               const Run r = ::cascade::run_model(*model->model, q, JobControl{nullptr, control.cancel});
-              data->sweep[i].ada_error = mean_attention_error(*r.quality);
-              data->sweep[i].delta_ppl = r.quality->ppl_ada - r.quality->ppl_exact;
+              session.sweep[i].ada_error = mean_attention_error(*r.quality);
+              session.sweep[i].delta_ppl = r.quality->ppl_ada - r.quality->ppl_exact;
             }
           }
-          data->meta.source = model->label();
-          data->meta.device = s(settings.device);
-          data->meta.dtype = s(settings.dtype);
-          data->meta.text = s(settings.text);
+          auto data = widgets::run_data_from_session(std::move(session), run.analyzer);
           auto snap = widgets::RunSnapshot::of(data, run.analysis);  // the run already analysed at τ
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           return [this, model, key, snap, secs] {
             model_ = model;
             model_key_ = key;
+            session_path_.clear();
             view_->set_snapshot(snap);
             Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s").arg(QString::fromStdString(snap->data().meta.source))
                                     .arg(snap->T()).arg(snap->L()).arg(secs, 0, 'f', 2));
@@ -135,29 +156,126 @@ void Controller::run_model(const RunSettings& settings) {
 }
 
 void Controller::open_activations(const QString& path, double tau, const QString& rule, const QString& sweep) {
+  if (data::is_session_file(s(path))) {  // a session carries its own τ, rule and sweep
+    open_session(path);
+    return;
+  }
   if (!busy_) tau_ = tau, rule_ = rule;
   start("Opening " + path, [this, path, tau, rule, sweep](const JobControl& control) -> std::function<void()> {
     const ActivationSet acts = data::load_activations(s(path), "");
     const Rule r = parse_rule(s(rule));
     auto data = widgets::run_data_from_activations(acts, parse_tau_grid(s(sweep)), r, control);
-    data->meta.source = s(path);
+    data->meta.source = data->session.source = s(path);
     auto snap = widgets::RunSnapshot::derive(data, tau, r, control);
     return [this, snap, path] {
+      session_path_.clear();
       view_->set_snapshot(snap);
       Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers").arg(path).arg(snap->T()).arg(snap->L()));
     };
   });
 }
 
+void Controller::open_session(const QString& path) {
+  start("Opening session " + path, [this, path](const JobControl& control) -> std::function<void()> {
+    Session session = data::read_session(s(path), {}, control);
+    auto data = widgets::run_data_from_session(std::move(session), nullptr, widgets::kInteractiveGramCacheBytes, control);
+    auto snap = widgets::RunSnapshot::of(data, data->session.analysis);  // at the saved τ and rule
+    return [this, snap, path] {
+      session_path_ = path;
+      tau_ = snap->tau();
+      rule_ = q(to_string(snap->rule()));
+      view_->set_snapshot(snap);
+      Q_EMIT tau_changed(tau_);
+      Q_EMIT rule_changed(rule_);
+      QString summary = QString("%1: %2 tokens, %3 layers, τ = %4, %5").arg(path).arg(snap->T()).arg(snap->L())
+                            .arg(snap->tau(), 0, 'f', 3).arg(rule_);
+      if (!snap->has_activations())
+        summary += QString(" — saved without activations: τ limited to %1").arg(tau_list(snap->data().stored_taus(snap->rule())));
+      Q_EMIT job_finished(summary);
+    };
+  });
+}
+
+void Controller::save_session(const QString& path, bool with_activations) {
+  if (!view_->has_run()) {
+    Q_EMIT job_failed("Nothing to save yet: run a model or open a file first.");
+    return;
+  }
+  // The snapshot is immutable and shared: the worker builds the session from it while the UI goes on.
+  const std::shared_ptr<const widgets::RunSnapshot> snap = view_->snapshot_ptr();
+  start("Saving " + path, [this, snap, path, with_activations](const JobControl& control) -> std::function<void()> {
+    control.report("preparing the session", 0, 1);
+    const Session session = widgets::session_to_save(*snap, with_activations);
+    control.check();
+    try {
+      data::write_session(s(path), session, control);
+    } catch (const Cancelled&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw Error(std::string("The session was not saved. ") + e.what());
+    }
+    const qint64 bytes = QFileInfo(path).size();
+    const bool stored = session.has_activations();
+    return [this, path, bytes, stored, with_activations] {
+      const QString what = stored ? "with activations"
+                           : with_activations ? "without activations: this run has none"
+                                              : "without activations: τ limited to the stored values when reopened";
+      Q_EMIT session_saved(path);
+      Q_EMIT job_finished(QString("Saved %1 (%2, %3)").arg(path, QLocale().formattedDataSize(bytes), what));
+    };
+  });
+}
+
+bool Controller::tau_limited() const { return view_->has_run() && !view_->snapshot()->has_activations(); }
+
+double Controller::allowed_tau(double tau) const {
+  if (!tau_limited()) return tau;
+  const auto taus = view_->snapshot()->data().stored_taus(parse_rule(s(rule_)));
+  return taus.empty() ? tau : taus[nearest_index(taus, tau)];
+}
+
 void Controller::set_tau(double tau) {
-  if (tau == tau_ && view_->has_run()) return;
+  const double asked = tau;
+  tau = allowed_tau(tau);
+  if (tau == tau_ && view_->has_run()) {
+    if (asked != tau) Q_EMIT tau_changed(tau);  // snapped back: the controls show the τ in use
+    return;
+  }
   tau_ = tau;
   rederive();
   Q_EMIT tau_changed(tau);
 }
 
+void Controller::step_tau(int steps) {
+  if (!tau_limited()) {
+    set_tau(std::clamp(tau_ + 0.01 * steps, 0.0, 1.0));
+    return;
+  }
+  const auto taus = view_->snapshot()->data().stored_taus(parse_rule(s(rule_)));
+  if (taus.empty()) return;
+  const auto i = static_cast<int64_t>(nearest_index(taus, tau_)) + steps;
+  set_tau(taus[static_cast<size_t>(std::clamp<int64_t>(i, 0, static_cast<int64_t>(taus.size()) - 1))]);
+}
+
 void Controller::set_rule(const QString& rule) {
   if (rule == rule_) return;
+  if (tau_limited()) {
+    const auto taus = view_->snapshot()->data().stored_taus(parse_rule(s(rule)));
+    if (taus.empty()) {
+      Q_EMIT rule_changed(rule_);  // the controls go back to the rule in use
+      Q_EMIT job_failed(QString("This session was saved without activations and holds no analysis for the %1 rule, "
+                                "so it stays on %2. Open a session saved with activations (or run the model) to "
+                                "change the rule freely.").arg(rule, rule_));
+      return;
+    }
+    rule_ = rule;
+    const double tau = allowed_tau(tau_);
+    const bool moved = tau != tau_;
+    tau_ = tau;
+    rederive();
+    if (moved) Q_EMIT tau_changed(tau_);
+    return;
+  }
   rule_ = rule;
   rederive();
 }
@@ -169,9 +287,10 @@ void Controller::rederive() {
   const QString rule = rule_;
   // Gram-cached runs re-derive in a few ms (bench_gui), and so do small ones (the cascade's GEMMs
   // are at most L·T²·d multiply-adds): do it now, on the UI thread.
-  const double T = static_cast<double>(data->num_tokens()), work = static_cast<double>(data->num_layers()) * T * T *
-                                                                    static_cast<double>(data->analyzer->dim());
-  const bool quick = data->analyzer->has_gram_cache() || work <= 2e8;
+  // Without activations the snapshot is one of the stored analyses: nothing to compute.
+  const double T = static_cast<double>(data->num_tokens());
+  const double work = data->analyzer ? static_cast<double>(data->num_layers()) * T * T * static_cast<double>(data->analyzer->dim()) : 0;
+  const bool quick = !data->analyzer || data->analyzer->has_gram_cache() || work <= 2e8;
   if (quick && !busy_) {
     try {
       view_->set_snapshot(widgets::RunSnapshot::derive(data, tau, parse_rule(s(rule))));

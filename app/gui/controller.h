@@ -1,8 +1,9 @@
 #pragma once
 // Runs the long work off the UI thread — loading a model, the forward pass and selection, the τ
-// sweep, opening an activation file — one job at a time, with progress, cancel and a clear error.
-// Results arrive on the UI thread as a new snapshot in the RunView. A τ or rule change re-derives
-// from the cached τ-free data (never re-running the model).
+// sweep, opening an activation file, reading and writing a session file — one job at a time, with
+// progress, cancel and a clear error. Results arrive on the UI thread as a new snapshot in the
+// RunView. A τ or rule change re-derives from the cached τ-free data (never re-running the model);
+// a session saved without activations has no such cache, so τ snaps to the values it stores.
 #include <QObject>
 #include <QString>
 
@@ -39,10 +40,25 @@ class Controller : public QObject {
   ~Controller() override;  // cancels and joins a running job
 
   void run_model(const RunSettings& settings);
+  // A session file (data::is_session_file) is opened as a session: tau, rule and sweep are its own.
   void open_activations(const QString& path, double tau, const QString& rule, const QString& sweep);
+  // Reads a session file (data/session_file.h) and shows it at its saved τ and rule.
+  void open_session(const QString& path);
+  // Writes what the view shows (its τ and rule, the run's sweep, model identity, text, …) as a
+  // session; with_activations adds the fp16 X̂ so τ and the rule stay changeable when it is reopened.
+  // The file is replaced atomically; a cancel or an error leaves it as it was.
+  void save_session(const QString& path, bool with_activations);
   // Re-derives the snapshot at a new τ / rule from the cached run (synchronous for small runs).
+  // Without activations τ snaps to the nearest stored value for the rule (tau_changed says which),
+  // and a rule with no stored analysis is refused with a message (rule_changed restores the old one).
   void set_tau(double tau);
   void set_rule(const QString& rule);
+  // Moves τ by `steps`: ±0.01 each, or to the next stored value when τ is limited.
+  void step_tau(int steps);
+  // The run shown can only take stored τ values (a session saved without activations).
+  bool tau_limited() const;
+  // The session file the shown run was opened from; empty after a model run or an activation file.
+  QString session_path() const { return session_path_; }
   void cancel();
   bool busy() const { return busy_; }
   // Blocks until the running job (if any) has delivered its result (tests and shutdown).
@@ -58,11 +74,15 @@ class Controller : public QObject {
   void job_rejected(const QString& why);     // a job was asked for while another runs (nothing stopped)
   void job_cancelled();
   void tau_changed(double tau);
+  void rule_changed(const QString& rule);
+  void session_saved(const QString& path);  // before the job_finished that reports it  // the rule now in use (a session's own, or a refused change undone)
 
  private:
   using Job = std::function<std::function<void()>(const JobControl&)>;  // returns the UI-thread completion
   void start(const QString& what, Job job);
   void rederive();
+  // τ snapped to the nearest stored value for the current rule when τ is limited, else τ itself.
+  double allowed_tau(double tau) const;
 
   widgets::RunView* view_;
   std::thread worker_;
@@ -71,6 +91,7 @@ class Controller : public QObject {
   bool rederive_pending_ = false;  // a τ/rule change arrived while a re-derivation ran
   double tau_ = 0.3;
   QString rule_ = "prior-max";
+  QString session_path_;
   std::shared_ptr<data::LoadedModel> model_;  // cached between runs of the same model/device/dtype
   QString model_key_;
 };

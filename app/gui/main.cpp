@@ -1,5 +1,5 @@
 // cascadelens: the desktop app. Opens on the bundled demo model and text and runs it at once.
-//   cascadelens [--model DIR|ID] [--text-file F] [--activations FILE] [--fresh]
+//   cascadelens [--model DIR|ID] [--text-file F] [--activations FILE | --session FILE.h5] [--fresh]
 //               [--screenshot OUT.png [--size WxH]]   (run, save a window screenshot, quit)
 #include <QApplication>
 #include <QCommandLineParser>
@@ -8,13 +8,23 @@
 #include <QTimer>
 
 #include <cstdio>
+#include <cstring>
+#include <vector>
 
 #include "core/version.h"
 #include "gui/main_window.h"
 
 int main(int argc, char** argv) {
+  // QGuiApplication takes "-session ID" / "--session ID" for X11 session management and removes them
+  // from the arguments before the parser sees them: our --session FILE travels as --session-file.
+  static char session_file_flag[] = "--session-file";
+  std::vector<char*> args(argv, argv + argc);
+  for (int i = 1; i < argc && std::strcmp(args[i], "--") != 0; ++i)
+    if (std::strcmp(args[i], "--session") == 0 || std::strcmp(args[i], "-session") == 0) args[i] = session_file_flag;
+  args.push_back(nullptr);
+  int app_argc = argc;
   QApplication::setHighDpiScaleFactorRoundingPolicy(Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
-  QApplication app(argc, argv);
+  QApplication app(app_argc, args.data());
   QApplication::setApplicationName("cascadelens");
   QApplication::setOrganizationName("CascadeLens");
   QApplication::setApplicationVersion(QString::fromStdString(cascade::version()));
@@ -25,18 +35,33 @@ int main(int argc, char** argv) {
   cli.addVersionOption();
   QCommandLineOption model({"m", "model"}, "HF model folder or cache id (default: the bundled demo model).", "DIR|ID");
   QCommandLineOption text_file({"t", "text-file"}, "Run this text (default: the bundled teaching text).", "FILE");
-  QCommandLineOption activations({"a", "activations"}, "Open an activation file instead of running a model.", "FILE");
+  QCommandLineOption activations({"a", "activations"},
+                                 "Open an activation file instead of running a model (.npy, .safetensors, .h5; a "
+                                 "session file is opened as a session).", "FILE");
+  QCommandLineOption session({"s", "session"},
+                             "Open a session file (.h5, saved by File → Save session or cascadelens-cli run --save) "
+                             "instead of running a model: the run as saved, at its tau and rule.", "FILE");
+  QCommandLineOption session_file("session-file", "Same as --session.", "FILE");  // what --session arrives as
+  session_file.setFlags(QCommandLineOption::HiddenFromHelp);
   QCommandLineOption fresh("fresh", "Ignore the saved settings and layout.");
-  QCommandLineOption screenshot("screenshot", "Run, save a screenshot of the window to FILE, and quit.", "FILE");
+  QCommandLineOption screenshot("screenshot",
+                                "Run (or open the --session / --activations file), save a screenshot of the window to "
+                                "FILE, and quit; an error goes to stderr with exit status 1.", "FILE");
   QCommandLineOption size("size", "Window size for --screenshot (default 1600x1000).", "WxH", "1600x1000");
   QCommandLineOption layer("layer", "Select this layer once the run is shown.", "N");
-  cli.addOptions({model, text_file, activations, fresh, screenshot, size, layer});
+  cli.addOptions({model, text_file, activations, session, session_file, fresh, screenshot, size, layer});
   cli.process(app);
+  const QString session_path = cli.isSet(session) ? cli.value(session) : cli.value(session_file);
+  if (cli.isSet(activations) && !session_path.isEmpty()) {
+    std::fprintf(stderr, "cascadelens: give --activations or --session, not both\n");
+    return 2;
+  }
 
   cascade::app::StartOptions options;
   options.model = cli.value(model);
   options.text_file = cli.value(text_file);
   options.activations = cli.value(activations);
+  options.session = session_path;
   options.restore = !cli.isSet(fresh) && !cli.isSet(screenshot);
   options.batch = cli.isSet(screenshot);
   cascade::app::MainWindow window(options);

@@ -9,11 +9,13 @@
 #include <QDialogButtonBox>
 #include <QDockWidget>
 #include <QDoubleSpinBox>
+#include <QDir>
 #include <QDragEnterEvent>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QInputDialog>
+#include <QRegularExpression>
 #include <QLabel>
 #include <QListWidget>
 #include <QMenuBar>
@@ -35,6 +37,7 @@
 #include "core/version.h"
 #include "data/hf_model.h"
 #include "data/model_source.h"
+#include "data/session_file.h"
 #include "widgets/depth_canvas.h"
 #include "widgets/figures/depth_player.h"
 #include "widgets/player.h"
@@ -52,6 +55,32 @@ QString q(const std::string& s) { return QString::fromStdString(s); }
 bool looks_like_activations(const QString& path) {
   const QString ext = QFileInfo(path).suffix().toLower();
   return ext == "npy" || ext == "safetensors" || ext == "h5" || ext == "hdf5";
+}
+
+const char* const kSessionFilter = "Cascade Lens sessions (*.h5 *.hdf5)";
+
+// τ's spin box: when τ is limited to stored values (a session saved without activations) its
+// arrows step to the next stored τ, which ±0.01 would never reach (it snaps back to the nearest).
+class TauSpinBox : public QDoubleSpinBox {
+ public:
+  TauSpinBox(Controller* controller, QWidget* parent) : QDoubleSpinBox(parent), controller_(controller) {}
+  void stepBy(int steps) override {
+    if (controller_->tau_limited()) controller_->step_tau(steps);
+    else QDoubleSpinBox::stepBy(steps);
+  }
+
+ private:
+  Controller* controller_;
+};
+
+// A file-name stem: lower case, runs of anything but letters, digits, '.', '_' → one '-'.
+QString file_stem(const QString& text, int max_chars) {
+  QString stem = text.toLower();
+  stem.replace(QRegularExpression("[^a-z0-9._]+"), "-");
+  stem = stem.left(max_chars);
+  while (stem.startsWith('-') || stem.startsWith('.')) stem.remove(0, 1);
+  while (stem.endsWith('-') || stem.endsWith('.')) stem.chop(1);
+  return stem;
 }
 
 }  // namespace
@@ -86,6 +115,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   connect(cancel_button_, &QPushButton::clicked, controller_, &Controller::cancel);
 
   connect(controller_, &Controller::job_started, this, [this](const QString& what) {
+    last_job_ = what;
     status_->setText(what + "…");
     set_busy(true);
   });
@@ -97,15 +127,15 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   connect(controller_, &Controller::job_finished, this, [this](const QString& summary) {
     set_busy(false);
     status_->setText(summary);
-    set_model_label();
+    show_run_info();
   });
-  connect(view_, &widgets::RunView::run_changed, this, &MainWindow::set_model_label);
+  connect(view_, &widgets::RunView::run_changed, this, &MainWindow::show_run_info);
   connect(controller_, &Controller::job_cancelled, this, [this] {
     set_busy(false);
-    status_->setText("Cancelled; the previous run is still shown.");
+    status_->setText("Cancelled (" + last_job_ + "): nothing changed; the previous run is still shown.");
   });
   connect(controller_, &Controller::job_failed, this, [this](const QString& message) {
-    set_busy(false);
+    if (!controller_->busy()) set_busy(false);  // a refused τ/rule change while a job runs leaves it running
     status_->setText("Failed: " + message.left(160));
     warn(message);
   });
@@ -115,11 +145,16 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     tau_box_->setValue(tau);
     tau_slider_->setValue(static_cast<int>(std::lround(tau * 1000)));
   });
+  connect(controller_, &Controller::rule_changed, this, [this](const QString& rule) {
+    const QSignalBlocker block(rule_);
+    rule_->setCurrentText(rule);
+  });
+  connect(controller_, &Controller::session_saved, this, [this](const QString& path) { add_recent("session", path); });
   centralWidget()->setMinimumSize(460, 260);  // the depth player keeps room however the docks are dragged
   if (options_.restore) load_settings();
   else resize(1400, 900);
   if (!options_.restore || !QSettings().contains("window/state")) default_dock_sizes();
-  set_model_label();
+  show_run_info();
 }
 
 MainWindow::~MainWindow() {
@@ -133,6 +168,7 @@ void MainWindow::build_controls() {
   auto* panel = new QWidget(dock);
   auto* layout = new QVBoxLayout(panel);
   model_label_ = new QLabel(panel);
+  model_label_->setObjectName("model-label");
   model_label_->setWordWrap(true);
   layout->addWidget(model_label_);
   bundled_texts_ = new QComboBox(panel);
@@ -157,7 +193,7 @@ void MainWindow::build_controls() {
   });
 
   auto* form = new QFormLayout();
-  tau_box_ = new QDoubleSpinBox(panel);
+  tau_box_ = new TauSpinBox(controller_, panel);
   tau_box_->setObjectName("tau");
   tau_box_->setRange(0.0, 1.0);
   tau_box_->setDecimals(3);
@@ -256,11 +292,22 @@ void MainWindow::build_menus() {
                                                       "Activations (*.npy *.safetensors *.h5 *.hdf5);;All files (*)");
     if (!path.isEmpty()) open_activation_file(path);
   });
+  // Ctrl+O opens a model folder (above), so a session has no shortcut of its own.
+  file->addAction("Open &session…", this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, "Open a session", session_dir(),
+                                                      QString(kSessionFilter) + ";;All files (*)");
+    if (!path.isEmpty()) open_session_file(path);
+  });
   file->addAction("Open &text…", this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, "Open a text", QString(), "Text (*.txt);;All files (*)");
     if (!path.isEmpty()) load_text_file(path);
   });
   recent_menu_ = file->addMenu("&Recent");
+  file->addSeparator();
+  save_action_ = file->addAction("&Save session…", QKeySequence::Save, this, [this] { save_session_dialog(true); });
+  save_action_->setToolTip("Everything the run produced, with the activations: τ and the rule stay changeable when it is reopened");
+  save_without_action_ = file->addAction("Save session &without activations…", this, [this] { save_session_dialog(false); });
+  save_without_action_->setToolTip("A smaller file: reopened, τ is limited to the values it stores (the shown τ and the sweep)");
   file->addSeparator();
   QMenu* exp = file->addMenu("&Export figure");
   for (const auto& figure : widgets::all_figures()) {
@@ -278,8 +325,8 @@ void MainWindow::build_menus() {
   run->addAction("&Play / pause", QKeySequence("Ctrl+P"), this, [this] { player_->toggle(); });
   run->addAction("&Next layer", QKeySequence("Ctrl+Right"), this, [this] { view_->step_layer(1); });
   run->addAction("&Previous layer", QKeySequence("Ctrl+Left"), this, [this] { view_->step_layer(-1); });
-  run->addAction("τ &up", QKeySequence("Ctrl+Up"), this, [this] { controller_->set_tau(std::min(1.0, controller_->tau() + 0.01)); });
-  run->addAction("τ &down", QKeySequence("Ctrl+Down"), this, [this] { controller_->set_tau(std::max(0.0, controller_->tau() - 0.01)); });
+  run->addAction("τ &up", QKeySequence("Ctrl+Up"), this, [this] { controller_->step_tau(1); });
+  run->addAction("τ &down", QKeySequence("Ctrl+Down"), this, [this] { controller_->step_tau(-1); });
 
   QMenu* view = menuBar()->addMenu("&View");
   for (QDockWidget* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
@@ -324,6 +371,10 @@ void MainWindow::start_default() {
       warn(e.what());
     }
   }
+  if (!options_.session.isEmpty()) {
+    open_session_file(options_.session);
+    return;
+  }
   if (!options_.activations.isEmpty()) {
     open_activation_file(options_.activations);
     return;
@@ -358,8 +409,56 @@ void MainWindow::open_model_folder(const QString& dir) {
 }
 
 void MainWindow::open_activation_file(const QString& path) {
+  if (data::is_session_file(path.toStdString())) {
+    open_session_file(path);
+    return;
+  }
   add_recent("activations", path);
   controller_->open_activations(path, tau_box_->value(), rule_->currentText(), "0.05:0.6:0.05");
+}
+
+void MainWindow::open_session_file(const QString& path) {
+  add_recent("session", path);
+  QSettings().setValue("session/dir", QFileInfo(path).absolutePath());
+  controller_->open_session(path);
+}
+
+QString MainWindow::session_dir() const {
+  const QString dir = QSettings().value("session/dir").toString();
+  return !dir.isEmpty() && QFileInfo(dir).isDir() ? dir : QDir::homePath();
+}
+
+QString MainWindow::default_session_name() const {
+  if (!view_->has_run()) return "session.h5";
+  if (!controller_->session_path().isEmpty()) return QFileInfo(controller_->session_path()).fileName();
+  const widgets::RunData& d = view_->snapshot()->data();
+  QString stem;
+  if (d.meta.kind == "model") {
+    // The model's folder or hub name ("demo-model" for the bundled data/demo/model), then the text's first words.
+    const QString name = q(d.session.model ? d.session.model->name : d.meta.source);
+    const QFileInfo info(name);
+    stem = info.fileName() == "model" ? QFileInfo(info.path()).fileName() + "-model" : info.fileName();
+    const QStringList words = q(d.meta.text).simplified().split(' ', Qt::SkipEmptyParts).mid(0, 4);
+    if (!words.isEmpty()) stem = file_stem(stem, 40) + "-" + file_stem(words.join('-'), 32);
+  } else {
+    stem = QFileInfo(q(d.meta.source)).completeBaseName() + "-session";
+  }
+  stem = file_stem(stem, 80);
+  return (stem.isEmpty() ? QString("session") : stem) + ".h5";
+}
+
+void MainWindow::save_session_dialog(bool with_activations) {
+  if (!view_->has_run()) return;
+  QFileDialog dialog(this, with_activations ? "Save session" : "Save session without activations");
+  dialog.setAcceptMode(QFileDialog::AcceptSave);
+  dialog.setNameFilter(kSessionFilter);
+  dialog.setDefaultSuffix("h5");
+  dialog.setDirectory(session_dir());
+  dialog.selectFile(default_session_name());
+  if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty()) return;
+  const QString path = dialog.selectedFiles().first();
+  QSettings().setValue("session/dir", QFileInfo(path).absolutePath());
+  controller_->save_session(path, with_activations);
 }
 
 void MainWindow::choose_cached_model() {
@@ -387,7 +486,10 @@ void MainWindow::export_figure_dialog(const QString& id) {
   if (id == "gram") view_->ensure_gram();
   if (id == "cascade-step") view_->ensure_explanation();
   if (!figure || !figure->available(*view_->snapshot(), view_->state())) {
-    QMessageBox::information(this, "Cascade Lens", "That figure has nothing to draw for this run and layer.");
+    QMessageBox::information(this, "Cascade Lens",
+                             !view_->snapshot()->has_activations() && (id == "gram" || id == "cascade-step")
+                                 ? "That figure needs the activations: this session was saved without them."
+                                 : "That figure has nothing to draw for this run and layer.");
     return;
   }
   const QString path = QFileDialog::getSaveFileName(this, "Export " + figure->title(), id + ".pdf",
@@ -427,6 +529,12 @@ void MainWindow::export_all_dialog() {
 void MainWindow::show_teaching() {
   if (!view_->has_run() || view_->snapshot()->L() < 2) {
     QMessageBox::information(this, "Cascade Lens", "Teaching mode needs a run with at least two layers.");
+    return;
+  }
+  if (!view_->snapshot()->has_activations()) {
+    QMessageBox::information(this, "Cascade Lens",
+                             "Teaching mode draws the cascade step's cosines, which need the activations: this session "
+                             "was saved without them. Open one saved with activations, or run the model.");
     return;
   }
   if (!teaching_) teaching_ = new widgets::TeachingWindow(view_, this);
@@ -475,6 +583,8 @@ void MainWindow::set_busy(bool busy) {
   cancel_button_->setVisible(busy);
   run_button_->setEnabled(!busy);
   if (busy) progress_->setRange(0, 0);
+  save_action_->setEnabled(!busy && view_->has_run());
+  save_without_action_->setEnabled(!busy && view_->has_run());
 }
 
 void MainWindow::set_model_label() {
@@ -487,10 +597,48 @@ void MainWindow::set_model_label() {
     }
   }
   QString html = "<b>Model:</b> " + name.toHtmlEscaped();
-  if (view_->has_run() && view_->snapshot()->data().meta.kind != "model")  // an activation file is shown
+  const QString session = controller_->session_path();
+  if (view_->has_run() && !session.isEmpty()) {  // a session file is shown
+    const widgets::RunSnapshot& run = *view_->snapshot();
+    const widgets::RunData& d = run.data();
+    QString shown = "<b>Session:</b> " + QFileInfo(session).fileName().toHtmlEscaped() +
+                    (run.has_activations() ? " (with activations)" : " (without activations)") + "<br>" +
+                    (d.meta.kind == "model" ? "model " : "activations ") + q(d.meta.source).toHtmlEscaped();
+    if (!d.meta.text.empty()) {
+      const QString text = q(d.meta.text).simplified();
+      shown += ", text “" + (text.size() > 48 ? text.left(48) + "…" : text).toHtmlEscaped() + "”";
+    }
+    if (!run.has_activations()) {
+      const auto taus = d.stored_taus(run.rule());
+      shown += QString("<br><b>τ limited</b> to the %1 stored value%2").arg(taus.size()).arg(taus.size() == 1 ? "" : "s");
+      if (taus.size() > 1) shown += QString(" (%1 … %2)").arg(taus.front(), 0, 'g', 4).arg(taus.back(), 0, 'g', 4);
+      shown += "; no Gram matrix, nearest representative or teaching mode";
+    }
+    html = shown + "<br><i>Run runs the model below on the text.</i><br>" + html;
+  } else if (view_->has_run() && view_->snapshot()->data().meta.kind != "model") {  // an activation file is shown
     html = "<b>Showing:</b> " + q(view_->snapshot()->data().meta.source).toHtmlEscaped() +
            " (activations; Run runs the model below on the text)<br>" + html;
+  }
   model_label_->setText(html);
+}
+
+void MainWindow::show_run_info() {
+  set_model_label();
+  const QString session = controller_->session_path();
+  // A session's text goes into an empty text box, so Run can run it again.
+  if (view_->has_run() && !session.isEmpty() && text_->toPlainText().trimmed().isEmpty())
+    text_->setPlainText(q(view_->snapshot()->data().meta.text));
+  setWindowTitle(view_->has_run() && !session.isEmpty() ? QFileInfo(session).fileName() + " — Cascade Lens" : "Cascade Lens");
+  // Limited τ: the spin box applies a typed value on Enter (each keystroke would snap) and steps
+  // through the stored values; the slider snaps to the nearest.
+  const bool limited = controller_->tau_limited();
+  tau_box_->setKeyboardTracking(!limited);
+  const QString tip = limited ? "This session was saved without activations: τ snaps to the values it stores" : QString();
+  tau_box_->setToolTip(tip);
+  tau_slider_->setToolTip(tip);
+  const bool can_save = view_->has_run() && !controller_->busy();
+  save_action_->setEnabled(can_save);
+  save_without_action_->setEnabled(can_save);
 }
 
 void MainWindow::add_recent(const QString& kind, const QString& path) {
@@ -508,6 +656,7 @@ void MainWindow::rebuild_recent_menu() {
     recent_menu_->addAction(kind + ": " + path, this, [this, kind, path] {
       if (kind == "model") open_model_folder(path);
       else if (kind == "activations") open_activation_file(path);
+      else if (kind == "session") open_session_file(path);
       else if (kind == "text") load_text_file(path);
     });
   }
@@ -570,7 +719,7 @@ void MainWindow::dropEvent(QDropEvent* e) {
     if (info.isDir()) open_model_folder(path);
     else if (looks_like_activations(path)) open_activation_file(path);
     else if (info.suffix().toLower() == "txt") load_text_file(path);
-    else warn("Drop a model folder, an activation file (.npy, .safetensors, .h5) or a .txt text.");
+    else warn("Drop a model folder, a session (.h5), an activation file (.npy, .safetensors, .h5) or a .txt text.");
     break;
   }
 }

@@ -10,6 +10,7 @@
 #include "gui/controller.h"
 #include "widgets/run_view.h"
 
+class QAction;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -32,7 +33,8 @@ namespace cascade::app {
 struct StartOptions {
   QString model;        // --model: folder or cache id (empty: bundled / last used)
   QString text_file;    // --text-file
-  QString activations;  // --activations FILE: open this instead of running a model
+  QString activations;  // --activations FILE: open this instead of running a model (a session file opens as one)
+  QString session;      // --session FILE: open this session instead of running a model
   bool restore = true;  // false: ignore saved settings (tests, --fresh)
   bool batch = false;   // no modal dialogs: errors go to stderr and batch_error (--screenshot)
 };
@@ -53,7 +55,10 @@ class MainWindow : public QMainWindow {
   void start_default();  // the first run: bundled model + text (or what options/settings say)
   void run_now();
   void open_model_folder(const QString& dir);
-  void open_activation_file(const QString& path);
+  void open_activation_file(const QString& path);  // a session file is opened as a session
+  void open_session_file(const QString& path);
+  void save_session_dialog(bool with_activations);
+  QString default_session_name() const;  // from the model (or file) and the first words of the text
   void export_figure_dialog(const QString& id);
   void export_all_dialog();
   void show_teaching();
@@ -82,6 +87,8 @@ class MainWindow : public QMainWindow {
   void load_text_file(const QString& path);
   void warn(const QString& message);  // a message box, or stderr + batch_error in batch mode
   void set_model_label();
+  void show_run_info();  // the label, window title, τ controls and Save actions for the run shown
+  QString session_dir() const;
 
   StartOptions options_;
   widgets::RunView* view_;
@@ -103,7 +110,9 @@ class MainWindow : public QMainWindow {
   QProgressBar* progress_ = nullptr;
   QLabel* status_ = nullptr;
   QMenu* recent_menu_ = nullptr;
-  QStringList recent_;  // "model:PATH" / "activations:PATH" / "text:PATH"
+  QAction *save_action_ = nullptr, *save_without_action_ = nullptr;
+  QString last_job_;    // what the running (or last) job does, for the cancel message
+  QStringList recent_;  // "model:PATH" / "activations:PATH" / "session:PATH" / "text:PATH"
 };
 
 }  // namespace cascade::app

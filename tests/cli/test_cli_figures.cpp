@@ -54,6 +54,31 @@ TEST_F(CliFigures, SubsetFormatAndTheBundledModel) {
   EXPECT_FALSE(fs::exists(out / "depth.pdf"));
 }
 
+TEST_F(CliFigures, FromASavedSessionSameFiguresAsTheModelRun) {
+  // An author re-renders a year later from the file alone: byte-identical SVGs to the model run's.
+  const fs::path s = dir_ / "s.h5", with = dir_ / "with.h5";
+  ASSERT_EQ(run({"run", "--save", s.string(), "--quiet"}).code, 0);
+  ASSERT_EQ(run({"run", "--save", with.string(), "--with-activations", "--quiet"}).code, 0);
+  const auto from_model = run({"figures", "--out", (dir_ / "model").string(), "--format", "svg", "--quiet"});
+  ASSERT_EQ(from_model.code, 0) << from_model.err;
+  const auto from_file = run({"figures", s.string(), "--out", (dir_ / "file").string(), "--format", "svg", "--quiet"});
+  ASSERT_EQ(from_file.code, 0) << from_file.err;
+  EXPECT_NE(from_file.err.find("skipping gram (nothing to draw: the session was saved without activations)"), std::string::npos)
+      << from_file.err;
+  for (const char* id : {"jaccard", "profile", "gram-cost", "sweep", "token-map"}) {
+    SCOPED_TRACE(id);
+    // EXPECT_TRUE, not EXPECT_EQ: gtest's diff of two large strings is quadratic in memory.
+    EXPECT_TRUE(slurp(dir_ / "model" / (std::string(id) + ".svg")) == slurp(dir_ / "file" / (std::string(id) + ".svg")));
+  }
+  EXPECT_FALSE(fs::exists(dir_ / "file" / "gram.svg"));
+  const auto full = run({"figures", with.string(), "--out", (dir_ / "full").string(), "--format", "svg", "--quiet"});
+  ASSERT_EQ(full.code, 0) << full.err;
+  // The Gram view's colours come from the float16 X̂ (a shade may differ by one unit); the cascade
+  // step is the stored one, identical.
+  EXPECT_TRUE(fs::exists(dir_ / "full" / "gram.svg"));
+  EXPECT_TRUE(slurp(dir_ / "model" / "cascade-step.svg") == slurp(dir_ / "full" / "cascade-step.svg"));
+}
+
 TEST_F(CliFigures, BadRequestsAreUsageOrInputErrors) {
   const fs::path acts = synth();
   auto r = run({"figures", acts.string(), "--out", (dir_ / "a").string(), "--figures", "nope"});

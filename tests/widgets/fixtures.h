@@ -1,5 +1,9 @@
 #pragma once
-// Small runs for the GUI tests: synthetic clustered activations (deterministic), as RunData.
+// Small runs for the GUI tests: synthetic clustered activations (deterministic), as RunData; and
+// waiting for the controller, which delivers its results on the UI thread.
+#include <QElapsedTimer>
+#include <QTest>
+
 #include <memory>
 
 #include "core/synthetic.h"
@@ -23,6 +27,15 @@ inline std::shared_ptr<RunData> synthetic_data(int64_t layers = 6, int64_t token
 
 inline std::shared_ptr<const RunSnapshot> synthetic_snapshot(double tau = 0.3, int64_t layers = 6, int64_t tokens = 40) {
   return RunSnapshot::derive(synthetic_data(layers, tokens), tau, Rule::PriorMax);
+}
+
+// Waits (processing events) until `done` or the timeout.
+template <class F>
+bool wait_until(F done, int ms = 60000) {
+  QElapsedTimer t;
+  t.start();
+  while (!done() && t.elapsed() < ms) QTest::qWait(20);
+  return done();
 }
 
 }  // namespace cascade::widgets::testing

@@ -29,14 +29,7 @@
 namespace cascade::widgets {
 namespace {
 
-// Waits (processing events) until `done` or the timeout; the controller delivers on the UI thread.
-template <class F>
-bool wait_until(F done, int ms = 60000) {
-  QElapsedTimer t;
-  t.start();
-  while (!done() && t.elapsed() < ms) QTest::qWait(20);
-  return done();
-}
+using testing::wait_until;
 
 // Synthetic activations written as an .npy in `dir`; returns the path and (optionally) the set.
 QString write_synthetic(const QTemporaryDir& dir, const QString& name, int64_t layers, int64_t tokens, int64_t dim,

@@ -77,7 +77,7 @@ std::vector<int64_t> bar_tokens(const CascadeExplanation& ex, int step, int64_t 
 }  // namespace
 
 bool CascadeStepFigure::available(const RunSnapshot& run, const FigureState& state) const {
-  return state.explanation && state.layer >= 1 && state.layer < run.L() &&
+  return run.has_activations() && state.explanation && state.layer >= 1 && state.layer < run.L() &&
          static_cast<int64_t>(state.explanation->best_cos.size()) == run.T();
 }
 
@@ -118,7 +118,9 @@ void CascadeStepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
   if (!available(run, state)) {
     p.setFont(figure_font(f));
     p.setPen(kMuted);
-    p.drawText(rect, Qt::AlignCenter | Qt::TextWordWrap, "Pick a layer ≥ 1 to step through the cascade into it.");
+    p.drawText(rect, Qt::AlignCenter | Qt::TextWordWrap,
+               run.has_activations() ? "Pick a layer ≥ 1 to step through the cascade into it."
+                                     : "The cascade step's cosines need the activations (this session was saved without them).");
     return;
   }
   const CascadeExplanation& ex = *state.explanation;

@@ -11,7 +11,7 @@ namespace cascade::widgets {
 
 
 bool GramFigure::available(const RunSnapshot& run, const FigureState& state) const {
-  return state.gram && static_cast<int64_t>(state.gram->size()) == run.T() * run.T();
+  return run.has_activations() && state.gram && static_cast<int64_t>(state.gram->size()) == run.T() * run.T();
 }
 
 QRectF GramFigure::plot_area(const QRectF& rect, double f) {
@@ -33,7 +33,9 @@ void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, 
   const QRectF area = plot_area(rect, f);
   if (!available(run, state)) {
     p.setPen(kMuted);
-    p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap, "Gram matrix not computed for this layer");
+    p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap,
+               run.has_activations() ? "Gram matrix not computed for this layer"
+                                     : "The Gram matrix needs the activations (this session was saved without them)");
     return;
   }
   const int64_t T = run.T();

@@ -1,0 +1,192 @@
+// analyze / sweep / export on a saved session (data/SESSION_FORMAT.md): no model, no GPU.
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/options.h"
+#include "cli/session_input.h"
+#include "cli/shared.h"
+#include "core/analyzer.h"
+#include "core/errors.h"
+#include "core/session.h"
+#include "data/session_export.h"
+#include "data/session_file.h"
+
+namespace cascade::cli {
+
+namespace {
+
+std::string stored_taus(const Session& s, Rule rule) {
+  std::ostringstream out;
+  for (double t : s.stored_taus(rule)) out << (out.tellp() > 0 ? ", " : "") << t;
+  return out.tellp() > 0 ? out.str() : "none";
+}
+
+[[noreturn]] void need_activations(const std::string& path, const Session& s, const std::string& what, Rule rule) {
+  throw UsageError(path + " was saved without activations, so " + what + " cannot be computed (it stores tau = " +
+                   stored_taus(s, rule) + " for " + to_string(rule) +
+                   "). Save the run with --with-activations to change tau or the rule offline");
+}
+
+void reject_activation_options(const Options& opts, const char*) {
+  for (const char* o : {"--layers", "--tokens"})
+    if (opts.value(o))
+      throw UsageError(std::string(o) + " does not apply to a session (its layers and tokens were fixed when it was saved)");
+}
+
+}  // namespace
+
+bool is_session_input(const Options& opts) {
+  return opts.positional().size() == 1 && data::is_session_file(opts.positional()[0]);
+}
+
+std::string session_label(const std::string& path, const Session& s) {
+  std::string label = s.source + " [session " + path + ", saved " + s.created + " by Cascade Lens " + s.app_version;
+  label += s.has_activations() ? ", with activations]" : "]";
+  return label;
+}
+
+Session load_session_input(const std::string& path, bool activations, const JobControl& control) {
+  return data::read_session(path, data::SessionReadOptions{activations}, control);
+}
+
+namespace {
+
+// What analyze and sweep on a session share: options, progress, and the session without its
+// activations (read again with them only when a τ or rule outside the stored ones is asked for).
+struct SessionJob {
+  explicit SessionJob(const Options& opts)
+      : path(opts.positional()[0]), format(parse_format(opts.value_or("--format", "table"))),
+        progress(quiet_after_setup(opts)) {
+    reject_activation_options(opts, "");
+    session = load_session_input(path, false, progress.control());
+    rule = opts.value("--rule") ? parse_rule(*opts.value("--rule")) : session.analysis.rule;
+  }
+  std::shared_ptr<const Analyzer> analyzer(const std::string& what) {
+    session = load_session_input(path, true, progress.control());
+    if (!session.has_activations()) need_activations(path, session, what, rule);
+    return analyzer_from_session(session, 0, progress.control());
+  }
+  RunInfo info() const { return RunInfo{session_label(path, session), session.tokens}; }
+  static bool quiet_after_setup(const Options& opts) {  // threads and Ctrl-C before any work
+    apply_threads(opts);
+    install_sigint();
+    return opts.flag("--quiet");
+  }
+
+  std::string path;
+  Format format;
+  StderrProgress progress;
+  Session session;
+  Rule rule = Rule::PriorMax;
+};
+
+}  // namespace
+
+int analyze_session(const Options& opts) {
+  SessionJob job(opts);
+  const double tau = opts.value("--tau") ? opts.number("--tau", 0.3) : job.session.analysis.tau;
+  theta_of_tau(tau);
+  const Analysis* stored = job.session.stored(tau, job.rule);
+  const Analysis a = stored ? *stored
+                            : job.analyzer("tau " + std::to_string(tau).substr(0, 5))->analyze(tau, job.rule, job.progress.control());
+  if (job.format == Format::Table) emit(opts, analysis_table(a, job.info()));
+  else if (job.format == Format::Csv) emit(opts, analysis_csv(a));
+  else emit(opts, analysis_json(a, job.info()).dump(1) + "\n");
+  return 0;
+}
+
+int sweep_session(const Options& opts) {
+  SessionJob job(opts);
+  std::vector<Analysis> runs;
+  const auto& sweep = job.session.sweep;
+  if (!opts.value("--taus") && !sweep.empty() && sweep[0].analysis.rule == job.rule) {  // the saved sweep, exactly
+    for (const auto& e : sweep) runs.push_back(e.analysis);
+  } else {
+    const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
+    runs = job.analyzer("a new sweep")->sweep(taus, job.rule, job.progress.control());
+  }
+  if (job.format == Format::Table) emit(opts, sweep_table(runs, job.info()));
+  else if (job.format == Format::Csv) emit(opts, sweep_csv(runs));
+  else emit(opts, sweep_json(runs, job.info()).dump(1) + "\n");
+  return 0;
+}
+
+int cmd_export(const std::vector<std::string>& args) {
+  const std::vector<OptionSpec> specs = {
+      {"--csv", "DIR", "write tidy CSV tables into DIR (created): layers, tokens, jaccard, sweep, sweep_layers, quality", ""},
+      {"--json", "FILE", "write the whole session (everything but the activations) as one JSON document", ""},
+      {"--quiet", "", "no progress on stderr", ""},
+      {"--help", "", "show this help", ""}};
+  const Options opts(specs, args);
+  if (opts.flag("--help")) {
+    std::cout << format_help("cascadelens-cli export S.h5 (--csv DIR | --json FILE)",
+                             "Export a saved session for R, pandas or a spreadsheet: one tidy CSV per table (SPEC.md\n"
+                             "names as headers, one observation per row, empty cells for missing values), or JSON.",
+                             specs);
+    return 0;
+  }
+  if (opts.positional().size() != 1) throw UsageError("export takes one session file S.h5 (see --help)");
+  const auto csv = opts.value("--csv");
+  const auto json = opts.value("--json");
+  if (!csv && !json) throw UsageError("export needs --csv DIR and/or --json FILE");
+  const std::string path = opts.positional()[0];
+  StderrProgress progress(opts.flag("--quiet"));
+  const Session s = load_session_input(path, false, progress.control());
+  if (csv)
+    for (const auto& f : data::export_session_csv(s, *csv)) std::cout << f << "\n";
+  if (json) {
+    const RunInfo info{s.source, s.tokens};
+    nlohmann::json j;
+    j["format"] = data::kSessionFormatName;
+    j["format_version"] = kSessionFormatVersion;
+    j["app_version"] = s.app_version;
+    j["created"] = s.created;
+    j["kind"] = s.kind;
+    j["source"] = s.source;
+    j["text"] = s.text;
+    if (s.model)
+      j["model"] = {{"name", s.model->name}, {"model_type", s.model->model_type},
+                    {"config_sha256", s.model->config_sha256}, {"revision", s.model->revision},
+                    {"num_layers", s.model->num_layers}, {"hidden_size", s.model->hidden_size},
+                    {"num_heads", s.model->num_heads}, {"vocab_size", s.model->vocab_size}};
+    j["tokens"] = s.tokens;
+    j["ids"] = s.ids;
+    j["run"] = {{"attention", s.attention}, {"nearest", s.nearest}, {"device", s.device}, {"dtype", s.dtype},
+                {"timings_ms", {{"forward", s.timings.forward_ms}, {"selection", s.timings.selection_ms},
+                                {"quality", s.timings.quality_ms}}}};
+    j["analysis"] = analysis_json(s.analysis, info);
+    nlohmann::json pm = nlohmann::json::array();
+    for (size_t l = 0; l < s.prior_max.size(); ++l) {
+      std::vector<nlohmann::json> gamma;  // −inf at token 0 → null
+      for (float g : s.prior_max[l].gamma) gamma.push_back(std::isfinite(g) ? nlohmann::json(g) : nlohmann::json());
+      pm.push_back({{"layer", s.analysis.layers[l].layer}, {"gamma", gamma}, {"partner", s.prior_max[l].partner}});
+    }
+    j["prior_max"] = pm;
+    if (!s.sweep.empty()) {
+      std::vector<Analysis> runs;
+      for (const auto& e : s.sweep) runs.push_back(e.analysis);
+      j["sweep"] = sweep_json(runs, info)["sweep"];
+      for (size_t i = 0; i < s.sweep.size(); ++i) {
+        auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+        j["sweep"][i]["ada_error"] = opt(s.sweep[i].ada_error);
+        j["sweep"][i]["delta_ppl"] = opt(s.sweep[i].delta_ppl);
+      }
+    }
+    if (s.quality)
+      j["quality"] = {{"mode", s.quality_mode}, {"ppl_exact", s.quality->ppl_exact}, {"ppl_ada", s.quality->ppl_ada},
+                      {"mean_kl", s.quality->mean_kl}, {"attention_error", s.quality->attention_error}};
+    Options out_opts({{"--out", "FILE", "", ""}}, {"--out", *json});
+    emit(out_opts, j.dump(1) + "\n");
+    std::cout << *json << "\n";
+  }
+  return 0;
+}
+
+}  // namespace cascade::cli

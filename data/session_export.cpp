@@ -1,0 +1,168 @@
+#include "data/session_export.h"
+
+#include <charconv>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "core/errors.h"
+#include "core/token_status.h"
+
+namespace fs = std::filesystem;
+
+namespace cascade::data {
+
+namespace {
+
+// Shortest text that reads back to the same double; empty for NaN (no value).
+std::string num(double v) {
+  if (std::isnan(v)) return "";
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+std::string num(const std::optional<double>& v) { return v ? num(*v) : ""; }
+std::string num(int64_t v) { return std::to_string(v); }
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : columns_(header.size()) { row(header); }
+  void row(const std::vector<std::string>& cells) {
+    if (cells.size() != columns_) throw std::logic_error("csv row width");
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i) text_ += ',';
+      text_ += csv_field(cells[i]);
+    }
+    text_ += "\n";
+  }
+  void save(const fs::path& path, std::vector<std::string>& written) const {
+    const fs::path tmp = path.string() + ".partial";
+    {
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      out << text_;
+      out.close();
+      if (!out) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw Error(path.string() + ": cannot write (disk full, or no permission?)");
+      }
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) throw Error(path.string() + ": cannot write: " + ec.message());
+    written.push_back(path.string());
+  }
+
+ private:
+  size_t columns_;
+  std::string text_;
+};
+
+std::vector<std::string> layer_row(const LayerMeasures& m) {
+  return {num(m.layer), num(m.r_ind), num(m.r_casc), num(m.depth_jaccard), num(m.casc_fidelity),
+          num(static_cast<int64_t>(m.missed.size())), num(static_cast<int64_t>(m.extra.size())), num(m.adds),
+          num(m.removes), num(m.turnover), num(m.gram_entries_ind), num(m.gram_entries_casc), num(m.gram_macs_ind),
+          num(m.gram_macs_casc), num(m.compression_ind), num(m.compression_casc)};
+}
+const std::vector<std::string> kLayerHeader = {
+    "layer", "r_ind", "r_casc", "depth_jaccard", "casc_fidelity", "missed", "extra", "adds", "removes", "turnover",
+    "gram_entries_ind", "gram_entries_casc", "gram_macs_ind", "gram_macs_casc", "compression_ind", "compression_casc"};
+
+}  // namespace
+
+std::string csv_field(const std::string& text) {
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  std::string out = "\"";
+  for (char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::vector<std::string> export_session_csv(const Session& s, const std::string& dir_name) {
+  const fs::path dir(dir_name);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (!fs::is_directory(dir, ec)) throw Error(dir_name + ": cannot create the folder");
+  std::vector<std::string> written;
+  const Analysis& a = s.analysis;
+  const std::string tau = num(a.tau), rule = to_string(a.rule);
+
+  {
+    std::vector<std::string> header = {"tau", "rule"};
+    header.insert(header.end(), kLayerHeader.begin(), kLayerHeader.end());
+    Table t(header);
+    for (const auto& m : a.layers) {
+      std::vector<std::string> row = {tau, rule};
+      const auto cells = layer_row(m);
+      row.insert(row.end(), cells.begin(), cells.end());
+      t.row(row);
+    }
+    t.save(dir / "layers.csv", written);
+  }
+  {
+    Table t({"tau", "rule", "layer", "token", "id", "text", "status", "reps_ind", "reps_casc", "added", "removed",
+             "gamma", "partner"});
+    const int64_t T = a.T;
+    std::vector<TokenStatus> status(static_cast<size_t>(T));
+    for (int64_t i = 0; i < a.L(); ++i) {
+      const LayerMeasures& m = a.layers[i];
+      layer_statuses(m, T, status.data());
+      std::vector<uint8_t> bits(static_cast<size_t>(T), 0);
+      auto mark = [&](const TokenSet& set, uint8_t bit) {
+        for (int64_t x : set) bits[x] |= bit;
+      };
+      mark(m.reps_ind, 1), mark(m.reps_casc, 2), mark(m.added, 4), mark(m.removed, 8);
+      const PriorMax* pm = i < static_cast<int64_t>(s.prior_max.size()) ? &s.prior_max[i] : nullptr;
+      for (int64_t x = 0; x < T; ++x)
+        t.row({tau, rule, num(m.layer), num(x), x < static_cast<int64_t>(s.ids.size()) ? num(s.ids[x]) : "",
+               x < static_cast<int64_t>(s.tokens.size()) ? s.tokens[x] : "", status_name(status[x]),
+               num(int64_t{(bits[x] & 1) != 0}), num(int64_t{(bits[x] & 2) != 0}), num(int64_t{(bits[x] & 4) != 0}),
+               num(int64_t{(bits[x] & 8) != 0}),
+               pm && x > 0 ? num(static_cast<double>(pm->gamma[x])) : "", pm && x > 0 ? num(pm->partner[x]) : ""});
+    }
+    t.save(dir / "tokens.csv", written);
+  }
+  {
+    Table t({"tau", "rule", "layer_a", "layer_b", "jaccard"});
+    for (int64_t i = 0; i < a.L(); ++i)
+      for (int64_t j = 0; j < a.L(); ++j)
+        t.row({tau, rule, num(a.layers[i].layer), num(a.layers[j].layer), num(a.jaccard_matrix[i][j])});
+    t.save(dir / "jaccard.csv", written);
+  }
+  if (!s.sweep.empty()) {
+    Table t({"tau", "theta", "rule", "mean_r_ind", "mean_r_casc", "r_ind_over_T", "r_casc_over_T", "gram_savings",
+             "gram_entries_ind", "gram_entries_casc", "mean_depth_jaccard", "mean_casc_fidelity", "mean_turnover",
+             "total_missed", "total_extra", "total_adds", "total_removes", "ada_error", "delta_ppl"});
+    std::vector<std::string> layer_header = {"tau", "rule"};
+    layer_header.insert(layer_header.end(), kLayerHeader.begin(), kLayerHeader.end());
+    Table per_layer(layer_header);
+    for (const SweepEntry& e : s.sweep) {
+      const Analysis& x = e.analysis;
+      const Summary& m = x.summary;
+      const double T = static_cast<double>(std::max<int64_t>(x.T, 1));
+      t.row({num(x.tau), num(x.theta), to_string(x.rule), num(m.mean_r_ind), num(m.mean_r_casc), num(m.mean_r_ind / T),
+             num(m.mean_r_casc / T), num(m.gram_savings), num(m.gram_entries_ind), num(m.gram_entries_casc),
+             num(m.mean_depth_jaccard), num(m.mean_casc_fidelity), num(m.mean_turnover), num(m.total_missed),
+             num(m.total_extra), num(m.total_adds), num(m.total_removes), num(e.ada_error), num(e.delta_ppl)});
+      for (const auto& l : x.layers) {
+        std::vector<std::string> row = {num(x.tau), to_string(x.rule)};
+        const auto cells = layer_row(l);
+        row.insert(row.end(), cells.begin(), cells.end());
+        per_layer.row(row);
+      }
+    }
+    t.save(dir / "sweep.csv", written);
+    per_layer.save(dir / "sweep_layers.csv", written);
+  }
+  if (s.quality) {
+    Table t({"mode", "block", "head", "attention_error"});
+    for (size_t b = 0; b < s.quality->attention_error.size(); ++b)
+      for (size_t h = 0; h < s.quality->attention_error[b].size(); ++h)
+        t.row({s.quality_mode, num(static_cast<int64_t>(b)), num(static_cast<int64_t>(h)),
+               num(s.quality->attention_error[b][h])});
+    t.save(dir / "quality.csv", written);
+  }
+  return written;
+}
+
+}  // namespace cascade::data

@@ -1,0 +1,20 @@
+#pragma once
+// A session as tidy CSV tables (one observation per row, SPEC §4 names as headers), for R, pandas
+// and spreadsheets. Missing values (no depth_jaccard at the last layer, ...) are empty cells.
+#include <string>
+#include <vector>
+
+#include "core/session.h"
+
+namespace cascade::data {
+
+// Writes into `dir` (created): layers.csv (per-layer measures at the saved τ), tokens.csv (every
+// token's status at every layer, with γ and π), jaccard.csv (layer pairs), and when present
+// sweep.csv (one row per τ), sweep_layers.csv (one row per τ and layer) and quality.csv (one row
+// per block and head). Each file is written atomically. Returns the paths written.
+std::vector<std::string> export_session_csv(const Session& session, const std::string& dir);
+
+// A CSV field: quoted (with "" for ") when it holds a comma, quote, CR or LF (RFC 4180).
+std::string csv_field(const std::string& text);
+
+}  // namespace cascade::data
