@@ -46,14 +46,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string& path = input_path();
   write_input(path, data, size);
 
-  (void)cascade::data::is_session_file(path);  // never throws
+  // FUZZ_SESSION_VERBOSE=1 prints what became of each input (for triage by hand).
+  static const bool verbose = std::getenv("FUZZ_SESSION_VERBOSE") != nullptr;
+  const bool is_session = cascade::data::is_session_file(path);  // never throws
   try {
     cascade::data::SessionReadOptions options;
     options.activations = true;
     const cascade::Session session = cascade::data::read_session(path, options);
-    (void)session;
-  } catch (const cascade::InputError&) {
+    if (verbose) std::fprintf(stderr, "reads: L = %lld, T = %lld\n", static_cast<long long>(session.num_layers()), static_cast<long long>(session.num_tokens()));
+  } catch (const cascade::InputError& e) {
     // expected for a malformed file; anything else escapes and aborts the fuzzer
+    if (verbose) std::fprintf(stderr, "InputError%s: %s\n", is_session ? " (is_session_file: true)" : "", e.what());
   }
 
   // A leaked file, group, dataset or attribute identifier keeps the file open inside HDF5, and the

@@ -190,12 +190,6 @@ int main(int argc, char** argv) {
       std::vector<char> b = bytes;
       b[8] ^= 0x01;  // superblock version
       spit(out_dir / "damaged_superblock_version.h5", b);
-      b = bytes;
-      b[40] ^= 0x10;  // end-of-file address (superblock v0)
-      spit(out_dir / "damaged_superblock_eof.h5", b);
-      b = bytes;
-      b[64] ^= 0x40;  // root group symbol table entry
-      spit(out_dir / "damaged_superblock_root.h5", b);
     }
     spit(out_dir / "not_hdf5.txt", {'n', 'o', 't', ' ', 'h', 'd', 'f', '5', '\n'});
     spit(out_dir / "empty.bin", {});
