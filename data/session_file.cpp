@@ -554,7 +554,7 @@ Analysis read_analysis(const Reader& r, const std::string& name, int64_t T, cons
     r.bad(name + " attribute 'T' is " + std::to_string(r.attr_int(g.get(), name, "T")) + " but /tokens/strings has " +
           std::to_string(T) + " tokens");
   const int64_t d = r.attr_int(g.get(), name, "d");
-  if (d < 1) r.bad(name + " attribute 'd' is " + std::to_string(d));
+  if (d < 1 || d > (int64_t{1} << 24)) r.bad(name + " attribute 'd' is " + std::to_string(d) + " (a hidden size 1..16777216)");
   std::vector<int64_t> shape;
   const auto layers = r.read<int64_t>(name + "/layer", {layer_ids ? static_cast<int64_t>(layer_ids->size()) : -1}, "L", &shape);
   const int64_t L = shape[0];
