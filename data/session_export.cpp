@@ -1,5 +1,6 @@
 #include "data/session_export.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <filesystem>
@@ -81,6 +82,7 @@ std::string csv_field(const std::string& text) {
 std::vector<std::string> export_session_csv(const Session& s, const std::string& dir_name) {
   const fs::path dir(dir_name);
   std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) throw UsageError("--csv " + dir_name + " exists and is not a folder");
   fs::create_directories(dir, ec);
   if (!fs::is_directory(dir, ec)) throw Error(dir_name + ": cannot create the folder");
   std::vector<std::string> written;
@@ -162,6 +164,9 @@ std::vector<std::string> export_session_csv(const Session& s, const std::string&
                num(s.quality->attention_error[b][h])});
     t.save(dir / "quality.csv", written);
   }
+  // A table this session does not have must not survive from an earlier export into the folder.
+  for (const char* name : {"sweep.csv", "sweep_layers.csv", "quality.csv"})
+    if (std::find(written.begin(), written.end(), (dir / name).string()) == written.end()) fs::remove(dir / name, ec);
   return written;
 }
 

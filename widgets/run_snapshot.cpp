@@ -34,9 +34,9 @@ std::shared_ptr<const RunSnapshot> RunSnapshot::derive(std::shared_ptr<const Run
     if (!stored) {
       std::ostringstream taus;
       for (double t : data->stored_taus(rule)) taus << (taus.tellp() > 0 ? ", " : "") << t;
-      throw UsageError("this session was saved without activations, so it only holds " +
-                       (taus.tellp() > 0 ? "tau = " + taus.str() + " for " + to_string(rule)
-                                         : std::string("no analysis for ") + to_string(rule)) +
+      throw UsageError("this session was saved without activations, so " +
+                       (taus.tellp() > 0 ? "tau can only be " + taus.str() + " with " + to_string(rule)
+                                         : "it holds no analysis with the " + to_string(rule) + " rule") +
                        "; save it with activations to change tau or the rule freely");
     }
     return of(std::move(data), *stored);

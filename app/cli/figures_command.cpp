@@ -171,6 +171,7 @@ int cmd_figures(const std::vector<std::string>& args) {
       written << path;
     }
   }
+  if (written.isEmpty()) throw UsageError("nothing was drawn: every figure asked for was skipped (see above)");
   for (const QString& p : written) std::cout << p.toStdString() << "\n";
   return 0;
 }

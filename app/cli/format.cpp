@@ -2,10 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/engine.h"
 
 namespace cascade::cli {
 
@@ -224,6 +226,18 @@ nlohmann::json sweep_json(const std::vector<Analysis>& runs, const RunInfo& info
     out["rule"] = to_string(runs[0].rule);
   }
   return out;
+}
+
+std::string quality_lines(const AdaQuality& q, const std::string& mode) {
+  std::ostringstream out;
+  if (std::isnan(q.ppl_exact)) {
+    out << "quality: needs at least 2 tokens (perplexity predicts each next token)\n";
+    return out.str();
+  }
+  out << "quality (" << mode << " vs exact): ppl_exact " << q.ppl_exact << " | ppl_ada " << q.ppl_ada
+      << " | delta_ppl " << q.ppl_ada - q.ppl_exact << " | mean_kl " << q.mean_kl << " | mean attention error "
+      << mean_attention_error(q) << "\n";
+  return out.str();
 }
 
 }  // namespace cascade::cli

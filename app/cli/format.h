@@ -7,6 +7,10 @@
 
 #include "core/measures.h"
 
+namespace cascade {
+struct AdaQuality;
+}
+
 namespace cascade::cli {
 
 enum class Format { Table, Csv, Json };
@@ -21,6 +25,9 @@ struct RunInfo {
 std::string analysis_table(const Analysis& a, const RunInfo& info);
 std::string analysis_csv(const Analysis& a);
 nlohmann::json analysis_json(const Analysis& a, const RunInfo& info);
+
+// "quality (MODE vs exact): ppl_exact … | mean attention error …" (one line).
+std::string quality_lines(const AdaQuality& q, const std::string& mode);
 
 std::string sweep_table(const std::vector<Analysis>& runs, const RunInfo& info);
 std::string sweep_csv(const std::vector<Analysis>& runs);

@@ -112,7 +112,7 @@ void save_session(const std::string& path, const Run& run, const data::LoadedMod
   data::write_session(path, s, control);
   if (!quiet) {
     const double mb = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
-    std::fprintf(stderr, "run: saved %s (%.2f MB; %s)\n", path.c_str(), mb,
+    std::fprintf(stderr, "run: saved %s (%.2f MiB; %s)\n", path.c_str(), mb,
                  with_activations ? "with activations: tau and the rule can change offline"
                                   : "without activations: add --with-activations to change tau offline");
   }
@@ -127,18 +127,6 @@ void dump_activations(const std::string& path, const Run& run) {
   tensors.emplace_back("logits", run.logits.unsqueeze(0));
   tensors.emplace_back("input_ids", at::tensor(run.ids, at::kLong).unsqueeze(0));
   data::write_safetensors(path, tensors);
-}
-
-std::string quality_lines(const AdaQuality& q, const std::string& mode) {
-  std::ostringstream out;
-  if (std::isnan(q.ppl_exact)) {
-    out << "quality: needs at least 2 tokens (perplexity predicts each next token)\n";
-    return out.str();
-  }
-  out << "quality (" << mode << " vs exact): ppl_exact " << q.ppl_exact << " | ppl_ada " << q.ppl_ada
-      << " | delta_ppl " << q.ppl_ada - q.ppl_exact << " | mean_kl " << q.mean_kl << " | mean attention error "
-      << mean_attention_error(q) << "\n";
-  return out.str();
 }
 
 nlohmann::json run_json(const Run& run, const RunRequest& request, const RunInfo& info) {
@@ -193,7 +181,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const auto save = opts.value("--save");
   if (save) {
     const auto ext = std::filesystem::path(*save).extension();
-    if (ext != ".h5" && ext != ".hdf5") throw UsageError("--save writes an HDF5 session: give a file ending in .h5");
+    if (ext != ".h5" && ext != ".hdf5") throw UsageError("--save writes an HDF5 session: give a file ending in .h5 or .hdf5");
     if (opts.value("--generate")) throw UsageError("--save stores an analysed run; it does not combine with --generate");
   }
   if (opts.flag("--with-activations") && !save) throw UsageError("--with-activations goes with --save S.h5");

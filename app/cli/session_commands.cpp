@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 
@@ -22,15 +23,24 @@ namespace cascade::cli {
 
 namespace {
 
+std::string tau_text(double t) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", t);
+  return buf;
+}
+
 std::string stored_taus(const Session& s, Rule rule) {
   std::ostringstream out;
-  for (double t : s.stored_taus(rule)) out << (out.tellp() > 0 ? ", " : "") << t;
-  return out.tellp() > 0 ? out.str() : "none";
+  for (double t : s.stored_taus(rule)) out << (out.tellp() > 0 ? ", " : "") << tau_text(t);
+  return out.str();
 }
 
 [[noreturn]] void need_activations(const std::string& path, const Session& s, const std::string& what, Rule rule) {
-  throw UsageError(path + " was saved without activations, so " + what + " cannot be computed (it stores tau = " +
-                   stored_taus(s, rule) + " for " + to_string(rule) +
+  const std::string taus = stored_taus(s, rule);
+  throw UsageError(path + " was saved without activations, so " + what + " cannot be computed (" +
+                   (taus.empty() ? "it holds no analysis with the " + to_string(rule) + " rule, only " +
+                                       to_string(s.analysis.rule)
+                                 : "it stores tau = " + taus + " for " + to_string(rule)) +
                    "). Save the run with --with-activations to change tau or the rule offline");
 }
 
@@ -95,10 +105,38 @@ int analyze_session(const Options& opts) {
   theta_of_tau(tau);
   const Analysis* stored = job.session.stored(tau, job.rule);
   const Analysis a = stored ? *stored
-                            : job.analyzer("tau " + std::to_string(tau).substr(0, 5))->analyze(tau, job.rule, job.progress.control());
-  if (job.format == Format::Table) emit(opts, analysis_table(a, job.info()));
-  else if (job.format == Format::Csv) emit(opts, analysis_csv(a));
-  else emit(opts, analysis_json(a, job.info()).dump(1) + "\n");
+                            : job.analyzer("tau " + tau_text(tau) + " (" + to_string(job.rule) + ")")
+                                  ->analyze(tau, job.rule, job.progress.control());
+  const Session& s = job.session;
+  // The run's own lines, as `run` printed them; the quality numbers belong to the saved τ only.
+  const bool saved = stored == &s.analysis;
+  if (job.format == Format::Table) {
+    std::ostringstream out;
+    if (s.model)
+      out << "model: " << s.model->model_type << ", " << s.model->num_layers << " layers, d=" << s.model->hidden_size
+          << ", attention " << s.attention << " (nearest: " << s.nearest << "); forward "
+          << static_cast<int64_t>(s.timings.forward_ms) << " ms, selection " << static_cast<int64_t>(s.timings.selection_ms)
+          << " ms (as saved)\n";
+    out << analysis_table(a, job.info());
+    if (s.quality && saved) out << quality_lines(*s.quality, s.quality_mode);
+    emit(opts, out.str());
+  } else if (job.format == Format::Csv) {
+    emit(opts, analysis_csv(a));
+  } else {
+    nlohmann::json j = analysis_json(a, job.info());
+    if (s.model)
+      j["model"] = {{"name", s.model->name}, {"model_type", s.model->model_type}, {"layers", s.model->num_layers},
+                    {"hidden_size", s.model->hidden_size}, {"heads", s.model->num_heads}};
+    if (!s.ids.empty()) j["input_ids"] = s.ids;
+    j["attention"] = s.attention;
+    j["nearest"] = s.nearest;
+    j["timings_ms"] = {{"forward", s.timings.forward_ms}, {"selection", s.timings.selection_ms},
+                       {"quality", s.timings.quality_ms}};
+    if (s.quality && saved)
+      j["quality"] = {{"ppl_exact", s.quality->ppl_exact}, {"ppl_ada", s.quality->ppl_ada},
+                      {"mean_kl", s.quality->mean_kl}, {"attention_error", s.quality->attention_error}};
+    emit(opts, j.dump(1) + "\n");
+  }
   return 0;
 }
 
@@ -110,7 +148,9 @@ int sweep_session(const Options& opts) {
     for (const auto& e : sweep) runs.push_back(e.analysis);
   } else {
     const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
-    runs = job.analyzer("a new sweep")->sweep(taus, job.rule, job.progress.control());
+    for (double t : taus)  // every τ stored: no activations needed
+      if (const Analysis* a = job.session.stored(t, job.rule)) runs.push_back(*a);
+    if (runs.size() != taus.size()) runs = job.analyzer("this sweep")->sweep(taus, job.rule, job.progress.control());
   }
   if (job.format == Format::Table) emit(opts, sweep_table(runs, job.info()));
   else if (job.format == Format::Csv) emit(opts, sweep_csv(runs));
@@ -182,6 +222,7 @@ int cmd_export(const std::vector<std::string>& args) {
     if (s.quality)
       j["quality"] = {{"mode", s.quality_mode}, {"ppl_exact", s.quality->ppl_exact}, {"ppl_ada", s.quality->ppl_ada},
                       {"mean_kl", s.quality->mean_kl}, {"attention_error", s.quality->attention_error}};
+    if (std::filesystem::is_directory(*json)) throw UsageError("--json " + *json + " is a folder; give a file name");
     Options out_opts({{"--out", "FILE", "", ""}}, {"--out", *json});
     emit(out_opts, j.dump(1) + "\n");
     std::cout << *json << "\n";

@@ -48,7 +48,7 @@ void row(const std::string& dir, int64_t L, int64_t T, int64_t d, int sweep, boo
     out.write(blob.data(), static_cast<std::streamsize>(blob.size()));
   }
   const double plain_ms = ms_since(t0);
-  std::printf("| %3lld | %5lld | %4lld | %2d | %-3s | %8.2f MB | %8.0f ms | %8.0f ms | %5.1fx |\n",
+  std::printf("| %3lld | %5lld | %4lld | %2d | %-3s | %8.2f MiB | %8.0f ms | %8.0f ms | %5.1fx |\n",
               static_cast<long long>(L), static_cast<long long>(T), static_cast<long long>(d), sweep,
               activations ? "yes" : "no", static_cast<double>(bytes) / (1 << 20), write_ms, read_ms,
               write_ms / std::max(plain_ms, 1e-3));
