@@ -38,7 +38,7 @@ CascadeTrace cascade_step_gram(const AbsGram& g, const TokenSet& inherited, doub
     if (distinct) trace.added.push_back(t);
   }
   trace.result = set_union(trace.valid, trace.added);
-  trace.gram_entries = r * r + (T - r) * r_valid;
+  trace.gram_entries = cascade_gram_entries(T, r, r_valid);
   return trace;
 }
 

@@ -282,7 +282,7 @@ CascadeTrace cascade_step(const at::Tensor& xhat, const TokenSet& inherited, dou
     }
   }
   trace.result = set_union(trace.valid, trace.added);
-  trace.gram_entries = r * r + (T - r) * r_valid;
+  trace.gram_entries = cascade_gram_entries(T, r, r_valid);
   return trace;
 }
 

@@ -59,6 +59,12 @@ struct CascadeTrace {
   TokenSet result;     // valid ∪ added
   int64_t gram_entries = 0;  // r_inh² + (T − r_inh) · r_valid
 };
+// The Gram entries a cascade step computes (SPEC §4): the r_inh × r_inh validation block and the
+// (T − r_inh) × r_valid cross block.
+inline int64_t cascade_gram_entries(int64_t T, int64_t r_inh, int64_t r_valid) {
+  return r_inh * r_inh + (T - r_inh) * r_valid;
+}
+
 CascadeTrace cascade_step(const at::Tensor& xhat, const TokenSet& inherited, double theta,
                           int64_t tile = kDefaultTile, const JobControl& control = {});
 

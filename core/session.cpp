@@ -132,8 +132,7 @@ Analysis remeasure(int64_t T, int64_t d, double tau, Rule rule, const std::vecto
     if (s.result != cascade[l])
       throw InputError(where, "layer " + std::to_string(layer_ids[l]) +
                                   ": reps_casc is not (inherited - removed) + added of the previous layer's set");
-    const auto r = static_cast<int64_t>(s.inherited.size()), r_valid = static_cast<int64_t>(s.valid.size());
-    s.gram_entries = r * r + (T - r) * r_valid;
+    s.gram_entries = cascade_gram_entries(T, static_cast<int64_t>(s.inherited.size()), static_cast<int64_t>(s.valid.size()));
   }
   return measure(T, d, tau, rule, layer_ids, independent, steps);
 }

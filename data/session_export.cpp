@@ -4,11 +4,11 @@
 #include <charconv>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "core/errors.h"
 #include "core/token_status.h"
+#include "data/io_util.h"
 
 namespace fs = std::filesystem;
 
@@ -38,20 +38,7 @@ class Table {
     text_ += "\n";
   }
   void save(const fs::path& path, std::vector<std::string>& written) const {
-    const fs::path tmp = path.string() + ".partial";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      out << text_;
-      out.close();
-      if (!out) {
-        std::error_code ec;
-        fs::remove(tmp, ec);
-        throw Error(path.string() + ": cannot write (disk full, or no permission?)");
-      }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) throw Error(path.string() + ": cannot write: " + ec.message());
+    write_file_atomically(path.string(), text_);
     written.push_back(path.string());
   }
 

@@ -29,17 +29,16 @@ std::vector<double> RunData::stored_taus(Rule rule) const { return session.store
 std::shared_ptr<const RunSnapshot> RunSnapshot::derive(std::shared_ptr<const RunData> data, double tau, Rule rule,
                                                        const JobControl& control) {
   if (!data) throw UsageError("no run to derive a snapshot from");
+  // A stored analysis (the run's own, a saved session's, a sweep point) is shown as it was made:
+  // exact, and the same whether or not the activations are there to re-derive it.
+  if (const Analysis* stored = data->session.stored(tau, rule)) return of(std::move(data), *stored);
   if (!data->analyzer) {
-    const Analysis* stored = data->session.stored(tau, rule);
-    if (!stored) {
-      std::ostringstream taus;
-      for (double t : data->stored_taus(rule)) taus << (taus.tellp() > 0 ? ", " : "") << t;
-      throw UsageError("this session was saved without activations, so " +
-                       (taus.tellp() > 0 ? "tau can only be " + taus.str() + " with " + to_string(rule)
-                                         : "it holds no analysis with the " + to_string(rule) + " rule") +
-                       "; save it with activations to change tau or the rule freely");
-    }
-    return of(std::move(data), *stored);
+    std::ostringstream taus;
+    for (double t : data->stored_taus(rule)) taus << (taus.tellp() > 0 ? ", " : "") << t;
+    throw UsageError("this session was saved without activations, so " +
+                     (taus.tellp() > 0 ? "tau can only be " + taus.str() + " with " + to_string(rule)
+                                       : "it holds no analysis with the " + to_string(rule) + " rule") +
+                     "; save it with activations to change tau or the rule freely");
   }
   Analysis analysis = data->analyzer->analyze(tau, rule, control);
   return of(std::move(data), std::move(analysis));

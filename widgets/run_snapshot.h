@@ -86,7 +86,8 @@ struct Nearest {
 class RunSnapshot {
  public:
   // Derives the Analysis and the statuses at τ (O(T) per layer for prior-max, plus the cascade).
-  // Without activations, only a stored τ and rule can be shown (UsageError otherwise, naming them).
+  // A τ and rule stored in data.session (the run's own analysis, a sweep point) give that stored
+  // analysis; without activations nothing else can be shown (UsageError naming what is stored).
   static std::shared_ptr<const RunSnapshot> derive(std::shared_ptr<const RunData> data, double tau, Rule rule,
                                                    const JobControl& control = {});
   // From an Analysis already made from data's Analyzer (a model run's own, at its τ and rule).

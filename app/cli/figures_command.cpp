@@ -8,7 +8,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <optional>
 #include <sstream>
 
 #include "cli/commands.h"
@@ -20,6 +19,7 @@
 #include "core/errors.h"
 #include "data/activation_io.h"
 #include "data/model_source.h"
+#include "data/session_file.h"
 #include "widgets/render.h"
 #include "widgets/run_snapshot.h"
 
@@ -91,19 +91,17 @@ int cmd_figures(const std::vector<std::string>& args) {
   QGuiApplication app(argc, argv);
 
   std::shared_ptr<widgets::RunData> data;
-  std::optional<Analysis> analysed;  // a model run's own analysis at τ (nothing to re-derive)
+  double shown_tau = tau;  // a session shows its saved τ and rule unless others are asked for
+  Rule shown_rule = rule;
   if (is_session_input(opts)) {
     if (opts.value("--model") || opts.value("--text") || opts.value("--text-file"))
       throw UsageError("give an input FILE or --model/--text, not both");
     const std::string path = opts.positional()[0];
-    data = widgets::run_data_from_session(load_session_input(path, true, progress.control()), nullptr, 0,
+    data = widgets::run_data_from_session(data::read_session(path, {}, progress.control()), nullptr, 0,
                                           progress.control());
     data->meta.source = data->session.source + " · session " + std::filesystem::path(path).filename().string();
-    // The saved analysis unless another τ or rule is asked for (which needs the activations).
-    const double t = opts.value("--tau") ? tau : data->session.analysis.tau;
-    const Rule r = opts.value("--rule") ? rule : data->session.analysis.rule;
-    if (t == data->session.analysis.tau && r == data->session.analysis.rule) analysed = data->session.analysis;
-    else analysed = widgets::RunSnapshot::derive(data, t, r, progress.control())->analysis();
+    if (!opts.value("--tau")) shown_tau = data->session.analysis.tau;
+    if (!opts.value("--rule")) shown_rule = data->session.analysis.rule;
   } else if (!opts.positional().empty()) {
     if (opts.value("--model") || opts.value("--text") || opts.value("--text-file"))
       throw UsageError("give an input FILE or --model/--text, not both");
@@ -122,13 +120,11 @@ int cmd_figures(const std::vector<std::string>& args) {
     request.tau = tau;
     request.rule = rule;
     const Run run = run_model(*m.model, request, progress.control());
-    data = widgets::run_data_from_run(run, taus, rule, progress.control());
-    analysed = run.analysis;
+    data = widgets::run_data_from_run(run, taus, rule, progress.control());  // its own analysis at τ is stored
     data->meta.source = m.label();
     data->meta.text = text;
   }
-  const auto snap = analysed ? widgets::RunSnapshot::of(data, *analysed)
-                             : widgets::RunSnapshot::derive(data, tau, rule, progress.control());
+  const auto snap = widgets::RunSnapshot::derive(data, shown_tau, shown_rule, progress.control());
   widgets::FigureState state;
   state.layer = opts.integer("--layer", std::min<int64_t>(1, snap->L() - 1));
   if (state.layer < 0 || state.layer >= snap->L())

@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "core/engine.h"
+#include "core/session.h"
 
 namespace cascade::cli {
 
@@ -238,6 +239,29 @@ std::string quality_lines(const AdaQuality& q, const std::string& mode) {
       << " | delta_ppl " << q.ppl_ada - q.ppl_exact << " | mean_kl " << q.mean_kl << " | mean attention error "
       << mean_attention_error(q) << "\n";
   return out.str();
+}
+
+std::string run_line(const Session& s) {
+  std::ostringstream out;
+  out << "model: " << s.model->model_type << ", " << s.model->num_layers << " layers, d=" << s.model->hidden_size
+      << ", attention " << s.attention << " (nearest: " << s.nearest << "); forward "
+      << static_cast<int64_t>(s.timings.forward_ms) << " ms, selection " << static_cast<int64_t>(s.timings.selection_ms)
+      << " ms";
+  return out.str();
+}
+
+void add_run_json(nlohmann::json& j, const Session& s, bool quality) {
+  if (s.model)
+    j["model"] = {{"name", s.model->name}, {"model_type", s.model->model_type}, {"layers", s.model->num_layers},
+                  {"hidden_size", s.model->hidden_size}, {"heads", s.model->num_heads}};
+  if (!s.ids.empty()) j["input_ids"] = s.ids;
+  j["attention"] = s.attention;
+  j["nearest"] = s.nearest;
+  j["timings_ms"] = {{"forward", s.timings.forward_ms}, {"selection", s.timings.selection_ms},
+                     {"quality", s.timings.quality_ms}};
+  if (quality && s.quality)
+    j["quality"] = {{"ppl_exact", s.quality->ppl_exact}, {"ppl_ada", s.quality->ppl_ada},
+                    {"mean_kl", s.quality->mean_kl}, {"attention_error", s.quality->attention_error}};
 }
 
 }  // namespace cascade::cli

@@ -9,6 +9,7 @@
 
 namespace cascade {
 struct AdaQuality;
+struct Session;
 }
 
 namespace cascade::cli {
@@ -28,6 +29,13 @@ nlohmann::json analysis_json(const Analysis& a, const RunInfo& info);
 
 // "quality (MODE vs exact): ppl_exact … | mean attention error …" (one line).
 std::string quality_lines(const AdaQuality& q, const std::string& mode);
+
+// What `run` prints about a model run besides the analysis, read from the run's session so that
+// `analyze S.h5` prints the same: "model: gpt2, 6 layers, d=256, attention …; forward … ms, selection
+// … ms" (no newline; needs s.model), and the JSON keys model, input_ids, attention, nearest,
+// timings_ms and, when `quality` and the session has it, quality.
+std::string run_line(const Session& s);
+void add_run_json(nlohmann::json& j, const Session& s, bool quality);
 
 std::string sweep_table(const std::vector<Analysis>& runs, const RunInfo& info);
 std::string sweep_csv(const std::vector<Analysis>& runs);

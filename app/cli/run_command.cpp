@@ -104,9 +104,8 @@ Input input(const Options& opts, const data::LoadedModel& m) {
 }
 
 // The run as a session file: the analysis, γ/π, the sweep over --taus, and X̂ when asked.
-void save_session(const std::string& path, const Run& run, const data::LoadedModel& m, const std::string& text,
-                  const std::vector<double>& taus, bool with_activations, bool quiet, const JobControl& control) {
-  Session s = data::session_of(run, m, text);
+void save_session(const std::string& path, Session s, const Run& run, const std::vector<double>& taus,
+                  bool with_activations, bool quiet, const JobControl& control) {
   if (!taus.empty()) s.sweep = sweep_entries(run.analyzer->sweep(taus, run.analysis.rule, control));
   if (with_activations) s.xhat = stack_normalized(*run.analyzer, at::kHalf);
   data::write_session(path, s, control);
@@ -127,21 +126,6 @@ void dump_activations(const std::string& path, const Run& run) {
   tensors.emplace_back("logits", run.logits.unsqueeze(0));
   tensors.emplace_back("input_ids", at::tensor(run.ids, at::kLong).unsqueeze(0));
   data::write_safetensors(path, tensors);
-}
-
-nlohmann::json run_json(const Run& run, const RunRequest& request, const RunInfo& info) {
-  nlohmann::json j = analysis_json(run.analysis, info);
-  j["model"] = {{"name", run.config.name}, {"model_type", run.config.model_type}, {"layers", run.config.num_layers},
-                {"hidden_size", run.config.hidden_size}, {"heads", run.config.num_heads}};
-  j["input_ids"] = run.ids;
-  j["attention"] = run.attention;
-  j["nearest"] = run.nearest;
-  j["timings_ms"] = {{"forward", run.timings.forward_ms}, {"selection", run.timings.selection_ms},
-                     {"quality", run.timings.quality_ms}};
-  if (run.quality)
-    j["quality"] = {{"ppl_exact", run.quality->ppl_exact}, {"ppl_ada", run.quality->ppl_ada},
-                    {"mean_kl", run.quality->mean_kl}, {"attention_error", run.quality->attention_error}};
-  return j;
 }
 
 }  // namespace
@@ -210,21 +194,19 @@ int cmd_run(const std::vector<std::string>& args) {
 
   const Run run = run_model(*m.model, request, progress.control());
   if (const auto dump = opts.value("--dump-activations")) dump_activations(*dump, run);
-  if (save) save_session(*save, run, m, in.text, taus, opts.flag("--with-activations"), opts.flag("--quiet"), progress.control());
-  const RunInfo info{m.label(), request.tokens};
+  const Session session = data::session_of(run, m, in.text);  // what --save writes and what is printed
+  if (save) save_session(*save, session, run, taus, opts.flag("--with-activations"), opts.flag("--quiet"), progress.control());
+  const RunInfo info{session.source, session.tokens};
   if (format == Format::Json) {
-    emit(opts, run_json(run, request, info).dump(1) + "\n");
+    nlohmann::json j = analysis_json(run.analysis, info);
+    add_run_json(j, session, true);
+    emit(opts, j.dump(1) + "\n");
   } else if (format == Format::Csv) {
     emit(opts, analysis_csv(run.analysis));
   } else {
     std::ostringstream out;
-    out << "model: " << m.config.model_type << ", " << m.config.num_layers << " layers, d=" << m.config.hidden_size
-        << ", attention " << run.attention << " (nearest: " << run.nearest << "); forward "
-        << static_cast<int64_t>(run.timings.forward_ms) << " ms, selection "
-        << static_cast<int64_t>(run.timings.selection_ms) << " ms\n";
-    out << analysis_table(run.analysis, info);
-    if (run.quality)
-      out << quality_lines(*run.quality, request.attention == AttentionMode::Exact ? "ada-cascade" : run.attention);
+    out << run_line(session) << "\n" << analysis_table(run.analysis, info);
+    if (session.quality) out << quality_lines(*session.quality, session.quality_mode);
     emit(opts, out.str());
   }
   return 0;

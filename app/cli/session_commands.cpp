@@ -16,6 +16,7 @@
 #include "core/analyzer.h"
 #include "core/errors.h"
 #include "core/session.h"
+#include "data/io_util.h"
 #include "data/session_export.h"
 #include "data/session_file.h"
 
@@ -44,7 +45,7 @@ std::string stored_taus(const Session& s, Rule rule) {
                    "). Save the run with --with-activations to change tau or the rule offline");
 }
 
-void reject_activation_options(const Options& opts, const char*) {
+void reject_activation_options(const Options& opts) {
   for (const char* o : {"--layers", "--tokens"})
     if (opts.value(o))
       throw UsageError(std::string(o) + " does not apply to a session (its layers and tokens were fixed when it was saved)");
@@ -62,10 +63,6 @@ std::string session_label(const std::string& path, const Session& s) {
   return label;
 }
 
-Session load_session_input(const std::string& path, bool activations, const JobControl& control) {
-  return data::read_session(path, data::SessionReadOptions{activations}, control);
-}
-
 namespace {
 
 // What analyze and sweep on a session share: options, progress, and the session without its
@@ -74,12 +71,12 @@ struct SessionJob {
   explicit SessionJob(const Options& opts)
       : path(opts.positional()[0]), format(parse_format(opts.value_or("--format", "table"))),
         progress(quiet_after_setup(opts)) {
-    reject_activation_options(opts, "");
-    session = load_session_input(path, false, progress.control());
+    reject_activation_options(opts);
+    session = data::read_session(path, {false}, progress.control());
     rule = opts.value("--rule") ? parse_rule(*opts.value("--rule")) : session.analysis.rule;
   }
   std::shared_ptr<const Analyzer> analyzer(const std::string& what) {
-    session = load_session_input(path, true, progress.control());
+    session = data::read_session(path, {true}, progress.control());
     if (!session.has_activations()) need_activations(path, session, what, rule);
     return analyzer_from_session(session, 0, progress.control());
   }
@@ -112,11 +109,7 @@ int analyze_session(const Options& opts) {
   const bool saved = stored == &s.analysis;
   if (job.format == Format::Table) {
     std::ostringstream out;
-    if (s.model)
-      out << "model: " << s.model->model_type << ", " << s.model->num_layers << " layers, d=" << s.model->hidden_size
-          << ", attention " << s.attention << " (nearest: " << s.nearest << "); forward "
-          << static_cast<int64_t>(s.timings.forward_ms) << " ms, selection " << static_cast<int64_t>(s.timings.selection_ms)
-          << " ms (as saved)\n";
+    if (s.model) out << run_line(s) << " (as saved)\n";
     out << analysis_table(a, job.info());
     if (s.quality && saved) out << quality_lines(*s.quality, s.quality_mode);
     emit(opts, out.str());
@@ -124,17 +117,7 @@ int analyze_session(const Options& opts) {
     emit(opts, analysis_csv(a));
   } else {
     nlohmann::json j = analysis_json(a, job.info());
-    if (s.model)
-      j["model"] = {{"name", s.model->name}, {"model_type", s.model->model_type}, {"layers", s.model->num_layers},
-                    {"hidden_size", s.model->hidden_size}, {"heads", s.model->num_heads}};
-    if (!s.ids.empty()) j["input_ids"] = s.ids;
-    j["attention"] = s.attention;
-    j["nearest"] = s.nearest;
-    j["timings_ms"] = {{"forward", s.timings.forward_ms}, {"selection", s.timings.selection_ms},
-                       {"quality", s.timings.quality_ms}};
-    if (s.quality && saved)
-      j["quality"] = {{"ppl_exact", s.quality->ppl_exact}, {"ppl_ada", s.quality->ppl_ada},
-                      {"mean_kl", s.quality->mean_kl}, {"attention_error", s.quality->attention_error}};
+    add_run_json(j, s, saved);
     emit(opts, j.dump(1) + "\n");
   }
   return 0;
@@ -178,7 +161,7 @@ int cmd_export(const std::vector<std::string>& args) {
   if (!csv && !json) throw UsageError("export needs --csv DIR and/or --json FILE");
   const std::string path = opts.positional()[0];
   StderrProgress progress(opts.flag("--quiet"));
-  const Session s = load_session_input(path, false, progress.control());
+  const Session s = data::read_session(path, {false}, progress.control());
   if (csv)
     for (const auto& f : data::export_session_csv(s, *csv)) std::cout << f << "\n";
   if (json) {
@@ -223,8 +206,7 @@ int cmd_export(const std::vector<std::string>& args) {
       j["quality"] = {{"mode", s.quality_mode}, {"ppl_exact", s.quality->ppl_exact}, {"ppl_ada", s.quality->ppl_ada},
                       {"mean_kl", s.quality->mean_kl}, {"attention_error", s.quality->attention_error}};
     if (std::filesystem::is_directory(*json)) throw UsageError("--json " + *json + " is a folder; give a file name");
-    Options out_opts({{"--out", "FILE", "", ""}}, {"--out", *json});
-    emit(out_opts, j.dump(1) + "\n");
+    data::write_file_atomically(*json, j.dump(1) + "\n");
     std::cout << *json << "\n";
   }
   return 0;

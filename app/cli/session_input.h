@@ -12,7 +12,6 @@ namespace cascade::cli {
 bool is_session_input(const Options& opts);
 // "source [session S.h5, saved DATE by Cascade Lens V]" for table headers.
 std::string session_label(const std::string& path, const Session& s);
-Session load_session_input(const std::string& path, bool activations, const JobControl& control);
 
 // analyze / sweep on a session: the stored analysis (or sweep) when tau and the rule match what
 // was saved, else re-derived from the stored activations (a clear usage error without them).

@@ -7,11 +7,11 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "core/errors.h"
 #include "core/selection.h"
+#include "data/io_util.h"
 
 namespace cascade::cli {
 
@@ -67,19 +67,7 @@ void emit(const Options& opts, const std::string& text) {
     return;
   }
   if (std::filesystem::is_directory(*out)) throw UsageError("--out " + *out + " is a folder; give a file name");
-  const std::string tmp = *out + ".tmp" + std::to_string(getpid());
-  try {
-    {
-      std::ofstream f(tmp, std::ios::binary);
-      f << text;
-      if (!f) throw Error("cannot write " + *out);
-    }
-    std::filesystem::rename(tmp, *out);
-  } catch (const std::exception& e) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);  // never leave a half-written temporary behind
-    throw Error(std::string("cannot write ") + *out + " (" + e.what() + ")");
-  }
+  data::write_file_atomically(*out, text);
 }
 
 }  // namespace cascade::cli
