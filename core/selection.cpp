@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "core/errors.h"
+#include "core/kernel_dispatch.h"
 #include "core/sets.h"
 
 namespace cascade {
@@ -143,6 +144,10 @@ void rows_abs_max_cpu(const at::Tensor& g, int64_t first_len, int64_t len_step, 
 PriorMax prior_max_scan(const at::Tensor& xhat, int64_t tile, const JobControl& control) {
   TORCH_CHECK(xhat.dim() == 2, "prior_max_scan expects [T, d]");
   check_tile(tile);
+  if (const gpu::Backend* kernels = kernel_backend_for(xhat)) {  // a GPU tensor: the fused scan
+    control.check();
+    return prior_max_scan_kernels(*kernels, xhat);
+  }
   const int64_t T = xhat.size(0);
   PriorMax out;
   if (T == 0) return out;
@@ -225,6 +230,10 @@ CascadeTrace cascade_step(const at::Tensor& xhat, const TokenSet& inherited, dou
                           const JobControl& control) {
   TORCH_CHECK(xhat.dim() == 2, "cascade_step expects [T, d]");
   check_tile(tile);
+  if (const gpu::Backend* kernels = kernel_backend_for(xhat)) {  // a GPU tensor: the fused validate
+    control.check();
+    return cascade_step_kernels(*kernels, xhat, inherited, theta);
+  }
   const int64_t T = xhat.size(0);
   CascadeTrace trace;
   trace.inherited = inherited;

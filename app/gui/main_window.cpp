@@ -34,6 +34,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "core/kernel_dispatch.h"
 #include "core/version.h"
 #include "data/hf_model.h"
 #include "data/model_source.h"
@@ -552,12 +553,13 @@ void MainWindow::show_about() {
   QMessageBox::about(
       this, "About Cascade Lens",
       QString("<b>Cascade Lens %1</b><br>Representative tokens across the depth of a transformer, independent and by cascade.<br><br>"
-              "Qt %2 · LibTorch %3 · Dear ImGui %4<br>Compiler: %5<br>BLAS: %6 (%7 GFLOP/s sgemm, %8 threads)%9<br>Device in use: %10")
+              "Qt %2 · LibTorch %3 · Dear ImGui %4<br>Compiler: %5<br>BLAS: %6 (%7 GFLOP/s sgemm, %8 threads)%9<br>Device in use: %10<br>%11")
           .arg(q(version()), qVersion(), q(torch_version()), ImGui::GetVersion(), q(compiler()), q(blas.name))
           .arg(blas.sgemm_gflops, 0, 'f', 1)
           .arg(blas.threads)
           .arg(blas.reference ? "<br><b>Warning:</b> the reference BLAS is ~60× slower; install libopenblas0-pthread." : "")
-          .arg(view_->has_run() ? q(view_->snapshot()->data().meta.device) : device));
+          .arg(view_->has_run() ? q(view_->snapshot()->data().meta.device) : device)
+          .arg(q(kernels_summary())));
 }
 
 void MainWindow::warn(const QString& message) {
