@@ -2,6 +2,7 @@
 #include "core/kernel_dispatch.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/DeviceGuard.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -44,20 +45,25 @@ std::vector<T> to_vector(const at::Tensor& t) {
   return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
 }
 
-// The LibTorch default stream: the kernels run in order with LibTorch's own work on the device.
+// The kernels go to the legacy default stream, and every call synchronises the whole device before
+// (LibTorch may have produced the inputs on a stream of its own that does not wait for the default
+// one) and after (results are read at once). One sync per layer costs nothing next to the scan.
 void* const kDefaultStream = nullptr;
+void device_barrier(const gpu::Backend& backend) { backend.synchronize(nullptr); }
 
 PriorMax scan(const gpu::Backend& backend, const at::Tensor& rows, const float* inv_norm, int splits) {
   PriorMax out;
   const int64_t T = rows.size(0);
   if (T == 0) return out;
   if (rows.size(1) == 0) throw UsageError("selection kernels: activations have no columns (d = 0)");
+  const c10::DeviceGuard on_device(rows.device());  // the launcher queries and launches on the current device
   gpu::Matrix m = matrix_of(rows);
   m.inv_norm = inv_norm;
   at::Tensor gamma = at::empty({T}, rows.options().dtype(at::kFloat));
   at::Tensor partner = at::empty({T}, rows.options().dtype(at::kLong));
   const size_t bytes = backend.prior_max_workspace(m, splits);
   at::Tensor ws = workspace(bytes, rows);
+  device_barrier(backend);
   backend.prior_max_scan(m, gamma.data_ptr<float>(), partner.data_ptr<int64_t>(), ws.data_ptr(), bytes, splits,
                          kDefaultStream);
   backend.synchronize(kDefaultStream);
@@ -100,7 +106,9 @@ PriorMax prior_max_scan_kernels(const gpu::Backend& backend, const at::Tensor& x
 PriorMax prior_max_scan_raw_kernels(const gpu::Backend& backend, const at::Tensor& x, int splits) {
   const at::Tensor rows = kernel_rows(x);
   if (rows.size(0) == 0) return {};
+  const c10::DeviceGuard on_device(rows.device());
   at::Tensor inv_norm = at::empty({rows.size(0)}, rows.options().dtype(at::kFloat));
+  device_barrier(backend);
   backend.inverse_norms(matrix_of(rows), inv_norm.data_ptr<float>(), kDefaultStream);
   return scan(backend, rows, inv_norm.data_ptr<float>(), splits);
 }
@@ -125,6 +133,7 @@ CascadeTrace cascade_step_kernels(const gpu::Backend& backend, const at::Tensor&
     rest.push_back(t);
   }
   const auto r = static_cast<int64_t>(inherited.size()), n_rest = static_cast<int64_t>(rest.size());
+  const c10::DeviceGuard on_device(rows.device());
   const auto longs = rows.options().dtype(at::kLong);
   const at::Tensor inherited_dev = at::tensor(inherited.empty() ? TokenSet{0} : inherited, at::kLong).to(longs.device());
   const at::Tensor rest_dev = at::tensor(rest.empty() ? TokenSet{0} : rest, at::kLong).to(longs.device());
@@ -145,6 +154,7 @@ CascadeTrace cascade_step_kernels(const gpu::Backend& backend, const at::Tensor&
   args.cross_arg = cross_arg.data_ptr<int64_t>();
   const size_t bytes = backend.validate_workspace(args, splits);
   at::Tensor ws = workspace(bytes, rows);
+  device_barrier(backend);
   backend.cascade_validate(args, ws.data_ptr(), bytes, splits, kDefaultStream);
   backend.synchronize(kDefaultStream);
   const auto valid_host = to_vector<uint8_t>(valid);

@@ -13,9 +13,36 @@ __device__ __forceinline__ int64_t position(const int64_t* list, int64_t k) { re
 constexpr int kRowParts = kThreads / kBM;   // threads sharing one row in the epilogue
 constexpr int kPartCols = kBN / kRowParts;  // the contiguous columns each of them scans
 
+// Copies the k0 .. k0+kBK slice of the 64 rows at `pos` (−1: absent, zeros) into shared memory.
+// kVec: 16-byte loads (the launcher checks alignment and that d is a multiple of a vector), so a
+// 128-thread block fetches a 64 × 32 fp16 slice in 2 loads per thread instead of 16.
+template <class Tile, DType D, bool kVec>
+__device__ __forceinline__ void stage_rows(typename Tile::Elem* dst, const int64_t* pos, const Matrix& x, int64_t k0,
+                                           int tid) {
+  using Elem = typename Tile::Elem;
+  if constexpr (kVec) {
+    constexpr int kPerVec = 16 / static_cast<int>(sizeof(Elem));  // 8 halves or 4 floats
+    constexpr int kVecsPerRow = kBK / kPerVec;
+    static_assert(sizeof(Elem) == (D == DType::F32 ? 4 : 2), "vector staging copies the input's bits");
+    for (int e = tid; e < kBM * kVecsPerRow; e += kThreads) {
+      const int r = e / kVecsPerRow, k = (e % kVecsPerRow) * kPerVec;
+      uint4 bits{0u, 0u, 0u, 0u};
+      if (pos[r] >= 0 && k0 + k < x.d)
+        bits = *reinterpret_cast<const uint4*>(static_cast<const Elem*>(x.data) + pos[r] * x.ld + k0 + k);
+      memcpy(dst + r * Tile::kLds + k, &bits, sizeof bits);
+    }
+  } else {
+    for (int e = tid; e < kBM * kBK; e += kThreads) {
+      const int r = e / kBK, k = e % kBK;
+      dst[r * Tile::kLds + k] = pos[r] >= 0 && k0 + k < x.d ? Tile::template convert<D>(x.data, pos[r] * x.ld + k0 + k)
+                                                            : Elem(0);
+    }
+  }
+}
+
 // One block: kBM rows (row tiles in reverse order, so that the long causal rows start first)
 // against every gridDim.y-th column tile. Writes the block's running maxima to out[blockIdx.y].
-template <class Tile, DType D>
+template <class Tile, DType D, bool kVec>
 __global__ void __launch_bounds__(kThreads) abs_cos_max_kernel(const AbsCosMaxProblem p, float* out_best,
                                                                int64_t* out_arg) {
   using Elem = typename Tile::Elem;
@@ -59,18 +86,8 @@ __global__ void __launch_bounds__(kThreads) abs_cos_max_kernel(const AbsCosMaxPr
     Tile::zero(acc);
     for (int64_t k0 = 0; k0 < x.d; k0 += kBK) {
       __syncthreads();  // positions are written; the previous chunk has been consumed
-      for (int e = tid; e < kBM * kBK; e += kThreads) {
-        const int r = e / kBK, k = e % kBK;
-        const int64_t pos = row_pos_s[r];
-        a_s[r * Tile::kLds + k] =
-            pos >= 0 && k0 + k < x.d ? Tile::template convert<D>(x.data, pos * x.ld + k0 + k) : Elem(0);
-      }
-      for (int e = tid; e < kBN * kBK; e += kThreads) {
-        const int c = e / kBK, k = e % kBK;
-        const int64_t pos = col_pos_s[c];
-        b_s[c * Tile::kLds + k] =
-            pos >= 0 && k0 + k < x.d ? Tile::template convert<D>(x.data, pos * x.ld + k0 + k) : Elem(0);
-      }
+      stage_rows<Tile, D, kVec>(a_s, row_pos_s, x, k0, tid);
+      stage_rows<Tile, D, kVec>(b_s, col_pos_s, x, k0, tid);
       __syncthreads();
       Tile::mma(acc, a_s, b_s);
     }
@@ -127,22 +144,36 @@ int multiprocessors() {
 #endif
 }
 
-// bf16 on the matrix cores needs sm_80 on NVIDIA; older cards stage bf16 as fp32.
+// bf16 on the matrix cores needs sm_80 on NVIDIA. What counts is the PTX the kernel was built
+// from, not the card: sm_7x PTX JIT-compiled on an H100 has no bf16 WMMA (MmaTile traps there).
 bool bf16_matrix_cores() {
 #if defined(CASCADE_GPU_HOST) || defined(__HIP_PLATFORM_AMD__)
   return true;
 #else
-  int device = 0, major = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device), "cudaDeviceGetAttribute");
-  return major >= 8;
+  cudaFuncAttributes attributes{};
+  check(cudaFuncGetAttributes(&attributes, abs_cos_max_kernel<MmaTile<DType::BF16>, DType::BF16, false>),
+        "cudaFuncGetAttributes");
+  return attributes.ptxVersion >= 80;
 #endif
+}
+
+// 16-byte staging when every row slice is a whole number of aligned vectors and the tile keeps
+// the input's bits (fp32 rows into SimtTile, fp16/bf16 rows into MmaTile).
+bool vector_staging(const Matrix& x) {
+  const int64_t elem = x.dtype == DType::F32 ? 4 : 2;
+  return reinterpret_cast<uintptr_t>(x.data) % 16 == 0 && (x.ld * elem) % 16 == 0 && (x.d * elem) % 16 == 0;
 }
 
 template <class Tile, DType D>
 void launch_tile(const AbsCosMaxProblem& p, dim3 grid, float* best, int64_t* arg, cudaStream_t stream) {
-  auto* kernel = &abs_cos_max_kernel<Tile, D>;
-  CASCADE_LAUNCH(kernel, grid, dim3(kThreads), stream, p, best, arg);
+  constexpr bool kKeepsBits = sizeof(typename Tile::Elem) == (D == DType::F32 ? 4 : 2);
+  if (kKeepsBits && vector_staging(p.x)) {
+    auto* kernel = &abs_cos_max_kernel<Tile, D, kKeepsBits>;
+    CASCADE_LAUNCH(kernel, grid, dim3(kThreads), stream, p, best, arg);
+  } else {
+    auto* kernel = &abs_cos_max_kernel<Tile, D, false>;
+    CASCADE_LAUNCH(kernel, grid, dim3(kThreads), stream, p, best, arg);
+  }
 }
 
 }  // namespace

@@ -32,7 +32,13 @@ std::string device_name() {
 #endif
 }
 
-void synchronize(void* stream) { check(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)), "synchronize"); }
+// nullptr: the whole device — every stream, so work LibTorch queued on its own streams is done too.
+void synchronize(void* stream) {
+  if (stream)
+    check(cudaStreamSynchronize(static_cast<cudaStream_t>(stream)), "synchronize");
+  else
+    check(cudaDeviceSynchronize(), "synchronize");
+}
 
 void* allocate(size_t bytes) {
 #if defined(CASCADE_GPU_HOST)

@@ -2,7 +2,8 @@
 // cascade_gpu: the fused selection kernels behind one plain C++ interface (no Torch, no vendor
 // headers), so that core/ can dispatch to them and the kernels build with nvcc or hipcc alone.
 //
-// Every pointer below lives on the backend's device (host memory for the host emulation).
+// Every pointer below lives on the backend's device (host memory for the host emulation), which
+// must be the current device. Launches go to the given stream (nullptr: the legacy default stream).
 // Semantics are SPEC.md's, bit for bit where the arithmetic allows: |cos| = |x̂_t · x̂_s|, running
 // maxima with the earlier token winning ties, γ = −∞ and π = −1 where no token qualifies.
 #include <cstddef>
@@ -44,7 +45,7 @@ struct Backend {
   const char* name;  // "cuda", "hip", "host-emulation-w32", "host-emulation-w64"
   bool (*available)();
   std::string (*device_name)();
-  void (*synchronize)(void* stream);
+  void (*synchronize)(void* stream);  // nullptr: the whole device (all streams)
   // Plain device memory for callers without an allocator of their own (the self-check, benchmarks);
   // core/ passes LibTorch tensors' storage instead.
   void* (*allocate)(size_t bytes);

@@ -84,7 +84,7 @@ struct MmaTile {
   __device__ __forceinline__ static void mma(Acc& acc, const Elem* a_s, const Elem* b_s) {
 #if __CUDA_ARCH__ < 800
     if constexpr (D == DType::BF16) {
-      __trap();  // launch_abs_cos_max never sends bf16 to the matrix cores below sm_80
+      __trap();  // never launched: bf16_matrix_cores() sees this kernel's PTX is below sm_80
     } else
 #endif
     {

@@ -17,6 +17,9 @@ struct dim3 {
   unsigned x = 1, y = 1, z = 1;
   constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
 };
+struct alignas(16) uint4 {
+  unsigned x, y, z, w;
+};
 using cudaStream_t = void*;
 using cudaError_t = int;
 inline constexpr cudaError_t cudaSuccess = 0;

@@ -55,6 +55,7 @@ TEST_F(Cli, VersionReportsBlas) {
   EXPECT_NE(r.out.find("LibTorch"), std::string::npos);
   EXPECT_NE(r.out.find("BLAS"), std::string::npos);
   EXPECT_NE(r.out.find("GFLOP/s"), std::string::npos);
+  EXPECT_NE(r.out.find("selection kernels"), std::string::npos) << "--version says what runs the selection on a GPU";
   if (r.out.find("reference BLAS") != std::string::npos) {
     EXPECT_NE(r.err.find("warning"), std::string::npos) << "the reference BLAS must be warned about";
   }
@@ -224,4 +225,27 @@ TEST_F(Cli, MalformedInputsExitWith3AndNameTheFile) {
   const fs::path rank2 = dir_ / "rank2.npy";
   cascade::data::write_npy(rank2.string(), at::ones({4, 8}));
   expect_bad_input(run({"analyze", rank2.string()}), rank2, "rank");
+}
+
+// The engine end to end through the kernel source (its CPU emulation): the bundled demo's run gives
+// the same JSON tables as the LibTorch path (timings aside), and a bad CASCADE_KERNELS is a usage error.
+TEST_F(Cli, RunThroughTheKernelEmulationGivesTheSameTables) {
+  auto tables = [](const std::string& out) {
+    json j = json::parse(out);
+    j.erase("timings_ms");
+    return j;
+  };
+  const Result plain = run({"run", "--format", "json", "--tau", "0.3"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  setenv("CASCADE_KERNELS", "host-emulation", 1);
+  const Result emulated = run({"run", "--format", "json", "--tau", "0.3"});
+  setenv("CASCADE_KERNELS", "sometimes", 1);
+  const Result bad = run({"run", "--format", "json"});
+  unsetenv("CASCADE_KERNELS");
+  ASSERT_EQ(emulated.code, 0) << emulated.err;
+  const json want = tables(plain.out), got = tables(emulated.out);
+  ASSERT_GT(want.at("layers").size(), 1u);
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(bad.code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("CASCADE_KERNELS"), std::string::npos) << bad.err;
 }
