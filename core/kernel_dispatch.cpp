@@ -94,9 +94,16 @@ const gpu::Backend* kernel_backend_for(const at::Tensor& x) {
 
 std::string kernels_summary() {
   const gpu::Backend* device = gpu::device_backend();
-  if (!device) return "selection kernels: LibTorch (built without CASCADE_GPU)";
-  if (!device->available()) return std::string("selection kernels: ") + device->name + " built, no GPU present (LibTorch on CPU)";
-  return std::string("selection kernels: ") + device->name + " on " + device->device_name();
+  std::string line = "selection kernels: ";
+  if (!device)
+    line += "LibTorch (built without CASCADE_GPU)";
+  else if (!device->available())
+    line += std::string(device->name) + " built, no GPU present (LibTorch on CPU)";
+  else
+    line += std::string(device->name) + " on " + device->device_name();
+  const char* env = std::getenv("CASCADE_KERNELS");
+  if (env && *env && std::string(env) != "auto") line += "; CASCADE_KERNELS=" + std::string(env) + " in force";
+  return line;
 }
 
 PriorMax prior_max_scan_kernels(const gpu::Backend& backend, const at::Tensor& xhat, int splits) {

@@ -73,17 +73,32 @@ int main(int argc, char** argv) {
   std::string dtype_name = "f16";
   int reps = 5;
   int64_t tile = 1024;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string a = argv[i], v = argv[i + 1];
+  const char* usage =
+      "usage: bench_gpu [--T 2048,8192,32768] [--d 768,4096] [--dtype f16|bf16|f32] [--reps 5] [--tile 1024]\n";
+  for (int i = 1; i < argc; i += 2) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::printf("%s", usage);
+      return 0;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "%s needs a value\n%s", a.c_str(), usage);
+      return 2;
+    }
+    const std::string v = argv[i + 1];
     if (a == "--T") Ts = parse_list(v);
     else if (a == "--d") ds = parse_list(v);
     else if (a == "--dtype") dtype_name = v;
     else if (a == "--reps") reps = std::max(1, std::atoi(v.c_str()));
     else if (a == "--tile") tile = std::max<int64_t>(1, std::atoll(v.c_str()));
     else {
-      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      std::fprintf(stderr, "unknown option %s\n%s", a.c_str(), usage);
       return 2;
     }
+  }
+  if (dtype_name != "f16" && dtype_name != "bf16" && dtype_name != "f32") {
+    std::fprintf(stderr, "--dtype must be f16, bf16 or f32 (got %s)\n", dtype_name.c_str());
+    return 2;
   }
   const gpu::Backend* backend = gpu::device_backend();
   if (!backend || !backend->available() || !at::hasCUDA()) {

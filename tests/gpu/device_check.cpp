@@ -2,15 +2,28 @@
 // gpu/ build (no Torch, no GoogleTest). Exit 0: every case matches; 1: a mismatch; 77: no GPU.
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "tests/gpu/kernel_checks.h"
 
 int main(int argc, char** argv) {
   using namespace cascade;
-  bool host = false, quick = false;  // --host: the CPU emulation instead, for comparison
+  bool host = false, quick = false;
   for (int i = 1; i < argc; ++i) {
-    host = host || std::strcmp(argv[i], "--host") == 0;
-    quick = quick || std::strcmp(argv[i], "--quick") == 0;
+    if (std::strcmp(argv[i], "--host") == 0) {
+      host = true;
+    } else if (std::strcmp(argv[i], "--quick") == 0) {
+      quick = true;
+    } else {
+      const bool help = std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0;
+      std::fprintf(help ? stdout : stderr,
+                   "%susage: cascade_gpu_check [--quick] [--host]\n"
+                   "  the device kernels against brute force (prior-max scan, cascade validate, row norms)\n"
+                   "  --quick  fewer sizes      --host  the CPU emulation of the kernels instead of the GPU\n"
+                   "  exit 0: every case matches; 1: a mismatch; 77: no GPU present (skipped)\n",
+                   help ? "" : ("unknown option " + std::string(argv[i]) + "\n").c_str());
+      return help ? 0 : 2;
+    }
   }
   const gpu::Backend* backend = host ? &gpu::host_backend(32) : gpu::device_backend();
   if (!backend || !backend->available()) {
