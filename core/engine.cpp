@@ -17,7 +17,8 @@ double ms_since(std::chrono::steady_clock::time_point start) {
 }
 
 // Records the residual stream entering every block (float32, CPU) and, when asked, the per-head
-// ADA attention error; reports progress and checks for cancellation between blocks.
+// ADA attention error; reports progress and checks for cancellation between blocks. On a GPU it
+// also keeps the blocks' own device tensors, so that the selection runs there (gpu/ kernels).
 class RunObserver final : public ForwardObserver {
  public:
   RunObserver(int64_t layers, bool keep_residuals, bool errors, const JobControl& control)
@@ -27,7 +28,9 @@ class RunObserver final : public ForwardObserver {
   void on_residual(int64_t layer, const at::Tensor& x) override {
     control_.check();
     control_.report("forward", layer, layers_);
-    if (keep_) residuals.push_back(x.to(at::kCPU, at::kFloat));
+    if (!keep_) return;
+    residuals.push_back(x.to(at::kCPU, at::kFloat));
+    if (!x.is_cpu()) device_residuals.push_back(x.detach());
   }
   void on_final_norm(const at::Tensor& h) override {
     if (keep_) final_hidden = h.to(at::kCPU, at::kFloat);
@@ -36,6 +39,7 @@ class RunObserver final : public ForwardObserver {
   void on_ada_error(int64_t block, const std::vector<double>& per_head) override { attention_error[block] = per_head; }
 
   std::vector<at::Tensor> residuals;  // L + 1: entering each block, then the final residual
+  std::vector<at::Tensor> device_residuals;  // the same on the model's device (model dtype), when not the CPU
   at::Tensor final_hidden;
   std::vector<std::vector<double>> attention_error;
 
@@ -99,8 +103,18 @@ Run run_model(const CausalLM& model, const RunRequest& request, const JobControl
   run.activations.source = cfg.name;
   validate(run.activations);
   const JobControl quiet{nullptr, control.cancel};
-  const auto analyzer = std::make_shared<const Analyzer>(select_layers(run.activations, request.layers), request.tile, quiet,
-                                                          request.gram_cache_bytes);
+  // The analysis runs where the model ran: on a GPU, X̂ and the τ-free cache stay on the device and
+  // the scans and cascade steps dispatch to the fused kernels (core/kernel_dispatch.h).
+  ActivationSet analysed = select_layers(run.activations, request.layers);
+  if (!observer.device_residuals.empty()) {
+    observer.device_residuals.pop_back();  // the final residual (SPEC layer L) is not analysed
+    ActivationSet on_device = run.activations;
+    on_device.hidden = at::stack(observer.device_residuals);
+    observer.device_residuals.clear();
+    analysed = select_layers(on_device, request.layers);
+  }
+  const auto analyzer = std::make_shared<const Analyzer>(analysed, request.tile, quiet, request.gram_cache_bytes);
+  analysed = ActivationSet();
   run.analysis = analyzer->analyze(request.tau, request.rule, quiet);
   for (int64_t l = 0; l < analyzer->num_layers(); ++l) run.prior_max.push_back(analyzer->prior_max(l));
   run.analyzer = analyzer;

@@ -13,10 +13,12 @@
 #include <string>
 
 #include "core/analyzer.h"
+#include "core/engine.h"
 #include "core/errors.h"
 #include "core/kernel_dispatch.h"
 #include "core/selection.h"
 #include "core/synthetic.h"
+#include "data/model_source.h"
 #include "gpu/kernels.h"
 #include "tests/gpu/kernel_checks.h"
 
@@ -189,6 +191,29 @@ TEST(KernelDispatch, DeviceTensorsGiveTheCpuAnalysis) {
   for (int64_t l = 0; l < want.L(); ++l) {
     EXPECT_EQ(got.layers[l].reps_ind, want.layers[l].reps_ind) << "layer " << l;
     EXPECT_EQ(got.layers[l].reps_casc, want.layers[l].reps_casc) << "layer " << l;
+  }
+}
+
+
+// The engine end to end: the bundled demo model run on the GPU analyses on the GPU (its X̂ stays
+// there and the scans go to the kernels) and finds the CPU run's sets.
+TEST(KernelDispatch, RunModelOnTheDeviceGivesTheCpuSets) {
+  const gpu::Backend* device = gpu::device_backend();
+  if (const std::string why = skip_reason(device); !why.empty()) GTEST_SKIP() << why;
+  if (!at::hasCUDA()) GTEST_SKIP() << "this LibTorch has no GPU support (Debian's is CPU-only): device runs untested";
+  data::ModelRequest cpu_request, gpu_request;
+  gpu_request.device = "cuda";
+  const data::LoadedModel cpu_model = data::load_model(cpu_request), gpu_model = data::load_model(gpu_request);
+  RunRequest request;
+  request.ids = data::encode_text(cpu_model, data::read_text_file(data::bundled_default_text_path()));
+  request.tau = 0.3;
+  const cascade::Run on_cpu = run_model(*cpu_model.model, request), on_gpu = run_model(*gpu_model.model, request);
+  ASSERT_TRUE(on_gpu.analyzer->normalized(0).is_cuda()) << "the analysis should stay on the device";
+  ASSERT_EQ(on_gpu.analysis.L(), on_cpu.analysis.L());
+  for (int64_t l = 0; l < on_cpu.analysis.L(); ++l) {
+    expect_same_prior_max(on_gpu.prior_max[l], on_cpu.prior_max[l], 1e-4);  // the forward itself differs slightly
+    EXPECT_EQ(on_gpu.analysis.layers[l].reps_ind, on_cpu.analysis.layers[l].reps_ind) << "layer " << l;
+    EXPECT_EQ(on_gpu.analysis.layers[l].reps_casc, on_cpu.analysis.layers[l].reps_casc) << "layer " << l;
   }
 }
 
