@@ -105,14 +105,13 @@ Run run_model(const CausalLM& model, const RunRequest& request, const JobControl
   const JobControl quiet{nullptr, control.cancel};
   // The analysis runs where the model ran: on a GPU, X̂ and the τ-free cache stay on the device and
   // the scans and cascade steps dispatch to the fused kernels (core/kernel_dispatch.h).
-  ActivationSet analysed = select_layers(run.activations, request.layers);
+  ActivationSet analysed = run.activations;
   if (!observer.device_residuals.empty()) {
     observer.device_residuals.pop_back();  // the final residual (SPEC layer L) is not analysed
-    ActivationSet on_device = run.activations;
-    on_device.hidden = at::stack(observer.device_residuals);
+    analysed.hidden = at::stack(observer.device_residuals);
     observer.device_residuals.clear();
-    analysed = select_layers(on_device, request.layers);
   }
+  analysed = select_layers(analysed, request.layers);
   const auto analyzer = std::make_shared<const Analyzer>(analysed, request.tile, quiet, request.gram_cache_bytes);
   analysed = ActivationSet();
   run.analysis = analyzer->analyze(request.tau, request.rule, quiet);

@@ -39,12 +39,6 @@ at::Tensor workspace(size_t bytes, const at::Tensor& like) {
   return at::empty({static_cast<int64_t>(std::max<size_t>(bytes, 1))}, like.options().dtype(at::kByte));
 }
 
-template <class T>
-std::vector<T> to_vector(const at::Tensor& t) {
-  at::Tensor c = t.to(at::kCPU).contiguous();
-  return std::vector<T>(c.data_ptr<T>(), c.data_ptr<T>() + c.numel());
-}
-
 // The kernels go to the legacy default stream, and every call synchronises the whole device before
 // (LibTorch may have produced the inputs on a stream of its own that does not wait for the default
 // one) and after (results are read at once). One sync per layer costs nothing next to the scan.
@@ -67,8 +61,8 @@ PriorMax scan(const gpu::Backend& backend, const at::Tensor& rows, const float* 
   backend.prior_max_scan(m, gamma.data_ptr<float>(), partner.data_ptr<int64_t>(), ws.data_ptr(), bytes, splits,
                          kDefaultStream);
   backend.synchronize(kDefaultStream);
-  out.gamma = to_vector<float>(gamma);
-  out.partner = to_vector<int64_t>(partner);
+  out.gamma = host_floats(gamma);
+  out.partner = host_longs(partner);
   return out;
 }
 
@@ -124,21 +118,11 @@ CascadeTrace cascade_step_kernels(const gpu::Backend& backend, const at::Tensor&
                                   double theta, int splits) {
   const at::Tensor rows = kernel_rows(xhat);
   const int64_t T = rows.size(0);
-  TORCH_CHECK(std::is_sorted(inherited.begin(), inherited.end()), "inherited set must be sorted");
-  TORCH_CHECK(inherited.empty() || (inherited.front() >= 0 && inherited.back() < T), "inherited set out of range");
+  const TokenSet rest = non_inherited(inherited, T);  // R̄: every token not inherited
   CascadeTrace trace;
   trace.inherited = inherited;
   if (T == 0) return trace;
   if (rows.size(1) == 0) throw UsageError("selection kernels: activations have no columns (d = 0)");
-  TokenSet rest;  // R̄: every token not inherited
-  rest.reserve(static_cast<size_t>(T) - inherited.size());
-  for (int64_t t = 0, k = 0; t < T; ++t) {
-    if (k < static_cast<int64_t>(inherited.size()) && inherited[k] == t) {
-      ++k;
-      continue;
-    }
-    rest.push_back(t);
-  }
   const auto r = static_cast<int64_t>(inherited.size()), n_rest = static_cast<int64_t>(rest.size());
   const c10::DeviceGuard on_device(rows.device());
   const auto longs = rows.options().dtype(at::kLong);
@@ -164,8 +148,8 @@ CascadeTrace cascade_step_kernels(const gpu::Backend& backend, const at::Tensor&
   device_barrier(backend);
   backend.cascade_validate(args, ws.data_ptr(), bytes, splits, kDefaultStream);
   backend.synchronize(kDefaultStream);
-  const auto valid_host = to_vector<uint8_t>(valid);
-  const auto cross_host = to_vector<float>(cross);
+  const auto valid_host = host_longs(valid);
+  const auto cross_host = host_floats(cross);
   for (int64_t k = 0; k < r; ++k) (valid_host[k] ? trace.valid : trace.removed).push_back(inherited[k]);
   for (int64_t i = 0; i < n_rest; ++i)
     if (static_cast<double>(cross_host[i]) < theta) trace.added.push_back(rest[i]);

@@ -52,14 +52,6 @@ at::Tensor normalize_rows(const at::Tensor& x) {
 
 namespace {
 
-std::vector<float> to_float_vector(const at::Tensor& t) {
-  at::Tensor c = t.to(at::kCPU, at::kFloat).contiguous();
-  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
-}
-std::vector<int64_t> to_long_vector(const at::Tensor& t) {
-  at::Tensor c = t.to(at::kCPU, at::kLong).contiguous();
-  return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
-}
 at::Tensor index_tensor(const TokenSet& idx, const at::Device& device) {
   return at::tensor(idx, at::TensorOptions().dtype(at::kLong)).to(device);
 }
@@ -178,11 +170,36 @@ PriorMax prior_max_scan(const at::Tensor& xhat, int64_t tile, const JobControl& 
     gamma.narrow(0, i0, b).copy_(mx);
     partner.narrow(0, i0, b).copy_(arg);
   }
-  out.gamma = to_float_vector(gamma);
-  out.partner = to_long_vector(partner);
+  out.gamma = host_floats(gamma);
+  out.partner = host_longs(partner);
   out.gamma[0] = neg_inf;
   out.partner[0] = -1;
   return out;
+}
+
+std::vector<float> host_floats(const at::Tensor& t) {
+  at::Tensor c = t.to(at::kCPU, at::kFloat).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+std::vector<int64_t> host_longs(const at::Tensor& t) {
+  at::Tensor c = t.to(at::kCPU, at::kLong).contiguous();
+  return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+}
+
+TokenSet non_inherited(const TokenSet& inherited, int64_t T) {
+  TORCH_CHECK(std::is_sorted(inherited.begin(), inherited.end()), "inherited set must be sorted");
+  TORCH_CHECK(inherited.empty() || (inherited.front() >= 0 && inherited.back() < T), "inherited set out of range");
+  TokenSet others;
+  others.reserve(static_cast<size_t>(T) - inherited.size());
+  const auto r = static_cast<int64_t>(inherited.size());
+  for (int64_t t = 0, k = 0; t < T; ++t) {
+    if (k < r && inherited[k] == t) {
+      ++k;
+      continue;
+    }
+    others.push_back(t);
+  }
+  return others;
 }
 
 TokenSet reps_from_gamma(const std::vector<float>& gamma, double theta) {
@@ -208,7 +225,7 @@ TokenSet greedy_cover(const at::Tensor& xhat, double theta, int64_t tile, const 
     at::Tensor block = x.narrow(0, i0, b);
     // Max |cos| of each tile row with the representatives chosen before the tile.
     std::vector<float> prior(b, -std::numeric_limits<float>::infinity());
-    if (n_reps > 0) prior = to_float_vector(at::mm(block, rep_rows.narrow(0, 0, n_reps).t()).abs_().amax(1));
+    if (n_reps > 0) prior = host_floats(at::mm(block, rep_rows.narrow(0, 0, n_reps).t()).abs_().amax(1));
     at::Tensor inner = at::mm(block, block.t()).abs_().to(at::kCPU).contiguous();
     const float* g = inner.data_ptr<float>();
     std::vector<int64_t> chosen;  // tile-local rows chosen so far
@@ -237,9 +254,7 @@ CascadeTrace cascade_step(const at::Tensor& xhat, const TokenSet& inherited, dou
   const int64_t T = xhat.size(0);
   CascadeTrace trace;
   trace.inherited = inherited;
-  TORCH_CHECK(std::is_sorted(inherited.begin(), inherited.end()), "inherited set must be sorted");
-  TORCH_CHECK(inherited.empty() || (inherited.front() >= 0 && inherited.back() < T),
-              "inherited set out of range");
+  const TokenSet others = non_inherited(inherited, T);
   at::Tensor x = xhat.to(at::kFloat).contiguous();
   const auto device = x.device();
   const int64_t r = static_cast<int64_t>(inherited.size());
@@ -251,15 +266,6 @@ CascadeTrace cascade_step(const at::Tensor& xhat, const TokenSet& inherited, dou
     (static_cast<double>(within.gamma[k]) < theta ? trace.valid : trace.removed).push_back(inherited[k]);
 
   // Steps 3–4: cross-Gram of every non-inherited token against all valid reps, tiled by rows.
-  TokenSet others;
-  others.reserve(T - r);
-  for (int64_t t = 0, k = 0; t < T; ++t) {
-    if (k < r && inherited[k] == t) {
-      ++k;
-      continue;
-    }
-    others.push_back(t);
-  }
   const int64_t r_valid = static_cast<int64_t>(trace.valid.size()), n_others = static_cast<int64_t>(others.size());
   if (r_valid == 0) {  // only when nothing was inherited: every other token is added
     trace.added = others;
@@ -283,7 +289,7 @@ CascadeTrace cascade_step(const at::Tensor& xhat, const TokenSet& inherited, dou
       if (x.is_cpu()) {
         rows_abs_max_cpu(g, r_valid, 0, best.data(), arg.data());
       } else {
-        const std::vector<float> m = to_float_vector(g.abs_().amax(1));
+        const std::vector<float> m = host_floats(g.abs_().amax(1));
         std::copy(m.begin(), m.end(), best.begin());
       }
       for (int64_t k = 0; k < b; ++k)

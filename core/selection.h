@@ -65,8 +65,15 @@ inline int64_t cascade_gram_entries(int64_t T, int64_t r_inh, int64_t r_valid) {
   return r_inh * r_inh + (T - r_inh) * r_valid;
 }
 
+// R̄ = {0 .. T−1} \ R: the tokens a cascade step may add. Checks that R is sorted and inside [0, T).
+TokenSet non_inherited(const TokenSet& inherited, int64_t T);
+
 CascadeTrace cascade_step(const at::Tensor& xhat, const TokenSet& inherited, double theta,
                           int64_t tile = kDefaultTile, const JobControl& control = {});
+
+// A tensor's values on the host, converted to float32 / int64 (any device, any dtype).
+std::vector<float> host_floats(const at::Tensor& t);
+std::vector<int64_t> host_longs(const at::Tensor& t);
 
 // Independent selection with either rule (prior-max uses γ, greedy-cover uses X̂).
 TokenSet independent_reps(Rule rule, const at::Tensor& xhat, const std::vector<float>& gamma,

@@ -36,8 +36,11 @@ __global__ void __launch_bounds__(kScanThreads) compact_valid_kernel(const float
   if (tid == 0) *n_valid = base;
 }
 
+// Byte offsets into the workspace. The scratch of the two max launches is shared: they run in
+// order on one stream.
 struct Layout {
-  size_t valid_pos = 0, n_valid = 0, within_ws = 0, cross_ws = 0, total = 0;
+  size_t valid_pos = 0, n_valid = 0, within_arg = 0, scratch = 0, total = 0;
+  int within_splits = 1, cross_splits = 1;
 };
 
 AbsCosMaxProblem within_problem(const ValidateArgs& a) {
@@ -62,50 +65,45 @@ AbsCosMaxProblem cross_problem(const ValidateArgs& a, const int64_t* valid_pos, 
   return p;
 }
 
-Layout layout(const ValidateArgs& a, int splits, int* within_splits, int* cross_splits) {
+Layout layout(const ValidateArgs& a, int splits) {
   Layout l;
   const AbsCosMaxProblem w = within_problem(a), c = cross_problem(a, nullptr, nullptr);
-  *within_splits = abs_cos_max_splits(w, splits);
-  *cross_splits = abs_cos_max_splits(c, splits);
+  l.within_splits = abs_cos_max_splits(w, splits);
+  l.cross_splits = abs_cos_max_splits(c, splits);
+  const size_t r_longs = aligned(static_cast<size_t>(std::max<int64_t>(a.r, 1)) * sizeof(int64_t));
   l.valid_pos = 0;
-  l.n_valid = aligned(static_cast<size_t>(std::max<int64_t>(a.r, 1)) * sizeof(int64_t));
-  // within's argmax has no use but the kernel writes one: it goes after n_valid.
-  const size_t within_arg = l.n_valid + aligned(sizeof(int64_t));
-  l.within_ws = within_arg + aligned(static_cast<size_t>(std::max<int64_t>(a.r, 1)) * sizeof(int64_t));
-  l.cross_ws = l.within_ws;  // the two launches run in order on one stream: they share the space
-  l.total = l.within_ws + std::max(abs_cos_max_workspace(w, *within_splits), abs_cos_max_workspace(c, *cross_splits));
+  l.n_valid = r_longs;
+  l.within_arg = l.n_valid + aligned(sizeof(int64_t));  // within's argmax: unused, but the kernel writes one
+  l.scratch = l.within_arg + r_longs;
+  l.total = l.scratch + std::max(abs_cos_max_workspace(w, l.within_splits), abs_cos_max_workspace(c, l.cross_splits));
   return l;
 }
 
 }  // namespace
 
-size_t cascade_validate_workspace(const ValidateArgs& args, int splits) {
-  int ws = 0, cs = 0;
-  return layout(args, splits, &ws, &cs).total;
-}
+size_t cascade_validate_workspace(const ValidateArgs& args, int splits) { return layout(args, splits).total; }
 
 void cascade_validate(const ValidateArgs& args, void* workspace, size_t workspace_bytes, int splits,
                       cudaStream_t stream) {
-  int within_splits = 0, cross_splits = 0;
-  const Layout l = layout(args, splits, &within_splits, &cross_splits);
+  const Layout l = layout(args, splits);
   if (workspace_bytes < l.total) throw std::invalid_argument("cascade_validate: workspace too small");
   if (args.r < 0 || args.n_others < 0) throw std::invalid_argument("cascade_validate: negative sizes");
   char* ws = static_cast<char*>(workspace);
   auto* valid_pos = reinterpret_cast<int64_t*>(ws + l.valid_pos);
   auto* n_valid = reinterpret_cast<int64_t*>(ws + l.n_valid);
-  auto* within_arg = reinterpret_cast<int64_t*>(ws + l.n_valid + aligned(sizeof(int64_t)));
+  auto* within_arg = reinterpret_cast<int64_t*>(ws + l.within_arg);
 
   AbsCosMaxProblem within = within_problem(args);
   within.arg = within_arg;
-  launch_abs_cos_max(within, ws + l.within_ws, workspace_bytes - l.within_ws, within_splits, stream);
+  launch_abs_cos_max(within, ws + l.scratch, workspace_bytes - l.scratch, l.within_splits, stream);
 
   auto* compact = &compact_valid_kernel;
   CASCADE_LAUNCH(compact, dim3(1), dim3(kScanThreads), stream, args.within, args.inherited, args.r, args.theta,
                  args.valid, valid_pos, n_valid);
   check(cudaGetLastError(), "compact_valid kernel launch");
 
-  launch_abs_cos_max(cross_problem(args, valid_pos, n_valid), ws + l.cross_ws, workspace_bytes - l.cross_ws,
-                     cross_splits, stream);
+  launch_abs_cos_max(cross_problem(args, valid_pos, n_valid), ws + l.scratch, workspace_bytes - l.scratch,
+                     l.cross_splits, stream);
 }
 
 }  // namespace cascade::gpu::CASCADE_GPU_FLAVOUR

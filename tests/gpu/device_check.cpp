@@ -34,8 +34,8 @@ int main(int argc, char** argv) {
   gpu_checks::Result all;
   uint64_t seed = 1;
   for (const auto& c : gpu_checks::standard_cases(quick)) {
-    gpu_checks::Result r = gpu_checks::check_prior_max(*backend, c, seed++);
-    r.merge(gpu_checks::check_cascade_validate(*backend, c, 0.91, seed++));
+    const gpu_checks::Result r = gpu_checks::check_case(*backend, c, /*theta=*/0.91, seed);
+    seed += 2;
     std::printf("%-40s %s  max|err| %.2e\n", c.name().c_str(), r.ok() ? "ok" : "FAIL", r.max_error);
     for (const auto& f : r.failures) std::printf("    %s\n", f.c_str());
     all.merge(r);

@@ -323,6 +323,12 @@ Result check_cascade_validate(const gpu::Backend& backend, const Case& c, double
   return result;
 }
 
+Result check_case(const gpu::Backend& backend, const Case& c, double theta, uint64_t seed) {
+  Result r = check_prior_max(backend, c, seed);
+  r.merge(check_cascade_validate(backend, c, theta, seed + 1));
+  return r;
+}
+
 std::vector<Case> standard_cases(bool quick) {
   std::vector<Case> cases;
   const std::vector<int64_t> Ts = quick ? std::vector<int64_t>{1, 65, 200} : std::vector<int64_t>{1, 2, 63, 64, 65, 200, 333};

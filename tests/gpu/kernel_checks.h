@@ -34,6 +34,9 @@ Result check_prior_max(const gpu::Backend& backend, const Case& c, uint64_t seed
 // Cascade validate of one case, for inherited sets: empty, every token, one token, a random 30%.
 Result check_cascade_validate(const gpu::Backend& backend, const Case& c, double theta, uint64_t seed);
 
+// Both of the above on one case (the seed for the scan, seed + 1 for the cascade).
+Result check_case(const gpu::Backend& backend, const Case& c, double theta, uint64_t seed);
+
 // The cases a full check runs: T ∈ {1, 2, 63, 64, 65, 200, 333}, d ∈ {1, 7, 64, 100}, all dtypes,
 // both normalisations, forced and automatic splits (fewer when quick).
 std::vector<Case> standard_cases(bool quick);
