@@ -32,14 +32,10 @@ namespace cascade::cli {
 
 namespace {
 
-const OptionSpec kHelp{"--help", "", "show this help", ""};
 const OptionSpec kTokens{"--tokens", "FILE", "token strings, a JSON list (default: tokens.json beside the input)", ""};
 const OptionSpec kLayers{"--layers", "A:B", "layers A..B-1 (Python-style; 4:, :6 and 5 work too)", "all"};
 const OptionSpec kRule{"--rule", "RULE", "prior-max (paper Definition 1) or greedy-cover (§2.5)", "prior-max"};
 const OptionSpec kTile{"--tile", "N", "rows of the Gram computed at once (memory T x N floats)", "256"};
-const OptionSpec kThreads{"--threads", "N", "LibTorch/BLAS threads", "all cores"};
-const OptionSpec kOut{"--out", "FILE", "write the result to FILE instead of stdout", ""};
-const OptionSpec kQuiet{"--quiet", "", "no progress on stderr", ""};
 
 struct Loaded {
   ActivationSet acts;

@@ -40,9 +40,9 @@ const std::vector<OptionSpec> kSpecs = {
     {"--model", "DIR|ID", "run this model (without FILE)", "the bundled demo model"},
     {"--text", "STR", "the text to run", "the bundled teaching text"},
     {"--text-file", "FILE", "read the text from FILE", ""},
-    {"--threads", "N", "LibTorch/BLAS threads", "all cores"},
-    {"--quiet", "", "no progress on stderr", ""},
-    {"--help", "", "show this help", ""}};
+    kThreads,
+    kQuiet,
+    kHelp};
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;

@@ -46,10 +46,10 @@ const std::vector<OptionSpec> kRunSpecs = {
     {"--with-activations", "", "store the normalised activations (float16, L*T*d*2 bytes) in the session so tau and the rule can change offline", ""},
     {"--taus", "GRID", "the tau sweep stored in the session (START:STOP:STEP, a list, or none)", "0.05:0.6:0.05"},
     {"--ppl", "", "perplexity, KL and attention error of ADA vs exact (ada-cascade when --attention exact)", ""},
-    {"--threads", "N", "LibTorch/BLAS threads", "all cores"},
-    {"--out", "FILE", "write the result to FILE instead of stdout", ""},
-    {"--quiet", "", "no progress on stderr", ""},
-    {"--help", "", "show this help", ""}};
+    kThreads,
+    kOut,
+    kQuiet,
+    kHelp};
 
 std::vector<int64_t> parse_ids(const std::string& text) {
   std::vector<int64_t> ids;

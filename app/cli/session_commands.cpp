@@ -145,8 +145,8 @@ int cmd_export(const std::vector<std::string>& args) {
   const std::vector<OptionSpec> specs = {
       {"--csv", "DIR", "write tidy CSV tables into DIR (created): layers, tokens, jaccard, sweep, sweep_layers, quality", ""},
       {"--json", "FILE", "write the whole session (everything but the activations) as one JSON document", ""},
-      {"--quiet", "", "no progress on stderr", ""},
-      {"--help", "", "show this help", ""}};
+      kQuiet,
+      kHelp};
   const Options opts(specs, args);
   if (opts.flag("--help")) {
     std::cout << format_help("cascadelens-cli export S.h5 (--csv DIR | --json FILE)",

@@ -10,6 +10,12 @@
 
 namespace cascade::cli {
 
+// The options several commands take, spelled once.
+inline const OptionSpec kHelp{"--help", "", "show this help", ""};
+inline const OptionSpec kQuiet{"--quiet", "", "no progress on stderr", ""};
+inline const OptionSpec kThreads{"--threads", "N", "LibTorch/BLAS threads", "all cores"};
+inline const OptionSpec kOut{"--out", "FILE", "write the result to FILE instead of stdout", ""};
+
 // Progress on stderr, only once a job has run for a second (short jobs stay silent), at most a few
 // updates per second; \r-overwritten on a terminal, one line per update otherwise. Its control()
 // carries the process-wide Ctrl-C flag (see install_sigint).

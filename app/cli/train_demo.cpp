@@ -45,9 +45,9 @@ const std::vector<OptionSpec> kSpecs = {
     {"--seq", "N", "tokens per sequence (<= ctx)", "512"},
     {"--lr", "X", "peak learning rate (cosine schedule, linear warmup)", "0.002"},
     {"--seed", "S", "seed for init, batches and the split", "1"},
-    {"--threads", "N", "LibTorch/BLAS threads", "all cores"},
-    {"--quiet", "", "no progress on stderr", ""},
-    {"--help", "", "show this help", ""}};
+    kThreads,
+    kQuiet,
+    kHelp};
 
 std::vector<std::string> paragraphs(const std::string& text) {
   std::vector<std::string> out;
