@@ -56,6 +56,17 @@ inline cascade::Session analysed_session(int64_t L = 5, int64_t T = 40, int64_t 
   return s;
 }
 
+// A session as an activation file gives one: no model identity, ids, text or quality.
+inline cascade::Session as_activation_session(cascade::Session s) {
+  s.kind = "activations";
+  s.model.reset();
+  s.ids.clear();
+  s.text.clear();
+  s.quality.reset();
+  s.quality_mode.clear();
+  return s;
+}
+
 // A random, self-consistent analysis (what remeasure accepts): independent sets of density `p`,
 // a cascade that removes and adds a few tokens per layer.
 inline cascade::Analysis random_analysis(int64_t L, int64_t T, int64_t d, double tau, std::mt19937& rng, double p = 0.25) {

@@ -124,14 +124,8 @@ TEST_F(SessionFileTest, EveryFieldRoundTrips) {
 }
 
 TEST_F(SessionFileTest, WithoutOptionalPartsRoundTrips) {
-  Session s = testsession::analysed_session(3, 17, 8, false);
-  s.kind = "activations";
-  s.model.reset();
-  s.ids.clear();
+  Session s = testsession::as_activation_session(testsession::analysed_session(3, 17, 8, false));
   s.sweep.clear();
-  s.quality.reset();
-  s.quality_mode.clear();
-  s.text.clear();
   write_session(path("s.h5"), s);
   const Session back = read_session(path("s.h5"));
   expect_same_session(s, back);

@@ -164,13 +164,7 @@ int main(int argc, char** argv) {
       minimal_p = save("valid_minimal_one_layer.h5", s);
     }
     {
-      Session s = testsession::analysed_session(3, 5, 3, true);
-      s.kind = "activations";
-      s.model.reset();
-      s.ids.clear();
-      s.text.clear();
-      s.quality.reset();
-      s.quality_mode.clear();
+      Session s = testsession::as_activation_session(testsession::analysed_session(3, 5, 3, true));
       s.sweep.resize(1);
       kact_p = save("valid_kind_activations.h5", s);
     }

@@ -2,11 +2,14 @@
 // Small runs for the GUI tests: synthetic clustered activations (deterministic), as RunData; and
 // waiting for the controller, which delivers its results on the UI thread.
 #include <QElapsedTimer>
+#include <QSignalSpy>
 #include <QTest>
 
 #include <memory>
 
 #include "core/synthetic.h"
+#include "gui/controller.h"
+#include "gui/main_window.h"
 #include "widgets/run_snapshot.h"
 
 namespace cascade::widgets::testing {
@@ -36,6 +39,16 @@ bool wait_until(F done, int ms = 60000) {
   t.start();
   while (!done() && t.elapsed() < ms) QTest::qWait(20);
   return done();
+}
+
+// Shows a main window at the tests' size and starts what its options name (a file, a session, the
+// bundled model); true once that first job has finished.
+inline bool start_main_window(app::MainWindow& window) {
+  window.resize(1400, 900);
+  window.show();
+  QSignalSpy done(window.controller(), &app::Controller::job_finished);
+  window.start_default();
+  return wait_until([&] { return done.count() == 1; });
 }
 
 }  // namespace cascade::widgets::testing

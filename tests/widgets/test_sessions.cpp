@@ -175,11 +175,7 @@ TEST(Sessions, MainWindowShowsASessionWithoutActivationsSafely) {
   options.session = path;
   options.restore = false;
   app::MainWindow window(options);
-  window.resize(1400, 900);
-  window.show();
-  QSignalSpy done(window.controller(), &app::Controller::job_finished);
-  window.start_default();
-  ASSERT_TRUE(wait_until([&] { return done.count() == 1; }));
+  ASSERT_TRUE(testing::start_main_window(window));
   EXPECT_TRUE(window.windowTitle().contains("without.h5")) << window.windowTitle().toStdString();
   const auto* label = window.findChild<QLabel*>("model-label");
   ASSERT_NE(label, nullptr);

@@ -267,11 +267,7 @@ TEST(MainWindow, OpensAFileShowsEveryViewAndTeaches) {
   options.activations = path;
   options.restore = false;
   app::MainWindow window(options);
-  window.resize(1400, 900);
-  window.show();
-  QSignalSpy done(window.controller(), &app::Controller::job_finished);
-  window.start_default();
-  ASSERT_TRUE(wait_until([&] { return done.count() == 1; }));
+  ASSERT_TRUE(testing::start_main_window(window));
   ASSERT_GE(window.figure_views().size(), 6u);
   for (auto* fv : window.figure_views()) {
     const QImage img = fv->render_current();
