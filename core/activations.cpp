@@ -19,7 +19,7 @@ std::optional<int64_t> parse_bound(const std::string& text, const std::string& w
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size())
-    throw UsageError("--layers: '" + whole + "' is not a layer range like 2:8, 4:, :6 or 3");
+    throw UsageError("'" + whole + "' is not a layer range like 2:8, 4:, :6 or 3");
   return value;
 }
 
@@ -29,11 +29,11 @@ LayerRange parse_layer_range(const std::string& text) {
   const auto colon = text.find(':');
   if (colon == std::string::npos) {
     const auto single = parse_bound(text, text);
-    if (!single) throw UsageError("--layers: empty layer range");
+    if (!single) throw UsageError("empty layer range");
     return LayerRange{single, *single == -1 ? std::nullopt : std::optional<int64_t>(*single + 1)};
   }
   if (text.find(':', colon + 1) != std::string::npos)
-    throw UsageError("--layers: '" + text + "' has more than one ':'");
+    throw UsageError("'" + text + "' has more than one ':'");
   return LayerRange{parse_bound(text.substr(0, colon), text), parse_bound(text.substr(colon + 1), text)};
 }
 
@@ -77,7 +77,7 @@ ActivationSet select_layers(const ActivationSet& acts, const LayerRange& range) 
   };
   const int64_t b = resolve(range.begin, 0), e = resolve(range.end, L);
   if (b >= e)
-    throw UsageError("--layers selects no layer (the input has " + std::to_string(L) + " layers, 0.." +
+    throw UsageError("the layer range selects no layer (the input has " + std::to_string(L) + " layers, 0.." +
                      std::to_string(L - 1) + ")");
   ActivationSet out = acts;
   out.hidden = acts.hidden.narrow(0, b, e - b);

@@ -100,7 +100,7 @@ double parse_tau(const std::string& text, const std::string& whole) {
     if (used != text.size()) throw std::invalid_argument(text);
     return v;
   } catch (const std::exception&) {
-    throw UsageError("--taus: '" + whole + "' is not a grid like 0.05:0.6:0.05 or a list like 0.1,0.3");
+    throw UsageError("'" + whole + "' is not a grid like 0.05:0.6:0.05 or a list like 0.1,0.3");
   }
 }
 
@@ -112,18 +112,18 @@ std::vector<double> parse_tau_grid(const std::string& text) {
     std::vector<std::string> parts;
     std::stringstream ss(text);
     for (std::string p; std::getline(ss, p, ':');) parts.push_back(p);
-    if (parts.size() != 3) throw UsageError("--taus: a grid is START:STOP:STEP, got '" + text + "'");
+    if (parts.size() != 3) throw UsageError("a grid is START:STOP:STEP, got '" + text + "'");
     const double a = parse_tau(parts[0], text), b = parse_tau(parts[1], text), step = parse_tau(parts[2], text);
-    if (!(step > 0)) throw UsageError("--taus: STEP must be > 0");
-    if (b < a) throw UsageError("--taus: STOP must be >= START");
+    if (!(step > 0)) throw UsageError("STEP must be > 0");
+    if (b < a) throw UsageError("STOP must be >= START");
     const auto n = static_cast<int64_t>(std::floor((b - a) / step + 1e-9)) + 1;
-    if (n > 10000) throw UsageError("--taus: more than 10000 values");
+    if (n > 10000) throw UsageError("more than 10000 values");
     for (int64_t i = 0; i < n; ++i) taus.push_back(std::round((a + static_cast<double>(i) * step) * 1e12) / 1e12);
   } else {
     std::stringstream ss(text);
     for (std::string p; std::getline(ss, p, ',');) taus.push_back(parse_tau(p, text));
   }
-  if (taus.empty()) throw UsageError("--taus: no values");
+  if (taus.empty()) throw UsageError("no values");
   for (double t : taus) theta_of_tau(t);  // range check with the same message as --tau
   return taus;
 }

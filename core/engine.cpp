@@ -7,6 +7,7 @@
 
 #include "core/analyzer.h"
 #include "core/errors.h"
+#include "core/version.h"
 
 namespace cascade {
 
@@ -65,58 +66,86 @@ double mean_kl(const at::Tensor& logits_p, const at::Tensor& logits_q) {
   return (lp.exp() * (lp - lq)).sum(-1).mean().item<double>();
 }
 
-double mean_attention_error(const AdaQuality& q) {
-  double sum = 0;
-  int64_t n = 0;
-  for (const auto& heads : q.attention_error)
-    for (double e : heads) sum += e, ++n;
-  return n ? sum / static_cast<double>(n) : 0.0;
+ModelIdentity identity_of(const ModelConfig& config) {
+  ModelIdentity m;
+  m.name = config.name;
+  m.model_type = config.model_type;
+  m.num_layers = config.num_layers;
+  m.hidden_size = config.hidden_size;
+  m.num_heads = config.num_heads;
+  m.vocab_size = config.vocab_size;
+  return m;
 }
 
-Run run_model(const CausalLM& model, const RunRequest& request, const JobControl& control) {
+AttentionMode quality_mode_of(AttentionMode attention) {
+  return attention == AttentionMode::Exact ? AttentionMode::AdaCascade : attention;
+}
+
+namespace {
+
+// ADA-cascade at τ against exact logits: the per-head attention errors and the ADA logits.
+std::pair<std::vector<std::vector<double>>, at::Tensor> ada_cascade_pass(const CausalLM& model, const at::Tensor& ids,
+                                                                         double tau, Rule rule, NearestRule nearest,
+                                                                         const JobControl& control) {
+  RunObserver errors(model.config().num_layers, false, true, control);
+  at::Tensor logits = model.forward(ids, &errors, make_planner(AttentionMode::AdaCascade, tau, rule, nearest).get());
+  return {errors.attention_error, logits};
+}
+
+}  // namespace
+
+RunRecord run_model(const CausalLM& model, const RunRequest& request, const JobControl& control) {
   if (request.ids.empty()) throw UsageError("no tokens to run");
   if (!request.tokens.empty() && request.tokens.size() != request.ids.size())
     throw UsageError("token strings and ids differ in length");
   theta_of_tau(request.tau);
   const ModelConfig& cfg = model.config();
-  Run run;
-  run.config = cfg;
+  RunRecord run;
+  run.app_version = version();
+  run.created = utc_now_iso8601();
+  run.kind = SourceKind::Model;
+  run.source = request.source.empty() ? cfg.name : request.source;
+  run.model = request.model ? *request.model : identity_of(cfg);
+  run.text = request.text;
   run.ids = request.ids;
   run.tokens = request.tokens;
-  run.attention = to_string(request.attention);
-  run.nearest = to_string(request.nearest);
+  if (run.tokens.empty())
+    for (int64_t id : request.ids) run.tokens.push_back(std::to_string(id));
+  run.attention = request.attention;
+  run.nearest = request.nearest;
+  run.device = model.device().is_cpu() ? DeviceKind::Cpu : DeviceKind::Cuda;
+  run.dtype = dtype_of(model.dtype());
   const at::Tensor ids = at::tensor(request.ids, at::TensorOptions().dtype(at::kLong));
   const bool ada_run = request.attention != AttentionMode::Exact;
+  auto capture = std::make_shared<ForwardCapture>();
 
   auto start = std::chrono::steady_clock::now();
   RunObserver observer(cfg.num_layers, true, request.quality && ada_run, control);
   auto planner = make_planner(request.attention, request.tau, request.rule, request.nearest);
-  run.logits = model.forward(ids, &observer, planner.get());
+  capture->logits = model.forward(ids, &observer, planner.get());
   run.timings.forward_ms = ms_since(start);
 
   start = std::chrono::steady_clock::now();
-  run.final_residual = observer.residuals.back();
-  run.final_hidden = observer.final_hidden;
+  capture->final_residual = observer.residuals.back();
+  capture->final_hidden = observer.final_hidden;
   observer.residuals.pop_back();
-  run.activations.hidden = at::stack(observer.residuals);
-  run.activations.tokens = request.tokens;
-  run.activations.source = cfg.name;
-  validate(run.activations);
+  capture->activations.hidden = at::stack(observer.residuals);
+  capture->activations.tokens = request.tokens;
+  capture->activations.source = cfg.name;
+  validate(capture->activations);
   const JobControl quiet{nullptr, control.cancel};
   // The analysis runs where the model ran: on a GPU, X̂ and the τ-free cache stay on the device and
   // the scans and cascade steps dispatch to the fused kernels (core/kernel_dispatch.h).
-  ActivationSet analysed = run.activations;
+  ActivationSet analysed = capture->activations;
   if (!observer.device_residuals.empty()) {
     observer.device_residuals.pop_back();  // the final residual (SPEC layer L) is not analysed
     analysed.hidden = at::stack(observer.device_residuals);
     observer.device_residuals.clear();
   }
   analysed = select_layers(analysed, request.layers);
-  const auto analyzer = std::make_shared<const Analyzer>(analysed, request.tile, quiet, request.gram_cache_bytes);
+  run.analyzer = std::make_shared<const Analyzer>(analysed, request.tile, quiet, request.gram_cache_bytes);
   analysed = ActivationSet();
-  run.analysis = analyzer->analyze(request.tau, request.rule, quiet);
-  for (int64_t l = 0; l < analyzer->num_layers(); ++l) run.prior_max.push_back(analyzer->prior_max(l));
-  run.analyzer = analyzer;
+  run.analysis = run.analyzer->analyze(request.tau, request.rule, quiet);
   run.timings.selection_ms = ms_since(start);
 
   if (request.quality) {
@@ -124,23 +153,41 @@ Run run_model(const CausalLM& model, const RunRequest& request, const JobControl
     AdaQuality q;
     // The quality numbers always compare an ADA mode with exact attention: for an exact run, the
     // cascade (the paper's engine) at the same τ is measured.
-    at::Tensor exact = run.logits, ada = run.logits;
+    at::Tensor exact = capture->logits, ada = capture->logits;
     q.attention_error = observer.attention_error;
-    if (ada_run) {
-      exact = model.forward(ids, nullptr, nullptr);
-    } else {
-      RunObserver errors(cfg.num_layers, false, true, control);
-      ada = model.forward(ids, &errors,
-                          make_planner(AttentionMode::AdaCascade, request.tau, request.rule, request.nearest).get());
-      q.attention_error = errors.attention_error;
-    }
+    if (ada_run) exact = model.forward(ids, nullptr, nullptr);
+    else std::tie(q.attention_error, ada) = ada_cascade_pass(model, ids, request.tau, request.rule, request.nearest, control);
     q.ppl_exact = perplexity(exact, request.ids);
     q.ppl_ada = perplexity(ada, request.ids);
     q.mean_kl = mean_kl(exact, ada);
     run.quality = q;
+    run.quality_mode = quality_mode_of(request.attention);
     run.timings.quality_ms = ms_since(start);
   }
+  run.capture = std::move(capture);
+  if (!request.sweep_taus.empty())
+    run.sweep = sweep_entries(run.analyzer->sweep(request.sweep_taus, request.rule, control));
+  if (request.quality_sweep) measure_quality_sweep(model, request, run, control);
   return run;
+}
+
+void measure_quality_sweep(const CausalLM& model, const RunRequest& request, RunRecord& record,
+                           const JobControl& control) {
+  const at::Tensor ids = at::tensor(record.ids, at::TensorOptions().dtype(at::kLong));
+  const auto total = static_cast<int64_t>(record.sweep.size());
+  const JobControl quiet{nullptr, control.cancel};
+  const double ppl_exact = perplexity(model.forward(ids, nullptr, nullptr), record.ids);
+  for (int64_t i = 0; i < total; ++i) {
+    control.check();
+    control.report("quality sweep", i, total);
+    SweepEntry& e = record.sweep[static_cast<size_t>(i)];
+    const auto [errors, ada] = ada_cascade_pass(model, ids, e.analysis.tau, e.analysis.rule, request.nearest, quiet);
+    AdaQuality q;
+    q.attention_error = errors;
+    e.ada_error = mean_attention_error(q);
+    e.delta_ppl = perplexity(ada, record.ids) - ppl_exact;
+  }
+  control.report("quality sweep", total, total);
 }
 
 std::vector<int64_t> greedy_generate(const CausalLM& model, std::vector<int64_t> ids, int64_t steps,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/defaults.h"
 #include "core/progress.h"
 
 namespace cascade {
@@ -23,8 +24,6 @@ Rule parse_rule(const std::string& name);  // "prior-max" | "greedy-cover"; thro
 // θ(τ) = 1 − τ². Throws UsageError unless 0 <= τ <= 1.
 double theta_of_tau(double tau);
 
-// Default tile (rows of the Gram computed at once). Extra memory of a scan is tile × T floats.
-inline constexpr int64_t kDefaultTile = 256;
 
 // X̂: each row divided by its norm, as float32 on the input's device. Rows whose norm is below
 // 1e-12 stay zero (their cosines are 0, so they are always representative). Robust to rows whose

@@ -70,20 +70,13 @@ LoadedModel load_model(const ModelRequest& request) {
   m.config = read_hf_config(m.dir);
   m.config.name = request.spec.empty() ? m.dir : request.spec;
   at::Device device = at::kCPU;
-  if (request.device == "cuda") {
+  if (request.device == DeviceKind::Cuda) {
     if (!at::hasCUDA()) throw UsageError("device cuda: this LibTorch build has no CUDA/ROCm device");
     device = at::Device(at::kCUDA);
     at::globalContext().setAllowTF32CuBLAS(false);  // TF32's 10-bit mantissa would blur the numbers
-  } else if (request.device != "cpu") {
-    throw UsageError("device must be cpu or cuda, got '" + request.device + "'");
   }
-  const std::string& dt = request.dtype;
-  const at::ScalarType dtype = dt == "float32"    ? at::kFloat
-                               : dt == "bfloat16" ? at::kBFloat16
-                               : dt == "float16"  ? at::kHalf
-                                                  : throw UsageError("dtype must be float32, bfloat16 or float16, got '" + dt + "'");
   const CheckpointWeights weights(m.dir);
-  m.model = make_model(m.config, weights, device, dtype);
+  m.model = make_model(m.config, weights, device, scalar_type(request.dtype));
   m.device = request.device;
   m.dtype = request.dtype;
   try {
@@ -121,14 +114,14 @@ ModelIdentity model_identity(const LoadedModel& m) {
   return id;
 }
 
-Session session_of(const Run& run, const LoadedModel& m, const std::string& text) {
-  Session s = session_from_run(run);
-  s.source = m.label();
-  s.model = model_identity(m);
-  s.device = m.device;
-  s.dtype = m.dtype;
-  s.text = text;
-  return s;
+RunRequest request_for(const LoadedModel& m, std::vector<int64_t> ids, const std::string& text) {
+  RunRequest r;
+  r.tokens = display_tokens(m, ids);
+  r.ids = std::move(ids);
+  r.source = m.label();
+  r.model = model_identity(m);
+  r.text = text;
+  return r;
 }
 
 }  // namespace cascade::data

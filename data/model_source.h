@@ -7,7 +7,7 @@
 
 #include "core/model.h"
 #include "core/model_config.h"
-#include "core/session.h"
+#include "core/engine.h"
 #include "core/tokenizer.h"
 
 namespace cascade::data {
@@ -29,9 +29,9 @@ std::string bundled_synthetic_file();
 std::string read_text_file(const std::string& path);  // InputError when unreadable
 
 struct ModelRequest {
-  std::string spec;              // HF folder or cache id; empty: the bundled demo model
-  std::string device = "cpu";    // "cpu" or "cuda" (ROCm LibTorch says cuda too)
-  std::string dtype = "float32"; // "float32", "bfloat16", "float16"
+  std::string spec;                    // HF folder or cache id; empty: the bundled demo model
+  DeviceKind device = DeviceKind::Cpu;
+  DType dtype = DType::Float32;
 };
 
 struct LoadedModel {
@@ -40,7 +40,8 @@ struct LoadedModel {
   ModelConfig config;
   std::unique_ptr<CausalLM> model;
   std::unique_ptr<Tokenizer> tokenizer;  // null when the folder has no tokenizer files
-  std::string device = "cpu", dtype = "float32";  // as requested
+  DeviceKind device = DeviceKind::Cpu;   // as requested
+  DType dtype = DType::Float32;
   std::string label() const;             // "spec (dir)" or just dir
 };
 
@@ -59,7 +60,8 @@ std::vector<int64_t> encode_text(const LoadedModel& m, const std::string& text);
 // revision — the HF cache snapshot (commit hash) the folder is, or "local".
 ModelIdentity model_identity(const LoadedModel& m);
 
-// session_from_run plus what the loaded model knows (label, identity, device, dtype) and the text.
-Session session_of(const Run& run, const LoadedModel& m, const std::string& text);
+// A request for `m` with what the record keeps about it: the label, the identity (hash, revision)
+// and the text the ids came from.
+RunRequest request_for(const LoadedModel& m, std::vector<int64_t> ids, const std::string& text);
 
 }  // namespace cascade::data

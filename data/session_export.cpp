@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/errors.h"
+#include "core/names.h"
 #include "core/token_status.h"
 #include "data/io_util.h"
 
@@ -47,15 +48,22 @@ class Table {
   std::string text_;
 };
 
-std::vector<std::string> layer_row(const LayerMeasures& m) {
-  return {num(m.layer), num(m.r_ind), num(m.r_casc), num(m.depth_jaccard), num(m.casc_fidelity),
-          num(static_cast<int64_t>(m.missed.size())), num(static_cast<int64_t>(m.extra.size())), num(m.adds),
-          num(m.removes), num(m.turnover), num(m.gram_entries_ind), num(m.gram_entries_casc), num(m.gram_macs_ind),
-          num(m.gram_macs_casc), num(m.compression_ind), num(m.compression_casc)};
+template <class F, class R>
+std::string cell(const F& field, const R& record) {
+  const auto v = field.get(record);
+  return !v ? "" : field.integer ? num(static_cast<int64_t>(*v)) : num(*v);
 }
-const std::vector<std::string> kLayerHeader = {
-    "layer", "r_ind", "r_casc", "depth_jaccard", "casc_fidelity", "missed", "extra", "adds", "removes", "turnover",
-    "gram_entries_ind", "gram_entries_casc", "gram_macs_ind", "gram_macs_casc", "compression_ind", "compression_casc"};
+
+std::vector<std::string> layer_header() {
+  std::vector<std::string> out;
+  for (const names::LayerField* f : names::layer_fields()) out.push_back(f->name);
+  return out;
+}
+std::vector<std::string> layer_row(const LayerMeasures& m) {
+  std::vector<std::string> out;
+  for (const names::LayerField* f : names::layer_fields()) out.push_back(cell(*f, m));
+  return out;
+}
 
 }  // namespace
 
@@ -66,7 +74,7 @@ std::string csv_field(const std::string& text) {
   return out + "\"";
 }
 
-std::vector<std::string> export_session_csv(const Session& s, const std::string& dir_name) {
+std::vector<std::string> export_session_csv(const RunRecord& s, const std::string& dir_name) {
   const fs::path dir(dir_name);
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) throw UsageError("--csv " + dir_name + " exists and is not a folder");
@@ -78,7 +86,8 @@ std::vector<std::string> export_session_csv(const Session& s, const std::string&
 
   {
     std::vector<std::string> header = {"tau", "rule"};
-    header.insert(header.end(), kLayerHeader.begin(), kLayerHeader.end());
+    const auto lh = layer_header();
+    header.insert(header.end(), lh.begin(), lh.end());
     Table t(header);
     for (const auto& m : a.layers) {
       std::vector<std::string> row = {tau, rule};
@@ -101,7 +110,7 @@ std::vector<std::string> export_session_csv(const Session& s, const std::string&
         for (int64_t x : set) bits[x] |= bit;
       };
       mark(m.reps_ind, 1), mark(m.reps_casc, 2), mark(m.added, 4), mark(m.removed, 8);
-      const PriorMax* pm = i < static_cast<int64_t>(s.prior_max.size()) ? &s.prior_max[i] : nullptr;
+      const PriorMax* pm = i < s.num_layers() ? &s.prior_max_of(i) : nullptr;
       for (int64_t x = 0; x < T; ++x)
         t.row({tau, rule, num(m.layer), num(x), x < static_cast<int64_t>(s.ids.size()) ? num(s.ids[x]) : "",
                x < static_cast<int64_t>(s.tokens.size()) ? s.tokens[x] : "", status_name(status[x]),
@@ -119,20 +128,20 @@ std::vector<std::string> export_session_csv(const Session& s, const std::string&
     t.save(dir / "jaccard.csv", written);
   }
   if (!s.sweep.empty()) {
-    Table t({"tau", "theta", "rule", "mean_r_ind", "mean_r_casc", "r_ind_over_T", "r_casc_over_T", "gram_savings",
-             "gram_entries_ind", "gram_entries_casc", "mean_depth_jaccard", "mean_casc_fidelity", "mean_turnover",
-             "total_missed", "total_extra", "total_adds", "total_removes", "ada_error", "delta_ppl"});
-    std::vector<std::string> layer_header = {"tau", "rule"};
-    layer_header.insert(layer_header.end(), kLayerHeader.begin(), kLayerHeader.end());
-    Table per_layer(layer_header);
+    std::vector<std::string> header;
+    for (const names::SweepField* f : names::sweep_fields()) header.push_back(f->name);
+    header.insert(header.begin() + 2, "rule");
+    Table t(header);
+    std::vector<std::string> per_layer_header = {"tau", "rule"};
+    const auto lh = layer_header();
+    per_layer_header.insert(per_layer_header.end(), lh.begin(), lh.end());
+    Table per_layer(per_layer_header);
     for (const SweepEntry& e : s.sweep) {
       const Analysis& x = e.analysis;
-      const Summary& m = x.summary;
-      const double T = static_cast<double>(std::max<int64_t>(x.T, 1));
-      t.row({num(x.tau), num(x.theta), to_string(x.rule), num(m.mean_r_ind), num(m.mean_r_casc), num(m.mean_r_ind / T),
-             num(m.mean_r_casc / T), num(m.gram_savings), num(m.gram_entries_ind), num(m.gram_entries_casc),
-             num(m.mean_depth_jaccard), num(m.mean_casc_fidelity), num(m.mean_turnover), num(m.total_missed),
-             num(m.total_extra), num(m.total_adds), num(m.total_removes), num(e.ada_error), num(e.delta_ppl)});
+      std::vector<std::string> row;
+      for (const names::SweepField* f : names::sweep_fields()) row.push_back(cell(*f, e));
+      row.insert(row.begin() + 2, to_string(x.rule));
+      t.row(row);
       for (const auto& l : x.layers) {
         std::vector<std::string> row = {num(x.tau), to_string(x.rule)};
         const auto cells = layer_row(l);
@@ -147,7 +156,7 @@ std::vector<std::string> export_session_csv(const Session& s, const std::string&
     Table t({"mode", "block", "head", "attention_error"});
     for (size_t b = 0; b < s.quality->attention_error.size(); ++b)
       for (size_t h = 0; h < s.quality->attention_error[b].size(); ++h)
-        t.row({s.quality_mode, num(static_cast<int64_t>(b)), num(static_cast<int64_t>(h)),
+        t.row({to_string(s.quality_mode), num(static_cast<int64_t>(b)), num(static_cast<int64_t>(h)),
                num(s.quality->attention_error[b][h])});
     t.save(dir / "quality.csv", written);
   }

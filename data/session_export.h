@@ -1,10 +1,10 @@
 #pragma once
-// A session as tidy CSV tables (one observation per row, SPEC §4 names as headers), for R, pandas
-// and spreadsheets. Missing values (no depth_jaccard at the last layer, ...) are empty cells.
+// A session as tidy CSV tables (one observation per row, the name tables of core/names.h as
+// headers), for R, pandas and spreadsheets. Missing values (no depth_jaccard at the last layer, ...) are empty cells.
 #include <string>
 #include <vector>
 
-#include "core/session.h"
+#include "core/run_record.h"
 
 namespace cascade::data {
 
@@ -13,7 +13,7 @@ namespace cascade::data {
 // sweep.csv (one row per τ), sweep_layers.csv (one row per τ and layer) and quality.csv (one row
 // per block and head). Each file is written atomically; a sweep/quality table left in `dir` by an
 // earlier export of another session is removed when this one has none. Returns the paths written.
-std::vector<std::string> export_session_csv(const Session& session, const std::string& dir);
+std::vector<std::string> export_session_csv(const RunRecord& session, const std::string& dir);
 
 // A CSV field: quoted (with "" for ") when it holds a comma, quote, CR or LF (RFC 4180).
 std::string csv_field(const std::string& text);

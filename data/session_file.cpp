@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/names.h"
 #include "core/version.h"
 #include "data/hdf5_util.h"
 #include "data/io_util.h"
@@ -132,57 +133,34 @@ void write_analysis(const Writer& w, hid_t parent, const char* name, const Analy
   w.attr(g.get(), "T", a.T);
   w.attr(g.get(), "d", a.d);
   const auto L = static_cast<hsize_t>(a.L()), T = static_cast<hsize_t>(a.T);
-  auto ints = [&](const char* n, int64_t LayerMeasures::*f) {
-    std::vector<int64_t> v;
-    for (const auto& m : a.layers) v.push_back(m.*f);
-    w.ints(g.get(), n, v);
-  };
-  auto reals = [&](const char* n, auto get) {
-    std::vector<double> v;
-    for (const auto& m : a.layers) v.push_back(get(m));
-    w.doubles(g.get(), n, v);
-  };
   auto mask = [&](const char* n, TokenSet LayerMeasures::*set) {
     const auto v = masks(a.layers, a.T, set);
     w.dataset(g.get(), n, H5T_STD_U8LE, H5T_NATIVE_UINT8, {L, T}, v.data());
   };
-  ints("layer", &LayerMeasures::layer);
   mask("reps_ind", &LayerMeasures::reps_ind);
   mask("reps_casc", &LayerMeasures::reps_casc);
   mask("added", &LayerMeasures::added);
   mask("removed", &LayerMeasures::removed);
-  ints("r_ind", &LayerMeasures::r_ind);
-  ints("r_casc", &LayerMeasures::r_casc);
-  ints("adds", &LayerMeasures::adds);
-  ints("removes", &LayerMeasures::removes);
-  ints("gram_entries_ind", &LayerMeasures::gram_entries_ind);
-  ints("gram_entries_casc", &LayerMeasures::gram_entries_casc);
-  ints("gram_macs_ind", &LayerMeasures::gram_macs_ind);
-  ints("gram_macs_casc", &LayerMeasures::gram_macs_casc);
-  reals("depth_jaccard", [](const LayerMeasures& m) { return or_none(m.depth_jaccard); });
-  reals("casc_fidelity", [](const LayerMeasures& m) { return m.casc_fidelity; });
-  reals("turnover", [](const LayerMeasures& m) { return or_none(m.turnover); });
-  reals("compression_ind", [](const LayerMeasures& m) { return m.compression_ind; });
-  reals("compression_casc", [](const LayerMeasures& m) { return m.compression_casc; });
+  for (const names::LayerField* f : names::layer_fields()) {
+    if (f->derived) continue;
+    if (f->integer) {
+      std::vector<int64_t> v;
+      for (const auto& m : a.layers) v.push_back(static_cast<int64_t>(*f->get(m)));
+      w.ints(g.get(), f->name, v);
+    } else {
+      std::vector<double> v;
+      for (const auto& m : a.layers) v.push_back(f->get(m).value_or(kNone));
+      w.doubles(g.get(), f->name, v);
+    }
+  }
   std::vector<double> jm;
   for (const auto& row : a.jaccard_matrix) jm.insert(jm.end(), row.begin(), row.end());
   w.doubles(g.get(), "jaccard_matrix", jm, {L, L});
   const Handle s = w.group(g.get(), "summary");
-  const Summary& m = a.summary;
-  w.attr(s.get(), "mean_depth_jaccard", or_none(m.mean_depth_jaccard));
-  w.attr(s.get(), "gram_savings", m.gram_savings);
-  w.attr(s.get(), "gram_entries_ind", m.gram_entries_ind);
-  w.attr(s.get(), "gram_entries_casc", m.gram_entries_casc);
-  w.attr(s.get(), "mean_r_ind", m.mean_r_ind);
-  w.attr(s.get(), "mean_r_casc", m.mean_r_casc);
-  w.attr(s.get(), "mean_compression_ind", m.mean_compression_ind);
-  w.attr(s.get(), "mean_compression_casc", m.mean_compression_casc);
-  w.attr(s.get(), "mean_casc_fidelity", m.mean_casc_fidelity);
-  w.attr(s.get(), "mean_turnover", or_none(m.mean_turnover));
-  w.attr(s.get(), "total_missed", m.total_missed);
-  w.attr(s.get(), "total_extra", m.total_extra);
-  w.attr(s.get(), "total_adds", m.total_adds);
-  w.attr(s.get(), "total_removes", m.total_removes);
+  for (const names::SummaryField* f : names::summary_fields()) {
+    if (f->integer) w.attr(s.get(), f->name, static_cast<int64_t>(*f->get(a.summary)));
+    else w.attr(s.get(), f->name, f->get(a.summary).value_or(kNone));
+  }
 }
 
 std::string sweep_name(size_t i) {
@@ -191,46 +169,42 @@ std::string sweep_name(size_t i) {
   return buf;
 }
 
-void check_writable(const Session& s, const std::string& path) {
-  const int64_t L = s.num_layers(), T = s.num_tokens();
+void check_writable(const RunRecord& s, const std::string& path) {
+  const int64_t L = s.analysis.L(), T = s.analysis.T;
   auto bad = [&](const std::string& why) { throw UsageError(path + ": cannot save this session: " + why); };
   if (L < 1 || T < 1) bad("it has no analysis");
+  if (s.num_layers() != L || s.num_tokens() != T) bad("its analysis has another shape than the run");
   if (static_cast<int64_t>(s.tokens.size()) != T) bad("it has " + std::to_string(s.tokens.size()) + " token strings for T = " + std::to_string(T));
   if (!s.ids.empty() && static_cast<int64_t>(s.ids.size()) != T) bad("it has " + std::to_string(s.ids.size()) + " token ids for T = " + std::to_string(T));
-  if (static_cast<int64_t>(s.prior_max.size()) != L) bad("gamma/pi are missing for some layers");
-  for (const auto& pm : s.prior_max)
+  if (!s.analyzer && static_cast<int64_t>(s.prior_max.size()) != L) bad("gamma/pi are missing for some layers");
+  for (int64_t l = 0; l < L; ++l) {
+    const PriorMax& pm = s.prior_max_of(l);
     if (static_cast<int64_t>(pm.gamma.size()) != T || static_cast<int64_t>(pm.partner.size()) != T) bad("gamma/pi do not have T entries");
+  }
   for (const auto& e : s.sweep)
     if (e.analysis.T != T || e.analysis.L() != L) bad("a sweep analysis has another shape than the run");
-  if (s.has_activations() && (s.xhat.dim() != 3 || s.xhat.size(0) != L || s.xhat.size(1) != T))
-    bad("its activations are not [L, T, d]");
 }
 
-void write_contents(const std::string& tmp, const std::string& path, const Session& s, const JobControl& control) {
+void write_contents(const std::string& tmp, const std::string& path, const RunRecord& s, bool with_activations,
+                    const JobControl& control) {
   const Writer w(path);
   Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
   if (!file.ok()) throw Error(path + ": cannot create " + tmp + " (does the folder exist and is it writable?)");
   const hid_t root = file.get();
-  const int64_t L = s.num_layers(), T = s.num_tokens();
+  const int64_t L = s.analysis.L(), T = s.analysis.T;
 
   w.attr(root, "format", kSessionFormatName);
   w.attr(root, "format_version", kSessionFormatVersion);
   w.attr(root, "app_version", s.app_version.empty() ? version() : s.app_version);
   w.attr(root, "created", s.created.empty() ? utc_now_iso8601() : s.created);
-  w.attr(root, "kind", s.kind);
+  w.attr(root, "kind", to_string(s.kind));
   w.attr(root, "source", s.source);
   w.attr(root, "text", s.text);
 
   if (s.model) {
     const Handle g = w.group(root, "model");
-    w.attr(g.get(), "name", s.model->name);
-    w.attr(g.get(), "model_type", s.model->model_type);
-    w.attr(g.get(), "config_sha256", s.model->config_sha256);
-    w.attr(g.get(), "revision", s.model->revision);
-    w.attr(g.get(), "num_layers", s.model->num_layers);
-    w.attr(g.get(), "hidden_size", s.model->hidden_size);
-    w.attr(g.get(), "num_heads", s.model->num_heads);
-    w.attr(g.get(), "vocab_size", s.model->vocab_size);
+    for (const auto& f : names::model_texts()) w.attr(g.get(), f.name, *s.model.*f.member);
+    for (const auto& f : names::model_integers()) w.attr(g.get(), f.name, *s.model.*f.member);
   }
   {
     const Handle g = w.group(root, "tokens");
@@ -239,13 +213,11 @@ void write_contents(const std::string& tmp, const std::string& path, const Sessi
   }
   {
     const Handle g = w.group(root, "run");
-    w.attr(g.get(), "attention", s.attention);
-    w.attr(g.get(), "nearest", s.nearest);
-    w.attr(g.get(), "device", s.device);
-    w.attr(g.get(), "dtype", s.dtype);
-    w.attr(g.get(), "forward_ms", s.timings.forward_ms);
-    w.attr(g.get(), "selection_ms", s.timings.selection_ms);
-    w.attr(g.get(), "quality_ms", s.timings.quality_ms);
+    w.attr(g.get(), "attention", to_string(s.attention));
+    w.attr(g.get(), "nearest", to_string(s.nearest));
+    w.attr(g.get(), "device", to_string(s.device));
+    w.attr(g.get(), "dtype", to_string(s.dtype));
+    for (const auto& f : names::timing_fields()) w.attr(g.get(), f.name, s.timings.*f.member);
   }
   control.check();
   {
@@ -254,7 +226,8 @@ void write_contents(const std::string& tmp, const std::string& path, const Sessi
     std::vector<int32_t> partner;
     gamma.reserve(static_cast<size_t>(L * T));
     partner.reserve(static_cast<size_t>(L * T));
-    for (const auto& pm : s.prior_max) {
+    for (int64_t l = 0; l < L; ++l) {
+      const PriorMax& pm = s.prior_max_of(l);
       gamma.insert(gamma.end(), pm.gamma.begin(), pm.gamma.end());
       for (int64_t p : pm.partner) partner.push_back(static_cast<int32_t>(p));
     }
@@ -282,10 +255,8 @@ void write_contents(const std::string& tmp, const std::string& path, const Sessi
   }
   if (s.quality) {
     const Handle g = w.group(root, "quality");
-    w.attr(g.get(), "mode", s.quality_mode);
-    w.attr(g.get(), "ppl_exact", s.quality->ppl_exact);
-    w.attr(g.get(), "ppl_ada", s.quality->ppl_ada);
-    w.attr(g.get(), "mean_kl", s.quality->mean_kl);
+    w.attr(g.get(), "mode", to_string(s.quality_mode));
+    for (const auto& f : names::quality_fields()) w.attr(g.get(), f.name, *s.quality.*f.member);
     const auto& e = s.quality->attention_error;
     const size_t rows = e.size(), cols = rows ? e[0].size() : 0;
     std::vector<double> flat;
@@ -295,9 +266,9 @@ void write_contents(const std::string& tmp, const std::string& path, const Sessi
     }
     w.doubles(g.get(), "attention_error", flat, {rows, cols});
   }
-  if (s.has_activations()) {
+  if (with_activations && s.analyzer) {
     const Handle g = w.group(root, "activations");
-    const int64_t d = s.xhat.size(2);
+    const int64_t d = s.analyzer->dim();
     const hsize_t dims[3] = {static_cast<hsize_t>(L), static_cast<hsize_t>(T), static_cast<hsize_t>(d)};
     const Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
     const Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
@@ -311,7 +282,7 @@ void write_contents(const std::string& tmp, const std::string& path, const Sessi
     for (int64_t l = 0; l < L; ++l) {
       control.check();
       control.report("saving activations", l, L);
-      const at::Tensor layer = s.xhat[l].to(at::kCPU).to(at::kHalf).contiguous();
+      const at::Tensor layer = s.analyzer->normalized(l).to(at::kCPU).to(at::kHalf).contiguous();
       const hsize_t start[3] = {static_cast<hsize_t>(l), 0, 0};
       const Handle fspace(H5Dget_space(ds.get()), H5Sclose);
       H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
@@ -390,6 +361,16 @@ class Reader {
     if (H5Aread(a.get(), mem.get(), out.data()) < 0) bad("cannot read " + where + " attribute '" + name + "'");
     out.resize(out.find('\0') == std::string::npos ? n : out.find('\0'));
     return out;
+  }
+  // A string attribute naming one of an enum's values: `parse` of it, or an InputError listing `expected`.
+  template <class Parse>
+  auto parsed(hid_t obj, const std::string& where, const char* name, Parse parse, const char* expected) const {
+    const std::string text = attr_string(obj, where, name);
+    try {
+      return parse(text);
+    } catch (const UsageError&) {
+      bad(where + " attribute '" + name + "' is '" + text + "' (" + expected + ")");
+    }
   }
   double attr_double(hid_t obj, const std::string& where, const char* name) const {
     return attr_number<double>(obj, where, name, H5T_FLOAT, H5T_INTEGER);
@@ -576,21 +557,21 @@ Analysis read_analysis(const Reader& r, const std::string& name, int64_t T, cons
   } catch (const InputError& e) {
     r.bad(e.what());  // "/analysis: layer 3: ..." after the file's name
   }
-  auto check = [&](const char* n, int64_t LayerMeasures::*f) {
-    const auto v = r.read<int64_t>(name + "/" + n, {L}, "L");
+  // Every stored count must be what the sets give; the real-valued measures must be there and
+  // well-formed, and are re-derived above.
+  for (const names::LayerField* f : names::layer_fields()) {
+    if (f->derived) continue;
+    const std::string full = name + "/" + f->name;
+    if (!f->integer) {
+      r.read<double>(full, {L}, "L");
+      continue;
+    }
+    const auto v = r.read<int64_t>(full, {L}, "L");
     for (int64_t l = 0; l < L; ++l)
-      if (v[l] != a.layers[l].*f)
-        r.bad(name + "/" + n + "[" + std::to_string(l) + "] is " + std::to_string(v[l]) + " but the stored sets give " +
-              std::to_string(a.layers[l].*f) + " (inconsistent session)");
-  };
-  check("r_ind", &LayerMeasures::r_ind);
-  check("r_casc", &LayerMeasures::r_casc);
-  check("adds", &LayerMeasures::adds);
-  check("removes", &LayerMeasures::removes);
-  check("gram_entries_ind", &LayerMeasures::gram_entries_ind);
-  check("gram_entries_casc", &LayerMeasures::gram_entries_casc);
-  for (const char* n : {"depth_jaccard", "casc_fidelity", "turnover", "compression_ind", "compression_casc"})
-    r.read<double>(name + "/" + n, {L}, "L");  // present and well-formed; the values are re-derived above
+      if (const auto want = static_cast<int64_t>(*f->get(a.layers[l])); v[l] != want)
+        r.bad(full + "[" + std::to_string(l) + "] is " + std::to_string(v[l]) + " but the stored sets give " +
+              std::to_string(want) + " (inconsistent session)");
+  }
   return a;
 }
 
@@ -604,7 +585,7 @@ bool is_session_file(const std::string& path) {
   return file.ok() && H5Aexists(file.get(), "format") > 0;
 }
 
-Session read_session(const std::string& path, const SessionReadOptions& options, const JobControl& control) {
+RunRecord read_session(const std::string& path, const SessionReadOptions& options, const JobControl& control) {
   silence_hdf5_errors();
   std::error_code ec;
   if (!fs::exists(path, ec)) throw InputError(path, "no such file");
@@ -627,28 +608,21 @@ Session read_session(const std::string& path, const SessionReadOptions& options,
           std::to_string(kSessionFormatVersion) + "). Please update Cascade Lens to open it");
   if (v < 1) r.bad("unknown session format version " + std::to_string(v));
 
-  Session s;
+  RunRecord s;
   s.app_version = r.attr_string(root, "/", "app_version");
   s.created = r.attr_string(root, "/", "created");
-  s.kind = r.attr_string(root, "/", "kind");
-  if (s.kind != "model" && s.kind != "activations") r.bad("/ attribute 'kind' is '" + s.kind + "' (model or activations)");
+  s.kind = r.parsed(root, "/", "kind", parse_source_kind, "model or activations");
   s.source = r.attr_string(root, "/", "source");
   s.text = r.attr_string(root, "/", "text");
 
   s.tokens = r.read_strings("/tokens/strings");
   const auto T = static_cast<int64_t>(s.tokens.size());
   if (T < 1) r.bad("/tokens/strings is empty (T = 0)");
-  if (s.kind == "model") {
+  if (s.kind == SourceKind::Model) {
     const Handle g = r.group("/model", "a model session names its model");
     ModelIdentity m;
-    m.name = r.attr_string(g.get(), "/model", "name");
-    m.model_type = r.attr_string(g.get(), "/model", "model_type");
-    m.config_sha256 = r.attr_string(g.get(), "/model", "config_sha256");
-    m.revision = r.attr_string(g.get(), "/model", "revision");
-    m.num_layers = r.attr_int(g.get(), "/model", "num_layers");
-    m.hidden_size = r.attr_int(g.get(), "/model", "hidden_size");
-    m.num_heads = r.attr_int(g.get(), "/model", "num_heads");
-    m.vocab_size = r.attr_int(g.get(), "/model", "vocab_size");
+    for (const auto& f : names::model_texts()) m.*f.member = r.attr_string(g.get(), "/model", f.name);
+    for (const auto& f : names::model_integers()) m.*f.member = r.attr_int(g.get(), "/model", f.name);
     s.model = m;
     s.ids = r.read<int64_t>("/tokens/ids", {T}, "T");
     for (int64_t id : s.ids)
@@ -659,18 +633,16 @@ Session read_session(const std::string& path, const SessionReadOptions& options,
   }
   {
     const Handle g = r.group("/run");
-    s.attention = r.attr_string(g.get(), "/run", "attention");
-    s.nearest = r.attr_string(g.get(), "/run", "nearest");
-    s.device = r.attr_string(g.get(), "/run", "device");
-    s.dtype = r.attr_string(g.get(), "/run", "dtype");
-    s.timings.forward_ms = r.attr_double(g.get(), "/run", "forward_ms");
-    s.timings.selection_ms = r.attr_double(g.get(), "/run", "selection_ms");
-    s.timings.quality_ms = r.attr_double(g.get(), "/run", "quality_ms");
+    s.attention = r.parsed(g.get(), "/run", "attention", parse_attention_mode, "exact, ada-independent or ada-cascade");
+    s.nearest = r.parsed(g.get(), "/run", "nearest", parse_nearest_rule, "paper or causal-nearest");
+    s.device = r.parsed(g.get(), "/run", "device", parse_device, "cpu or cuda");
+    s.dtype = r.parsed(g.get(), "/run", "dtype", parse_dtype, "float32, bfloat16 or float16");
+    for (const auto& f : names::timing_fields()) s.timings.*f.member = r.attr_double(g.get(), "/run", f.name);
   }
   control.check();
   s.analysis = read_analysis(r, "/analysis", T, nullptr);
   const int64_t L = s.analysis.L();
-  const std::vector<int64_t> layers = s.layer_ids();
+  const std::vector<int64_t> layers = s.layer_ids();  // from the analysis: no analyzer yet
   {
     const auto gamma = r.read<float>("/prior_max/gamma", {L, T}, "L, T");
     const auto partner = r.read<int64_t>("/prior_max/partner", {L, T}, "L, T");
@@ -710,20 +682,28 @@ Session read_session(const std::string& path, const SessionReadOptions& options,
   if (r.exists("/quality")) {
     const Handle g = r.group("/quality");
     AdaQuality q;
-    s.quality_mode = r.attr_string(g.get(), "/quality", "mode");
-    q.ppl_exact = r.attr_double(g.get(), "/quality", "ppl_exact");
-    q.ppl_ada = r.attr_double(g.get(), "/quality", "ppl_ada");
-    q.mean_kl = r.attr_double(g.get(), "/quality", "mean_kl");
+    s.quality_mode = r.parsed(g.get(), "/quality", "mode", parse_attention_mode, "ada-independent or ada-cascade");
+    for (const auto& f : names::quality_fields()) q.*f.member = r.attr_double(g.get(), "/quality", f.name);
     std::vector<int64_t> shape;
     const auto e = r.read<double>("/quality/attention_error", {-1, -1}, "blocks, heads", &shape);
     for (int64_t i = 0; i < shape[0]; ++i) q.attention_error.emplace_back(e.begin() + i * shape[1], e.begin() + (i + 1) * shape[1]);
     s.quality = q;
   }
-  if (options.activations && r.exists("/activations/xhat")) s.xhat = r.read_xhat("/activations/xhat", L, T, control);
+  if (options.activations && r.exists("/activations/xhat")) {
+    const at::Tensor xhat = r.read_xhat("/activations/xhat", L, T, control);
+    std::vector<at::Tensor> per_layer;
+    for (int64_t l = 0; l < L; ++l) per_layer.push_back(xhat[l]);
+    // The stored γ/π are kept as saved (not re-scanned), so independent sets at any τ are exactly
+    // the saved run's.
+    s.analyzer = std::make_shared<const Analyzer>(std::move(per_layer), std::move(s.prior_max), layers, kDefaultTile,
+                                                  control, options.gram_cache_bytes);
+    s.prior_max.clear();
+  }
   return s;
 }
 
-void write_session(const std::string& path, const Session& session, const JobControl& control) {
+void write_session(const std::string& path, const RunRecord& session, const SessionWriteOptions& options,
+                   const JobControl& control) {
   check_writable(session, path);
   silence_hdf5_errors();
   const fs::path target(path);
@@ -733,7 +713,7 @@ void write_session(const std::string& path, const Session& session, const JobCon
   name += std::to_string(::getpid());
   const fs::path tmp = target.parent_path() / name;
   try {
-    write_contents(tmp.string(), path, session, control);
+    write_contents(tmp.string(), path, session, options.with_activations, control);
     std::error_code ec;
     fs::rename(tmp, target, ec);
     if (ec) throw Error(path + ": cannot replace it with the new session: " + ec.message());

@@ -1,5 +1,5 @@
 #pragma once
-// Session files: a Session (core/session.h) as HDF5, schema in data/SESSION_FORMAT.md.
+// Session files: a RunRecord (core/run_record.h) as HDF5, schema in data/SESSION_FORMAT.md.
 //
 // Writing is atomic: the file is written next to its destination under a temporary name and
 // renamed over it only once complete, so a crash, a full disk or a cancel never leaves a
@@ -13,7 +13,7 @@
 #include <string>
 
 #include "core/progress.h"
-#include "core/session.h"
+#include "core/run_record.h"
 
 namespace cascade::data {
 
@@ -25,13 +25,24 @@ inline constexpr const char* kSessionFormatName = "cascade-lens-session";
 bool is_session_file(const std::string& path);
 
 struct SessionReadOptions {
-  bool activations = true;  // load /activations/xhat when present (false: header and analyses only)
+  // Load /activations/xhat when present and make the record's Analyzer from it and the stored γ/π
+  // (false: header and analyses only; the record keeps the γ/π itself).
+  bool activations = true;
+  int64_t gram_cache_bytes = 0;  // the Analyzer's |Gram| cache budget (core/analyzer.h)
 };
 
 // Progress ("reading activations") and cancel through `control`.
-Session read_session(const std::string& path, const SessionReadOptions& options = {}, const JobControl& control = {});
+RunRecord read_session(const std::string& path, const SessionReadOptions& options = {}, const JobControl& control = {});
 
-// Cancelled (from control) and every error leave `path` untouched.
-void write_session(const std::string& path, const Session& session, const JobControl& control = {});
+struct SessionWriteOptions {
+  // Also store the fp16 X̂ of every layer (when the record has an Analyzer), so that τ and the rule
+  // stay changeable when the session is reopened.
+  bool with_activations = false;
+};
+
+// Writes the record with its own analysis. Cancelled (from control) and every error leave `path`
+// untouched.
+void write_session(const std::string& path, const RunRecord& record, const SessionWriteOptions& options = {},
+                   const JobControl& control = {});
 
 }  // namespace cascade::data

@@ -11,7 +11,7 @@
 #include <optional>
 #include <vector>
 
-#include "widgets/run_snapshot.h"
+#include "core/snapshot.h"
 
 namespace cascade::widgets {
 

@@ -216,7 +216,7 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
   }
   if (io.DisplaySize.x < 800) {  // no room for the console beside the player: its gist here
     ImGui::Text("Gram savings %.1f %%", run.analysis().summary.gram_savings * 100.0);
-    if (const auto& q = run.data().quality) {
+    if (const auto& q = run.record().quality) {
       ImGui::SameLine();
       ImGui::Text("  ppl %.2f exact, %.2f ADA", q->ppl_exact, q->ppl_ada);
     }
@@ -225,21 +225,24 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
 
   // Engine console, bottom-right.
   if (actions.show_console && io.DisplaySize.x >= 800) {  // beside the player only when both fit
-    const RunMeta& meta = run.data().meta;
+    const RunRecord& r = run.record();
     ImGui::SetNextWindowPos(ImVec2(io.DisplaySize.x - 10, io.DisplaySize.y - 10), ImGuiCond_Always, ImVec2(1, 1));
     ImGui::SetNextWindowBgAlpha(0.85f);
     ImGui::Begin("Engine", nullptr,
                  ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings |
                      ImGuiWindowFlags_NoFocusOnAppearing | ImGuiWindowFlags_NoNav | ImGuiWindowFlags_NoMove);
-    const std::string what = meta.kind == "model" ? meta.model_type + " on " + meta.device + ", " + meta.dtype : meta.kind;
+    const std::string what = r.kind == SourceKind::Model && r.model
+                                 ? r.model->model_type + " on " + to_string(r.device) + ", " + to_string(r.dtype)
+                                 : to_string(r.kind);
     ImGui::Text("%s%s", what.c_str(), run.has_activations() ? "" : "  (no activations: stored tau only)");
     ImGui::Text("T %lld  L %lld  attention %s", static_cast<long long>(run.T()), static_cast<long long>(run.L()),
-                meta.attention.c_str());
-    if (meta.forward_ms > 0) ImGui::Text("forward %.0f ms  selection %.0f ms", meta.forward_ms, meta.selection_ms);
+                to_string(r.attention).c_str());
+    if (r.timings.forward_ms > 0)
+      ImGui::Text("forward %.0f ms  selection %.0f ms", r.timings.forward_ms, r.timings.selection_ms);
     ImGui::Text("Gram savings %.1f %%", run.analysis().summary.gram_savings * 100.0);
-    if (const auto& q = run.data().quality)
-      ImGui::Text("ppl %.2f exact, %.2f %s; attn err %.3f", q->ppl_exact, q->ppl_ada, q->mode.c_str(),
-                  q->mean_attention_error);
+    if (const auto& q = r.quality)
+      ImGui::Text("ppl %.2f exact, %.2f %s; attn err %.3f", q->ppl_exact, q->ppl_ada, to_string(r.quality_mode).c_str(),
+                  mean_attention_error(*q));
     ImGui::Text("refresh %.0f ms", 1000.0f * io.DeltaTime);
     ImGui::End();
   }

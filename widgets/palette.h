@@ -4,7 +4,7 @@
 #include <QColor>
 #include <QFont>
 
-#include "widgets/run_snapshot.h"
+#include "core/snapshot.h"
 
 namespace cascade::widgets {
 

@@ -7,7 +7,7 @@ namespace cascade::widgets {
 RunView::RunView(QObject* parent) : QObject(parent) {}
 
 void RunView::set_snapshot(std::shared_ptr<const RunSnapshot> snapshot) {
-  const bool new_data = !snapshot_ || !snapshot || &snapshot_->data() != &snapshot->data();
+  const bool new_data = !snapshot_ || !snapshot || &snapshot_->record() != &snapshot->record();
   snapshot_ = std::move(snapshot);
   if (!snapshot_) {
     state_ = FigureState{};

@@ -20,11 +20,13 @@
 #include "core/activations.h"
 #include "core/analyzer.h"
 #include "core/errors.h"
+#include "core/run_record.h"
 #include "core/synthetic.h"
 #include "core/kernel_dispatch.h"
 #include "core/version.h"
 #include "data/model_source.h"
 #include "data/activation_io.h"
+#include "data/record_json.h"
 
 namespace fs = std::filesystem;
 
@@ -33,9 +35,6 @@ namespace cascade::cli {
 namespace {
 
 const OptionSpec kTokens{"--tokens", "FILE", "token strings, a JSON list (default: tokens.json beside the input)", ""};
-const OptionSpec kLayers{"--layers", "A:B", "layers A..B-1 (Python-style; 4:, :6 and 5 work too)", "all"};
-const OptionSpec kRule{"--rule", "RULE", "prior-max (paper Definition 1) or greedy-cover (§2.5)", "prior-max"};
-const OptionSpec kTile{"--tile", "N", "rows of the Gram computed at once (memory T x N floats)", "256"};
 
 struct Loaded {
   ActivationSet acts;
@@ -55,7 +54,10 @@ Loaded load_input(const Options& opts, const char* command) {
   }
   Loaded in;
   in.acts = data::load_activations(path, opts.value_or("--tokens", ""));  // validated there (finite, shapes)
-  if (const auto range = opts.value("--layers")) in.acts = select_layers(in.acts, parse_layer_range(*range));
+  if (const auto range = opts.value("--layers")) {
+    const LayerRange layers = with_flag("--layers: ", [&] { return parse_layer_range(*range); });
+    in.acts = with_flag("--layers: ", [&] { return select_layers(in.acts, layers); });
+  }
   in.source = path;
   return in;
 }
@@ -76,19 +78,17 @@ struct Job {
   Rule rule = Rule::PriorMax;
   Format format = Format::Table;
   Loaded in;
-  RunInfo info;
 };
 
 template <class Run>
 int run_job(const Options& opts, const char* command, Run&& run) {
   Job job;
-  job.rule = parse_rule(opts.value_or("--rule", "prior-max"));
+  job.rule = rule_option(opts);
   job.format = parse_format(opts.value_or("--format", "table"));
   const int64_t tile = tile_option(opts);
   apply_threads(opts);
   install_sigint();
   job.in = load_input(opts, command);
-  job.info = RunInfo{job.in.source, job.in.acts.tokens};
   StderrProgress progress(opts.flag("--quiet"));
   const Analyzer analyzer(job.in.acts, tile, progress.control());
   emit(opts, run(analyzer, job, progress.control()));
@@ -99,8 +99,7 @@ int run_job(const Options& opts, const char* command, Run&& run) {
 
 int cmd_analyze(const std::vector<std::string>& args) {
   const std::vector<OptionSpec> specs = {
-      {"--tau", "TAU", "redundancy threshold tau in [0,1]; theta = 1 - tau^2", "0.3"},
-      kRule, kLayers, {"--format", "FMT", "table, csv or json", "table"}, kTokens, kTile, kThreads, kOut, kQuiet, kHelp};
+      kTau, kRule, kLayers, {"--format", "FMT", "table, csv or json", "table"}, kTokens, kTile, kThreads, kOut, kQuiet, kHelp};
   const Options opts(specs, args);
   if (opts.flag("--help")) {
     std::cout << format_help(
@@ -114,20 +113,18 @@ int cmd_analyze(const std::vector<std::string>& args) {
     return 0;
   }
   if (is_session_input(opts)) return analyze_session(opts);
-  const double tau = opts.number("--tau", 0.3);
-  theta_of_tau(tau);  // range check before any loading
+  const double tau = tau_option(opts);
   return run_job(opts, "analyze", [tau](const Analyzer& analyzer, const Job& job, const JobControl& control) {
     const Analysis a = analyzer.analyze(tau, job.rule, control);
-    if (job.format == Format::Table) return analysis_table(a, job.info);
+    if (job.format == Format::Table) return analysis_table(a, job.in.source);
     if (job.format == Format::Csv) return analysis_csv(a);
-    return analysis_json(a, job.info).dump(1) + "\n";
+    return data::analysis_json(a, job.in.source, job.in.acts.tokens).dump(1) + "\n";
   });
 }
 
 int cmd_sweep(const std::vector<std::string>& args) {
   const std::vector<OptionSpec> specs = {
-      {"--taus", "GRID", "START:STOP:STEP (inclusive) or a list 0.1,0.2,0.3", "0.05:0.6:0.05"},
-      kRule, kLayers, {"--format", "FMT", "table, csv or json (json adds the per-layer measures)", "table"},
+      kTaus, kRule, kLayers, {"--format", "FMT", "table, csv or json (json adds the per-layer measures)", "table"},
       kTokens, kTile, kThreads, kOut, kQuiet, kHelp};
   const Options opts(specs, args);
   if (opts.flag("--help")) {
@@ -140,12 +137,12 @@ int cmd_sweep(const std::vector<std::string>& args) {
     return 0;
   }
   if (is_session_input(opts)) return sweep_session(opts);
-  const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
+  const auto taus = taus_option(opts);
   return run_job(opts, "sweep", [&taus](const Analyzer& analyzer, const Job& job, const JobControl& control) {
     const auto runs = analyzer.sweep(taus, job.rule, control);
-    if (job.format == Format::Table) return sweep_table(runs, job.info);
+    if (job.format == Format::Table) return sweep_table(runs, job.in.source);
     if (job.format == Format::Csv) return sweep_csv(runs);
-    return sweep_json(runs, job.info).dump(1) + "\n";
+    return data::sweep_json(runs, job.in.source).dump(1) + "\n";
   });
 }
 
@@ -187,10 +184,7 @@ int cmd_synth(const std::vector<std::string>& args) {
   }
   const ActivationSet acts = make_synthetic(spec);
   const std::string dtype = opts.value_or("--dtype", "float32");
-  at::ScalarType st = at::kFloat;
-  if (dtype == "float16") st = at::kHalf;
-  else if (dtype == "bfloat16") st = at::kBFloat16;
-  else if (dtype != "float32") throw UsageError("--dtype must be float32, float16 or bfloat16");
+  const at::ScalarType st = scalar_type(with_flag("--", [&] { return parse_dtype(dtype); }));
   const fs::path out = opts.positional()[0];
   const std::string ext = out.extension().string();
   if (out.has_parent_path()) fs::create_directories(out.parent_path());

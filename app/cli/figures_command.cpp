@@ -17,11 +17,11 @@
 #include "core/analyzer.h"
 #include "core/engine.h"
 #include "core/errors.h"
+#include "core/snapshot.h"
 #include "data/activation_io.h"
 #include "data/model_source.h"
 #include "data/session_file.h"
 #include "widgets/render.h"
-#include "widgets/run_snapshot.h"
 
 namespace cascade::cli {
 
@@ -34,9 +34,9 @@ const std::vector<OptionSpec> kSpecs = {
     {"--dpi", "N", "PNG resolution", "300"},
     {"--layer", "N", "the selected layer (depth player, Gram matrix, cascade step)", "1"},
     {"--token", "N", "the selected token (outlined)", "none"},
-    {"--tau", "TAU", "redundancy threshold", "0.3"},
-    {"--rule", "RULE", "prior-max or greedy-cover", "prior-max"},
-    {"--taus", "GRID", "the sweep's tau grid", "0.05:0.6:0.05"},
+    kTau,
+    kRule,
+    kTaus,
     {"--model", "DIR|ID", "run this model (without FILE)", "the bundled demo model"},
     {"--text", "STR", "the text to run", "the bundled teaching text"},
     {"--text-file", "FILE", "read the text from FILE", ""},
@@ -69,10 +69,9 @@ int cmd_figures(const std::vector<std::string>& args) {
   std::vector<widgets::ExportFormat> formats;
   for (const auto& f : split(opts.value_or("--format", "svg,pdf,png"))) formats.push_back(widgets::parse_export_format(QString::fromStdString(f)));
   if (formats.empty()) throw UsageError("--format is empty");
-  const double tau = opts.number("--tau", 0.3);
-  theta_of_tau(tau);
-  const Rule rule = parse_rule(opts.value_or("--rule", "prior-max"));
-  const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
+  const double tau = tau_option(opts);
+  const Rule rule = rule_option(opts);
+  const auto taus = taus_option(opts);
   const double dpi = opts.number("--dpi", 300);
   const auto wanted = split(opts.value_or("--figures", "all"));
   for (const auto& id : wanted)  // before any work
@@ -90,41 +89,37 @@ int cmd_figures(const std::vector<std::string>& args) {
   static char* argv[] = {name, nullptr};
   QGuiApplication app(argc, argv);
 
-  std::shared_ptr<widgets::RunData> data;
+  std::shared_ptr<RunRecord> record;
   double shown_tau = tau;  // a session shows its saved τ and rule unless others are asked for
   Rule shown_rule = rule;
   if (is_session_input(opts)) {
     if (opts.value("--model") || opts.value("--text") || opts.value("--text-file"))
       throw UsageError("give an input FILE or --model/--text, not both");
     const std::string path = opts.positional()[0];
-    data = widgets::run_data_from_session(data::read_session(path, {}, progress.control()), nullptr, 0,
-                                          progress.control());
-    data->meta.source = data->session.source + " · session " + std::filesystem::path(path).filename().string();
-    if (!opts.value("--tau")) shown_tau = data->session.analysis.tau;
-    if (!opts.value("--rule")) shown_rule = data->session.analysis.rule;
+    record = std::make_shared<RunRecord>(data::read_session(path, {}, progress.control()));
+    record->source += " · session " + std::filesystem::path(path).filename().string();
+    if (!opts.value("--tau")) shown_tau = record->analysis.tau;
+    if (!opts.value("--rule")) shown_rule = record->analysis.rule;
   } else if (!opts.positional().empty()) {
     if (opts.value("--model") || opts.value("--text") || opts.value("--text-file"))
       throw UsageError("give an input FILE or --model/--text, not both");
     const ActivationSet acts = data::load_activations(opts.positional()[0], "");
-    data = widgets::run_data_from_activations(acts, taus, rule, progress.control());
-    data->meta.source = opts.positional()[0];
+    record = std::make_shared<RunRecord>(
+        analyze_activations(acts, taus, rule, progress.control(), kInteractiveGramCacheBytes));
+    record->source = opts.positional()[0];
   } else {
-    const data::LoadedModel m = data::load_model(data::ModelRequest{opts.value_or("--model", ""), "cpu", "float32"});
+    const data::LoadedModel m = data::load_model(data::ModelRequest{opts.value_or("--model", "")});
     if (opts.value("--text") && opts.value("--text-file")) throw UsageError("give only one of --text or --text-file");
     const std::string text = opts.value("--text")        ? *opts.value("--text")
                              : opts.value("--text-file") ? data::read_text_file(*opts.value("--text-file"))
                                                          : data::read_text_file(data::bundled_default_text_path());
-    RunRequest request;
-    request.ids = data::encode_text(m, text);
-    request.tokens = data::display_tokens(m, request.ids);
+    RunRequest request = data::request_for(m, data::encode_text(m, text), text);
     request.tau = tau;
     request.rule = rule;
-    const Run run = run_model(*m.model, request, progress.control());
-    data = widgets::run_data_from_run(run, taus, rule, progress.control());  // its own analysis at τ is stored
-    data->meta.source = m.label();
-    data->meta.text = text;
+    request.sweep_taus = taus;
+    record = std::make_shared<RunRecord>(run_model(*m.model, request, progress.control()));  // its own analysis at τ is stored
   }
-  const auto snap = widgets::RunSnapshot::derive(data, shown_tau, shown_rule, progress.control());
+  const auto snap = RunSnapshot::derive(record, shown_tau, shown_rule, progress.control());
   widgets::FigureState state;
   state.layer = opts.integer("--layer", std::min<int64_t>(1, snap->L() - 1));
   if (state.layer < 0 || state.layer >= snap->L())

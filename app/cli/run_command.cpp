@@ -18,9 +18,10 @@
 #include "cli/shared.h"
 #include "core/engine.h"
 #include "core/errors.h"
-#include "core/session.h"
+#include "core/run_record.h"
 #include "data/activation_io.h"
 #include "data/model_source.h"
+#include "data/record_json.h"
 #include "data/session_file.h"
 
 namespace cascade::cli {
@@ -32,19 +33,19 @@ const std::vector<OptionSpec> kRunSpecs = {
     {"--text", "STR", "the text to run", "the bundled teaching text"},
     {"--text-file", "FILE", "read the text from FILE", ""},
     {"--ids", "1,2,3", "token ids instead of text", ""},
-    {"--tau", "TAU", "redundancy threshold; theta = 1 - tau^2", "0.3"},
-    {"--rule", "RULE", "prior-max or greedy-cover", "prior-max"},
+    kTau,
+    kRule,
     {"--attention", "MODE", "exact, ada-independent or ada-cascade (ADA runs inside the forward pass)", "exact"},
     {"--nearest", "RULE", "paper (nearest rep anywhere) or causal-nearest (reps s <= t only)", "paper"},
     {"--device", "DEV", "cpu or cuda (ROCm builds of LibTorch also say cuda)", "cpu"},
     {"--dtype", "DT", "float32, bfloat16 or float16 (float16 needs a GPU)", "float32"},
-    {"--layers", "A:B", "layers the analysis covers (Python-style)", "all"},
+    kLayers,
     {"--format", "FMT", "table, csv or json", "table"},
     {"--dump-activations", "OUT", "write hidden_states.{0..L} as HF gives them, logits, input_ids (.safetensors)", ""},
     {"--generate", "N", "greedy-decode N tokens and print the text (ids in json)", ""},
     {"--save", "S.h5", "save the run as a session (reopen it without the model: analyze/sweep/figures/export S.h5)", ""},
     {"--with-activations", "", "store the normalised activations (float16, L*T*d*2 bytes) in the session so tau and the rule can change offline", ""},
-    {"--taus", "GRID", "the tau sweep stored in the session (START:STOP:STEP, a list, or none)", "0.05:0.6:0.05"},
+    {"--taus", "GRID", "the tau sweep stored in the session (START:STOP:STEP, a list, or none)", kDefaultTauGrid},
     {"--ppl", "", "perplexity, KL and attention error of ADA vs exact (ada-cascade when --attention exact)", ""},
     kThreads,
     kOut,
@@ -70,8 +71,8 @@ std::vector<int64_t> parse_ids(const std::string& text) {
 data::LoadedModel load(const Options& opts) {
   data::ModelRequest request;
   request.spec = opts.value_or("--model", "");
-  request.device = opts.value_or("--device", "cpu");
-  request.dtype = opts.value_or("--dtype", "float32");
+  request.device = with_flag("", [&] { return parse_device(opts.value_or("--device", "cpu")); });
+  request.dtype = with_flag("", [&] { return parse_dtype(opts.value_or("--dtype", "float32")); });
   if (request.spec.empty() && !opts.flag("--quiet"))
     std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", data::bundled_model_dir().c_str());
   return data::load_model(request);
@@ -103,27 +104,21 @@ Input input(const Options& opts, const data::LoadedModel& m) {
   return {data::encode_text(m, text), text};
 }
 
-// The run as a session file: the analysis, γ/π, the sweep over --taus, and X̂ when asked.
-void save_session(const std::string& path, Session s, const Run& run, const std::vector<double>& taus,
-                  bool with_activations, bool quiet, const JobControl& control) {
-  if (!taus.empty()) s.sweep = sweep_entries(run.analyzer->sweep(taus, run.analysis.rule, control));
-  if (with_activations) s.xhat = stack_normalized(*run.analyzer, at::kHalf);
-  data::write_session(path, s, control);
-  if (!quiet) {
-    const double mb = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
-    std::fprintf(stderr, "run: saved %s (%.2f MiB; %s)\n", path.c_str(), mb,
-                 with_activations ? "with activations: tau and the rule can change offline"
-                                  : "without activations: add --with-activations to change tau offline");
-  }
+void report_saved(const std::string& path, bool with_activations) {
+  const double mb = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
+  std::fprintf(stderr, "run: saved %s (%.2f MiB; %s)\n", path.c_str(), mb,
+               with_activations ? "with activations: tau and the rule can change offline"
+                                : "without activations: add --with-activations to change tau offline");
 }
 
-void dump_activations(const std::string& path, const Run& run) {
+void dump_activations(const std::string& path, const RunRecord& run) {
+  const ForwardCapture& c = *run.capture;
   std::vector<std::pair<std::string, at::Tensor>> tensors;
-  const int64_t L = run.activations.num_layers();
-  for (int64_t l = 0; l < L; ++l) tensors.emplace_back("hidden_states." + std::to_string(l), run.activations.hidden[l].unsqueeze(0));
-  tensors.emplace_back("hidden_states." + std::to_string(L), run.final_hidden.unsqueeze(0));
-  tensors.emplace_back("final_residual", run.final_residual.unsqueeze(0));
-  tensors.emplace_back("logits", run.logits.unsqueeze(0));
+  const int64_t L = c.activations.num_layers();
+  for (int64_t l = 0; l < L; ++l) tensors.emplace_back("hidden_states." + std::to_string(l), c.activations.hidden[l].unsqueeze(0));
+  tensors.emplace_back("hidden_states." + std::to_string(L), c.final_hidden.unsqueeze(0));
+  tensors.emplace_back("final_residual", c.final_residual.unsqueeze(0));
+  tensors.emplace_back("logits", c.logits.unsqueeze(0));
   tensors.emplace_back("input_ids", at::tensor(run.ids, at::kLong).unsqueeze(0));
   data::write_safetensors(path, tensors);
 }
@@ -140,22 +135,25 @@ int cmd_run(const std::vector<std::string>& args) {
                              kRunSpecs);
     return 0;
   }
-  RunRequest request;
-  request.tau = opts.number("--tau", 0.3);
-  theta_of_tau(request.tau);
-  request.rule = parse_rule(opts.value_or("--rule", "prior-max"));
-  request.attention = parse_attention_mode(opts.value_or("--attention", "exact"));
-  request.nearest = parse_nearest_rule(opts.value_or("--nearest", "paper"));
-  request.quality = opts.flag("--ppl");
-  if (const auto range = opts.value("--layers")) request.layers = parse_layer_range(*range);
+  const double tau = tau_option(opts);
+  const Rule rule = rule_option(opts);
+  const AttentionMode attention = parse_attention_mode(opts.value_or("--attention", "exact"));
+  const NearestRule nearest = parse_nearest_rule(opts.value_or("--nearest", "paper"));
+  LayerRange layers;
+  if (const auto range = opts.value("--layers")) layers = with_flag("--layers: ", [&] { return parse_layer_range(*range); });
   const Format format = parse_format(opts.value_or("--format", "table"));
   apply_threads(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
   const data::LoadedModel m = load(opts);
   const Input in = input(opts, m);
-  request.ids = in.ids;
-  request.tokens = data::display_tokens(m, request.ids);
+  RunRequest request = data::request_for(m, in.ids, in.text);
+  request.tau = tau;
+  request.rule = rule;
+  request.attention = attention;
+  request.nearest = nearest;
+  request.quality = opts.flag("--ppl");
+  request.layers = layers;
 
   if (const auto dump = opts.value("--dump-activations");
       dump && std::filesystem::path(*dump).extension() != ".safetensors")
@@ -170,7 +168,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   if (opts.flag("--with-activations") && !save) throw UsageError("--with-activations goes with --save S.h5");
   const std::string grid = opts.value_or("--taus", "0.05:0.6:0.05");
-  const std::vector<double> taus = grid == "none" ? std::vector<double>{} : parse_tau_grid(grid);
+  const std::vector<double> taus = grid == "none" ? std::vector<double>{} : taus_option(opts);
   if (request.quality && format == Format::Csv)
     throw UsageError("--ppl numbers are not part of the per-layer CSV; use --format table or json");
 
@@ -192,21 +190,24 @@ int cmd_run(const std::vector<std::string>& args) {
     return 0;
   }
 
-  const Run run = run_model(*m.model, request, progress.control());
+  if (save) request.sweep_taus = taus;  // the sweep is kept only in the session
+  const RunRecord run = run_model(*m.model, request, progress.control());
   if (const auto dump = opts.value("--dump-activations")) dump_activations(*dump, run);
-  const Session session = data::session_of(run, m, in.text);  // what --save writes and what is printed
-  if (save) save_session(*save, session, run, taus, opts.flag("--with-activations"), opts.flag("--quiet"), progress.control());
-  const RunInfo info{session.source, session.tokens};
+  if (save) {
+    const bool with_activations = opts.flag("--with-activations");
+    data::write_session(*save, run, {with_activations}, progress.control());
+    if (!opts.flag("--quiet")) report_saved(*save, with_activations);
+  }
   if (format == Format::Json) {
-    nlohmann::json j = analysis_json(run.analysis, info);
-    add_run_json(j, session, true);
+    nlohmann::json j = data::analysis_json(run.analysis, run.source, run.tokens);
+    data::add_run_json(j, run, true);
     emit(opts, j.dump(1) + "\n");
   } else if (format == Format::Csv) {
     emit(opts, analysis_csv(run.analysis));
   } else {
     std::ostringstream out;
-    out << run_line(session) << "\n" << analysis_table(run.analysis, info);
-    if (session.quality) out << quality_lines(*session.quality, session.quality_mode);
+    out << run_line(run) << "\n" << analysis_table(run.analysis, run.source);
+    if (run.quality) out << quality_lines(*run.quality, run.quality_mode);
     emit(opts, out.str());
   }
   return 0;

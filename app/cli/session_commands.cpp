@@ -15,8 +15,9 @@
 #include "cli/shared.h"
 #include "core/analyzer.h"
 #include "core/errors.h"
-#include "core/session.h"
+#include "core/run_record.h"
 #include "data/io_util.h"
+#include "data/record_json.h"
 #include "data/session_export.h"
 #include "data/session_file.h"
 
@@ -30,13 +31,13 @@ std::string tau_text(double t) {
   return buf;
 }
 
-std::string stored_taus(const Session& s, Rule rule) {
+std::string stored_taus(const RunRecord& s, Rule rule) {
   std::ostringstream out;
   for (double t : s.stored_taus(rule)) out << (out.tellp() > 0 ? ", " : "") << tau_text(t);
   return out.str();
 }
 
-[[noreturn]] void need_activations(const std::string& path, const Session& s, const std::string& what, Rule rule) {
+[[noreturn]] void need_activations(const std::string& path, const RunRecord& s, const std::string& what, Rule rule) {
   const std::string taus = stored_taus(s, rule);
   throw UsageError(path + " was saved without activations, so " + what + " cannot be computed (" +
                    (taus.empty() ? "it holds no analysis with the " + to_string(rule) + " rule, only " +
@@ -57,7 +58,7 @@ bool is_session_input(const Options& opts) {
   return opts.positional().size() == 1 && data::is_session_file(opts.positional()[0]);
 }
 
-std::string session_label(const std::string& path, const Session& s) {
+std::string session_label(const std::string& path, const RunRecord& s) {
   std::string label = s.source + " [session " + path + ", saved " + s.created + " by Cascade Lens " + s.app_version;
   label += s.has_activations() ? ", with activations]" : "]";
   return label;
@@ -78,9 +79,9 @@ struct SessionJob {
   std::shared_ptr<const Analyzer> analyzer(const std::string& what) {
     session = data::read_session(path, {true}, progress.control());
     if (!session.has_activations()) need_activations(path, session, what, rule);
-    return analyzer_from_session(session, 0, progress.control());
+    return session.analyzer;
   }
-  RunInfo info() const { return RunInfo{session_label(path, session), session.tokens}; }
+  std::string label() const { return session_label(path, session); }
   static bool quiet_after_setup(const Options& opts) {  // threads and Ctrl-C before any work
     apply_threads(opts);
     install_sigint();
@@ -90,7 +91,7 @@ struct SessionJob {
   std::string path;
   Format format;
   StderrProgress progress;
-  Session session;
+  RunRecord session;
   Rule rule = Rule::PriorMax;
 };
 
@@ -98,26 +99,25 @@ struct SessionJob {
 
 int analyze_session(const Options& opts) {
   SessionJob job(opts);
-  const double tau = opts.value("--tau") ? opts.number("--tau", 0.3) : job.session.analysis.tau;
-  theta_of_tau(tau);
+  const double tau = opts.value("--tau") ? tau_option(opts) : job.session.analysis.tau;
   const Analysis* stored = job.session.stored(tau, job.rule);
   const Analysis a = stored ? *stored
                             : job.analyzer("tau " + tau_text(tau) + " (" + to_string(job.rule) + ")")
                                   ->analyze(tau, job.rule, job.progress.control());
-  const Session& s = job.session;
+  const RunRecord& s = job.session;
   // The run's own lines, as `run` printed them; the quality numbers belong to the saved τ only.
   const bool saved = stored == &s.analysis;
   if (job.format == Format::Table) {
     std::ostringstream out;
     if (s.model) out << run_line(s) << " (as saved)\n";
-    out << analysis_table(a, job.info());
+    out << analysis_table(a, job.label());
     if (s.quality && saved) out << quality_lines(*s.quality, s.quality_mode);
     emit(opts, out.str());
   } else if (job.format == Format::Csv) {
     emit(opts, analysis_csv(a));
   } else {
-    nlohmann::json j = analysis_json(a, job.info());
-    add_run_json(j, s, saved);
+    nlohmann::json j = data::analysis_json(a, job.label(), s.tokens);
+    data::add_run_json(j, s, saved);
     emit(opts, j.dump(1) + "\n");
   }
   return 0;
@@ -130,14 +130,14 @@ int sweep_session(const Options& opts) {
   if (!opts.value("--taus") && !sweep.empty() && sweep[0].analysis.rule == job.rule) {  // the saved sweep, exactly
     for (const auto& e : sweep) runs.push_back(e.analysis);
   } else {
-    const auto taus = parse_tau_grid(opts.value_or("--taus", "0.05:0.6:0.05"));
+    const auto taus = taus_option(opts);
     for (double t : taus)  // every τ stored: no activations needed
       if (const Analysis* a = job.session.stored(t, job.rule)) runs.push_back(*a);
     if (runs.size() != taus.size()) runs = job.analyzer("this sweep")->sweep(taus, job.rule, job.progress.control());
   }
-  if (job.format == Format::Table) emit(opts, sweep_table(runs, job.info()));
+  if (job.format == Format::Table) emit(opts, sweep_table(runs, job.label()));
   else if (job.format == Format::Csv) emit(opts, sweep_csv(runs));
-  else emit(opts, sweep_json(runs, job.info()).dump(1) + "\n");
+  else emit(opts, data::sweep_json(runs, job.label()).dump(1) + "\n");
   return 0;
 }
 
@@ -161,50 +161,11 @@ int cmd_export(const std::vector<std::string>& args) {
   if (!csv && !json) throw UsageError("export needs --csv DIR and/or --json FILE");
   const std::string path = opts.positional()[0];
   StderrProgress progress(opts.flag("--quiet"));
-  const Session s = data::read_session(path, {false}, progress.control());
+  const RunRecord s = data::read_session(path, {false}, progress.control());
   if (csv)
     for (const auto& f : data::export_session_csv(s, *csv)) std::cout << f << "\n";
   if (json) {
-    const RunInfo info{s.source, s.tokens};
-    nlohmann::json j;
-    j["format"] = data::kSessionFormatName;
-    j["format_version"] = kSessionFormatVersion;
-    j["app_version"] = s.app_version;
-    j["created"] = s.created;
-    j["kind"] = s.kind;
-    j["source"] = s.source;
-    j["text"] = s.text;
-    if (s.model)
-      j["model"] = {{"name", s.model->name}, {"model_type", s.model->model_type},
-                    {"config_sha256", s.model->config_sha256}, {"revision", s.model->revision},
-                    {"num_layers", s.model->num_layers}, {"hidden_size", s.model->hidden_size},
-                    {"num_heads", s.model->num_heads}, {"vocab_size", s.model->vocab_size}};
-    j["tokens"] = s.tokens;
-    j["ids"] = s.ids;
-    j["run"] = {{"attention", s.attention}, {"nearest", s.nearest}, {"device", s.device}, {"dtype", s.dtype},
-                {"timings_ms", {{"forward", s.timings.forward_ms}, {"selection", s.timings.selection_ms},
-                                {"quality", s.timings.quality_ms}}}};
-    j["analysis"] = analysis_json(s.analysis, info);
-    nlohmann::json pm = nlohmann::json::array();
-    for (size_t l = 0; l < s.prior_max.size(); ++l) {
-      std::vector<nlohmann::json> gamma;  // −inf at token 0 → null
-      for (float g : s.prior_max[l].gamma) gamma.push_back(std::isfinite(g) ? nlohmann::json(g) : nlohmann::json());
-      pm.push_back({{"layer", s.analysis.layers[l].layer}, {"gamma", gamma}, {"partner", s.prior_max[l].partner}});
-    }
-    j["prior_max"] = pm;
-    if (!s.sweep.empty()) {
-      std::vector<Analysis> runs;
-      for (const auto& e : s.sweep) runs.push_back(e.analysis);
-      j["sweep"] = sweep_json(runs, info)["sweep"];
-      for (size_t i = 0; i < s.sweep.size(); ++i) {
-        auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
-        j["sweep"][i]["ada_error"] = opt(s.sweep[i].ada_error);
-        j["sweep"][i]["delta_ppl"] = opt(s.sweep[i].delta_ppl);
-      }
-    }
-    if (s.quality)
-      j["quality"] = {{"mode", s.quality_mode}, {"ppl_exact", s.quality->ppl_exact}, {"ppl_ada", s.quality->ppl_ada},
-                      {"mean_kl", s.quality->mean_kl}, {"attention_error", s.quality->attention_error}};
+    const nlohmann::json j = data::record_json(s);
     if (std::filesystem::is_directory(*json)) throw UsageError("--json " + *json + " is a folder; give a file name");
     data::write_file_atomically(*json, j.dump(1) + "\n");
     std::cout << *json << "\n";

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "core/errors.h"
+#include "core/analyzer.h"
 #include "core/selection.h"
 #include "data/io_util.h"
 
@@ -53,6 +54,18 @@ void apply_threads(const Options& opts) {
   if (threads < 0) throw UsageError("--threads must be >= 1");
   if (threads > 0) at::set_num_threads(static_cast<int>(threads));
 }
+
+double tau_option(const Options& opts) {
+  const double tau = opts.number("--tau", kDefaultTau);
+  theta_of_tau(tau);  // range check before any loading
+  return tau;
+}
+
+std::vector<double> taus_option(const Options& opts) {
+  return with_flag("--taus: ", [&] { return parse_tau_grid(opts.value_or("--taus", kDefaultTauGrid)); });
+}
+
+Rule rule_option(const Options& opts) { return parse_rule(opts.value_or("--rule", "prior-max")); }
 
 int64_t tile_option(const Options& opts) {
   const long tile = opts.integer("--tile", kDefaultTile);

@@ -13,6 +13,7 @@
 #include "core/analyzer.h"
 #include "core/engine.h"
 #include "core/errors.h"
+#include "core/snapshot.h"
 #include "data/activation_io.h"
 #include "data/model_source.h"
 #include "data/session_file.h"
@@ -88,7 +89,6 @@ void Controller::start(const QString& what, Job job) {
       busy_ = false;
       finish();
       // τ or rule moved while the job ran (the job used the old ones): catch up now.
-      rederive_pending_ = false;
       if (view_->has_run() && (view_->snapshot()->tau() != tau_ || view_->snapshot()->rule() != parse_rule(s(rule_))))
         rederive();
     }, Qt::QueuedConnection);
@@ -96,8 +96,8 @@ void Controller::start(const QString& what, Job job) {
 }
 
 void Controller::run_model(const RunSettings& settings) {
-  if (!busy_) tau_ = settings.tau, rule_ = settings.rule;
-  const QString key = settings.model + "|" + settings.device + "|" + settings.dtype;
+  if (!busy_) tau_ = settings.tau, rule_ = q(to_string(settings.rule));
+  const QString key = settings.model + "|" + q(to_string(settings.device)) + "|" + q(to_string(settings.dtype));
   std::shared_ptr<data::LoadedModel> cached = key == model_key_ ? model_ : nullptr;
   start("Running " + (settings.model.isEmpty() ? QString("the bundled demo model") : settings.model),
         [this, settings, key, cached](const JobControl& control) -> std::function<void()> {
@@ -106,67 +106,50 @@ void Controller::run_model(const RunSettings& settings) {
           if (!model) {
             control.report("loading model", 0, 1);
             model = std::make_shared<data::LoadedModel>(
-                data::load_model(data::ModelRequest{s(settings.model), s(settings.device), s(settings.dtype)}));
+                data::load_model(data::ModelRequest{s(settings.model), settings.device, settings.dtype}));
             control.report("loading model", 1, 1);
           }
           control.check();
-          RunRequest request;
-          request.ids = data::encode_text(*model, s(settings.text));
-          request.tokens = data::display_tokens(*model, request.ids);
+          const std::string text = s(settings.text);
+          // The run as a record: saving it keeps the model's identity, device, dtype and text.
+          RunRequest request = data::request_for(*model, data::encode_text(*model, text), text);
           if (static_cast<int64_t>(request.ids.size()) > model->config.max_positions &&
               model->config.max_positions > 0)
             throw UsageError("the text is " + std::to_string(request.ids.size()) + " tokens; this model's context is " +
                              std::to_string(model->config.max_positions));
           request.tau = settings.tau;
-          request.rule = parse_rule(s(settings.rule));
-          request.attention = parse_attention_mode(s(settings.attention));
+          request.rule = settings.rule;
+          request.attention = settings.attention;
           request.quality = settings.quality;
-          request.gram_cache_bytes = widgets::kInteractiveGramCacheBytes;  // fast τ slider
-          const Run run = ::cascade::run_model(*model->model, request, control);
-          const auto taus = parse_tau_grid(s(settings.sweep));
-          // The run as a session: saving it records the model's identity, device, dtype and text.
-          Session session = data::session_of(run, *model, s(settings.text));
-          if (!taus.empty()) session.sweep = sweep_entries(run.analyzer->sweep(taus, request.rule, control));
-          if (settings.quality_sweep) {
-            for (size_t i = 0; i < taus.size(); ++i) {
-              control.check();
-              control.report("quality sweep", static_cast<int64_t>(i), static_cast<int64_t>(taus.size()));
-              RunRequest q = request;
-              q.tau = taus[i];
-              q.attention = AttentionMode::Exact;
-              q.quality = true;
-              q.gram_cache_bytes = 0;  // only the quality numbers are used
-              const Run r = ::cascade::run_model(*model->model, q, JobControl{nullptr, control.cancel});
-              session.sweep[i].ada_error = mean_attention_error(*r.quality);
-              session.sweep[i].delta_ppl = r.quality->ppl_ada - r.quality->ppl_exact;
-            }
-          }
-          auto data = widgets::run_data_from_session(std::move(session), run.analyzer);
-          auto snap = widgets::RunSnapshot::of(data, run.analysis);  // the run already analysed at τ
+          request.sweep_taus = parse_tau_grid(s(settings.sweep));
+          request.quality_sweep = settings.quality_sweep;
+          request.gram_cache_bytes = kInteractiveGramCacheBytes;  // fast τ slider
+          auto record = std::make_shared<const RunRecord>(::cascade::run_model(*model->model, request, control));
+          auto snap = RunSnapshot::of(record, record->analysis);  // the run already analysed at τ
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
           return [this, model, key, snap, secs] {
             model_ = model;
             model_key_ = key;
             session_path_.clear();
             view_->set_snapshot(snap);
-            Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s").arg(QString::fromStdString(snap->data().meta.source))
+            Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s").arg(q(snap->record().source))
                                     .arg(snap->T()).arg(snap->L()).arg(secs, 0, 'f', 2));
           };
         });
 }
 
-void Controller::open_activations(const QString& path, double tau, const QString& rule, const QString& sweep) {
+void Controller::open_activations(const QString& path, double tau, Rule rule, const QString& sweep) {
   if (data::is_session_file(s(path))) {  // a session carries its own τ, rule and sweep
     open_session(path);
     return;
   }
-  if (!busy_) tau_ = tau, rule_ = rule;
+  if (!busy_) tau_ = tau, rule_ = q(to_string(rule));
   start("Opening " + path, [this, path, tau, rule, sweep](const JobControl& control) -> std::function<void()> {
     const ActivationSet acts = data::load_activations(s(path), "");
-    const Rule r = parse_rule(s(rule));
-    auto data = widgets::run_data_from_activations(acts, parse_tau_grid(s(sweep)), r, control);
-    data->meta.source = data->session.source = s(path);
-    auto snap = widgets::RunSnapshot::derive(data, tau, r, control);
+    auto record = std::make_shared<RunRecord>(
+        analyze_activations(acts, parse_tau_grid(s(sweep)), rule, control, kInteractiveGramCacheBytes));
+    record->source = s(path);
+    auto snap = RunSnapshot::derive(record, tau, rule, control);
     return [this, snap, path] {
       session_path_.clear();
       view_->set_snapshot(snap);
@@ -177,9 +160,9 @@ void Controller::open_activations(const QString& path, double tau, const QString
 
 void Controller::open_session(const QString& path) {
   start("Opening session " + path, [this, path](const JobControl& control) -> std::function<void()> {
-    Session session = data::read_session(s(path), {}, control);
-    auto data = widgets::run_data_from_session(std::move(session), nullptr, widgets::kInteractiveGramCacheBytes, control);
-    auto snap = widgets::RunSnapshot::of(data, data->session.analysis);  // at the saved τ and rule
+    auto record = std::make_shared<const RunRecord>(
+        data::read_session(s(path), {true, kInteractiveGramCacheBytes}, control));
+    auto snap = RunSnapshot::of(record, record->analysis);  // at the saved τ and rule
     return [this, snap, path] {
       session_path_ = path;
       tau_ = snap->tau();
@@ -190,7 +173,7 @@ void Controller::open_session(const QString& path) {
       QString summary = QString("%1: %2 tokens, %3 layers, τ = %4, %5").arg(path).arg(snap->T()).arg(snap->L())
                             .arg(snap->tau(), 0, 'f', 3).arg(rule_);
       if (!snap->has_activations())
-        summary += QString(" — saved without activations: τ limited to %1").arg(tau_list(snap->data().stored_taus(snap->rule())));
+        summary += QString(" — saved without activations: τ limited to %1").arg(tau_list(snap->record().stored_taus(snap->rule())));
       Q_EMIT job_finished(summary);
     };
   });
@@ -202,20 +185,20 @@ void Controller::save_session(const QString& path, bool with_activations) {
     return;
   }
   // The snapshot is immutable and shared: the worker builds the session from it while the UI goes on.
-  const std::shared_ptr<const widgets::RunSnapshot> snap = view_->snapshot_ptr();
+  const std::shared_ptr<const RunSnapshot> snap = view_->snapshot_ptr();
   start("Saving " + path, [this, snap, path, with_activations](const JobControl& control) -> std::function<void()> {
     control.report("preparing the session", 0, 1);
-    const Session session = widgets::session_to_save(*snap, with_activations);
+    const RunRecord record = snap->record_at_snapshot();
     control.check();
     try {
-      data::write_session(s(path), session, control);
+      data::write_session(s(path), record, {with_activations}, control);
     } catch (const Cancelled&) {
       throw;
     } catch (const std::exception& e) {
       throw Error(std::string("The session was not saved. ") + e.what());
     }
     const qint64 bytes = QFileInfo(path).size();
-    const bool stored = session.has_activations();
+    const bool stored = with_activations && record.has_activations();
     return [this, path, bytes, stored, with_activations] {
       const QString what = stored ? "with activations"
                            : with_activations ? "without activations: this run has none"
@@ -230,7 +213,7 @@ bool Controller::tau_limited() const { return view_->has_run() && !view_->snapsh
 
 double Controller::allowed_tau(double tau) const {
   if (!tau_limited()) return tau;
-  const auto taus = view_->snapshot()->data().stored_taus(parse_rule(s(rule_)));
+  const auto taus = view_->snapshot()->record().stored_taus(parse_rule(s(rule_)));
   return taus.empty() ? tau : taus[nearest_index(taus, tau)];
 }
 
@@ -251,7 +234,7 @@ void Controller::step_tau(int steps) {
     set_tau(std::clamp(tau_ + 0.01 * steps, 0.0, 1.0));
     return;
   }
-  const auto taus = view_->snapshot()->data().stored_taus(parse_rule(s(rule_)));
+  const auto taus = view_->snapshot()->record().stored_taus(parse_rule(s(rule_)));
   if (taus.empty()) return;
   const auto i = static_cast<int64_t>(nearest_index(taus, tau_)) + steps;
   set_tau(taus[static_cast<size_t>(std::clamp<int64_t>(i, 0, static_cast<int64_t>(taus.size()) - 1))]);
@@ -260,7 +243,7 @@ void Controller::step_tau(int steps) {
 void Controller::set_rule(const QString& rule) {
   if (rule == rule_) return;
   if (tau_limited()) {
-    const auto taus = view_->snapshot()->data().stored_taus(parse_rule(s(rule)));
+    const auto taus = view_->snapshot()->record().stored_taus(parse_rule(s(rule)));
     if (taus.empty()) {
       Q_EMIT rule_changed(rule_);  // the controls go back to the rule in use
       Q_EMIT job_failed(QString("This session was saved without activations and holds no analysis for the %1 rule, "
@@ -282,30 +265,27 @@ void Controller::set_rule(const QString& rule) {
 
 void Controller::rederive() {
   if (!view_->has_run()) return;
-  const auto data = view_->snapshot()->data_ptr();
+  const auto record = view_->snapshot()->record_ptr();
   const double tau = tau_;
   const QString rule = rule_;
   // Gram-cached runs re-derive in a few ms (bench_gui), and so do small ones (the cascade's GEMMs
   // are at most L·T²·d multiply-adds): do it now, on the UI thread.
   // Without activations the snapshot is one of the stored analyses: nothing to compute.
-  const double T = static_cast<double>(data->num_tokens());
-  const double work = data->analyzer ? static_cast<double>(data->num_layers()) * T * T * static_cast<double>(data->analyzer->dim()) : 0;
-  const bool quick = !data->analyzer || data->analyzer->has_gram_cache() || work <= 2e8;
+  const double T = static_cast<double>(record->num_tokens());
+  const double work = record->analyzer ? static_cast<double>(record->num_layers()) * T * T * static_cast<double>(record->analyzer->dim()) : 0;
+  const bool quick = !record->analyzer || record->analyzer->has_gram_cache() || work <= 2e8;
   if (quick && !busy_) {
     try {
-      view_->set_snapshot(widgets::RunSnapshot::derive(data, tau, parse_rule(s(rule))));
+      view_->set_snapshot(RunSnapshot::derive(record, tau, parse_rule(s(rule))));
     } catch (const std::exception& e) {
       Q_EMIT job_failed(QString::fromStdString(e.what()));
     }
     return;
   }
-  // Large runs: on the worker, the latest τ wins (a slider drag queues at most one more).
-  if (busy_) {
-    rederive_pending_ = true;
-    return;
-  }
-  start(QString("Re-deriving at τ = %1").arg(tau, 0, 'f', 3), [this, data, tau, rule](const JobControl& control) -> std::function<void()> {
-    auto snap = widgets::RunSnapshot::derive(data, tau, parse_rule(s(rule)), control);
+  // Large runs: on the worker, the latest τ wins (a change during a job is caught up when it ends).
+  if (busy_) return;
+  start(QString("Re-deriving at τ = %1").arg(tau, 0, 'f', 3), [this, record, tau, rule](const JobControl& control) -> std::function<void()> {
+    auto snap = RunSnapshot::derive(record, tau, parse_rule(s(rule)), control);
     return [this, snap] {
       view_->set_snapshot(snap);
       Q_EMIT job_finished(QString("τ = %1").arg(snap->tau(), 0, 'f', 3));

@@ -12,6 +12,9 @@
 #include <memory>
 #include <thread>
 
+#include "core/ada.h"
+#include "core/defaults.h"
+#include "core/run_record.h"
 #include "widgets/run_view.h"
 
 namespace cascade::data {
@@ -23,12 +26,12 @@ namespace cascade::app {
 struct RunSettings {
   QString model;   // HF folder or cache id; empty: the bundled demo model
   QString text;    // the text to run
-  double tau = 0.3;
-  QString rule = "prior-max";
-  QString attention = "exact";  // exact | ada-independent | ada-cascade
-  QString device = "cpu";
-  QString dtype = "float32";
-  QString sweep = "0.05:0.6:0.05";  // τ grid of the sweep view
+  double tau = kDefaultTau;
+  Rule rule = Rule::PriorMax;
+  AttentionMode attention = AttentionMode::Exact;
+  DeviceKind device = DeviceKind::Cpu;
+  DType dtype = DType::Float32;
+  QString sweep = kDefaultTauGrid;  // τ grid of the sweep view
   bool quality = true;              // ppl, KL and ADA attention error at the chosen τ (one extra pass)
   bool quality_sweep = false;       // ADA error and ΔPPL at every τ of the grid (two passes per τ)
 };
@@ -41,7 +44,7 @@ class Controller : public QObject {
 
   void run_model(const RunSettings& settings);
   // A session file (data::is_session_file) is opened as a session: tau, rule and sweep are its own.
-  void open_activations(const QString& path, double tau, const QString& rule, const QString& sweep);
+  void open_activations(const QString& path, double tau, Rule rule, const QString& sweep = kDefaultTauGrid);
   // Reads a session file (data/session_file.h) and shows it at its saved τ and rule.
   void open_session(const QString& path);
   // Writes what the view shows (its τ and rule, the run's sweep, model identity, text, …) as a
@@ -74,8 +77,8 @@ class Controller : public QObject {
   void job_rejected(const QString& why);     // a job was asked for while another runs (nothing stopped)
   void job_cancelled();
   void tau_changed(double tau);
-  void rule_changed(const QString& rule);
-  void session_saved(const QString& path);  // before the job_finished that reports it  // the rule now in use (a session's own, or a refused change undone)
+  void rule_changed(const QString& rule);  // the rule now in use (a session's own, or a refused change undone)
+  void session_saved(const QString& path);  // before the job_finished that reports it
 
  private:
   using Job = std::function<std::function<void()>(const JobControl&)>;  // returns the UI-thread completion
@@ -88,8 +91,7 @@ class Controller : public QObject {
   std::thread worker_;
   std::atomic<bool> cancel_{false};
   bool busy_ = false;
-  bool rederive_pending_ = false;  // a τ/rule change arrived while a re-derivation ran
-  double tau_ = 0.3;
+  double tau_ = kDefaultTau;
   QString rule_ = "prior-max";
   QString session_path_;
   std::shared_ptr<data::LoadedModel> model_;  // cached between runs of the same model/device/dtype

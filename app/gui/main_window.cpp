@@ -199,10 +199,10 @@ void MainWindow::build_controls() {
   tau_box_->setRange(0.0, 1.0);
   tau_box_->setDecimals(3);
   tau_box_->setSingleStep(0.01);
-  tau_box_->setValue(0.3);
+  tau_box_->setValue(kDefaultTau);
   tau_slider_ = new QSlider(Qt::Horizontal, panel);
   tau_slider_->setRange(0, 1000);
-  tau_slider_->setValue(300);
+  tau_slider_->setValue(static_cast<int>(std::lround(kDefaultTau * 1000)));
   auto* tau_row = new QHBoxLayout();
   tau_row->addWidget(tau_slider_, 1);
   tau_row->addWidget(tau_box_);
@@ -210,17 +210,19 @@ void MainWindow::build_controls() {
   connect(tau_slider_, &QSlider::valueChanged, this, [this](int v) { controller_->set_tau(v / 1000.0); });
   connect(tau_box_, &QDoubleSpinBox::valueChanged, this, [this](double v) { controller_->set_tau(v); });
   rule_ = new QComboBox(panel);
-  rule_->addItems({"prior-max", "greedy-cover"});
+  // The combo boxes show the enums' own names, the ones files and the CLI use.
+  auto names = [](auto... values) { return QStringList{QString::fromStdString(to_string(values))...}; };
+  rule_->addItems(names(Rule::PriorMax, Rule::GreedyCover));
   form->addRow("rule", rule_);
   connect(rule_, &QComboBox::currentTextChanged, this, [this](const QString& r) { controller_->set_rule(r); });
   attention_ = new QComboBox(panel);
-  attention_->addItems({"exact", "ada-cascade", "ada-independent"});
+  attention_->addItems(names(AttentionMode::Exact, AttentionMode::AdaCascade, AttentionMode::AdaIndependent));
   form->addRow("attention", attention_);
   device_ = new QComboBox(panel);
-  device_->addItems({"cpu", "cuda"});
+  device_->addItems(names(DeviceKind::Cpu, DeviceKind::Cuda));
   form->addRow("device", device_);
   dtype_ = new QComboBox(panel);
-  dtype_->addItems({"float32", "bfloat16", "float16"});
+  dtype_->addItems(names(DType::Float32, DType::BFloat16, DType::Float16));
   form->addRow("dtype", dtype_);
   quality_ = new QCheckBox("perplexity and ADA error at τ (one more pass)", panel);
   quality_->setChecked(true);
@@ -346,10 +348,10 @@ RunSettings MainWindow::settings_from_ui() const {
   s.model = model_;
   s.text = text_->toPlainText();
   s.tau = tau_box_->value();
-  s.rule = rule_->currentText();
-  s.attention = attention_->currentText();
-  s.device = device_->currentText();
-  s.dtype = dtype_->currentText();
+  s.rule = parse_rule(rule_->currentText().toStdString());
+  s.attention = parse_attention_mode(attention_->currentText().toStdString());
+  s.device = parse_device(device_->currentText().toStdString());
+  s.dtype = parse_dtype(dtype_->currentText().toStdString());
   s.quality = quality_->isChecked();
   s.quality_sweep = quality_sweep_->isChecked();
   return s;
@@ -415,7 +417,7 @@ void MainWindow::open_activation_file(const QString& path) {
     return;
   }
   add_recent("activations", path);
-  controller_->open_activations(path, tau_box_->value(), rule_->currentText(), "0.05:0.6:0.05");
+  controller_->open_activations(path, tau_box_->value(), parse_rule(rule_->currentText().toStdString()));
 }
 
 void MainWindow::open_session_file(const QString& path) {
@@ -432,17 +434,17 @@ QString MainWindow::session_dir() const {
 QString MainWindow::default_session_name() const {
   if (!view_->has_run()) return "session.h5";
   if (!controller_->session_path().isEmpty()) return QFileInfo(controller_->session_path()).fileName();
-  const widgets::RunData& d = view_->snapshot()->data();
+  const RunRecord& d = view_->snapshot()->record();
   QString stem;
-  if (d.meta.kind == "model") {
+  if (d.kind == SourceKind::Model) {
     // The model's folder or hub name ("demo-model" for the bundled data/demo/model), then the text's first words.
-    const QString name = q(d.session.model ? d.session.model->name : d.meta.source);
+    const QString name = q(d.model ? d.model->name : d.source);
     const QFileInfo info(name);
     stem = info.fileName() == "model" ? QFileInfo(info.path()).fileName() + "-model" : info.fileName();
-    const QStringList words = q(d.meta.text).simplified().split(' ', Qt::SkipEmptyParts).mid(0, 4);
+    const QStringList words = q(d.text).simplified().split(' ', Qt::SkipEmptyParts).mid(0, 4);
     if (!words.isEmpty()) stem = file_stem(stem, 40) + "-" + file_stem(words.join('-'), 32);
   } else {
-    stem = QFileInfo(q(d.meta.source)).completeBaseName() + "-session";
+    stem = QFileInfo(q(d.source)).completeBaseName() + "-session";
   }
   stem = file_stem(stem, 80);
   return (stem.isEmpty() ? QString("session") : stem) + ".h5";
@@ -558,7 +560,7 @@ void MainWindow::show_about() {
           .arg(blas.sgemm_gflops, 0, 'f', 1)
           .arg(blas.threads)
           .arg(blas.reference ? "<br><b>Warning:</b> the reference BLAS is ~60× slower; install libopenblas0-pthread." : "")
-          .arg(view_->has_run() ? q(view_->snapshot()->data().meta.device) : device)
+          .arg(view_->has_run() ? q(to_string(view_->snapshot()->record().device)) : device)
           .arg(q(kernels_summary())));
 }
 
@@ -601,13 +603,13 @@ void MainWindow::set_model_label() {
   QString html = "<b>Model:</b> " + name.toHtmlEscaped();
   const QString session = controller_->session_path();
   if (view_->has_run() && !session.isEmpty()) {  // a session file is shown
-    const widgets::RunSnapshot& run = *view_->snapshot();
-    const widgets::RunData& d = run.data();
+    const RunSnapshot& run = *view_->snapshot();
+    const RunRecord& d = run.record();
     QString shown = "<b>Session:</b> " + QFileInfo(session).fileName().toHtmlEscaped() +
                     (run.has_activations() ? " (with activations)" : " (without activations)") + "<br>" +
-                    (d.meta.kind == "model" ? "model " : "activations ") + q(d.meta.source).toHtmlEscaped();
-    if (!d.meta.text.empty()) {
-      const QString text = q(d.meta.text).simplified();
+                    (d.kind == SourceKind::Model ? "model " : "activations ") + q(d.source).toHtmlEscaped();
+    if (!d.text.empty()) {
+      const QString text = q(d.text).simplified();
       shown += ", text “" + (text.size() > 48 ? text.left(48) + "…" : text).toHtmlEscaped() + "”";
     }
     if (!run.has_activations()) {
@@ -617,8 +619,8 @@ void MainWindow::set_model_label() {
       shown += "; no Gram matrix, nearest representative or teaching mode";
     }
     html = shown + "<br><i>Run runs the model below on the text.</i><br>" + html;
-  } else if (view_->has_run() && view_->snapshot()->data().meta.kind != "model") {  // an activation file is shown
-    html = "<b>Showing:</b> " + q(view_->snapshot()->data().meta.source).toHtmlEscaped() +
+  } else if (view_->has_run() && view_->snapshot()->record().kind != SourceKind::Model) {  // an activation file is shown
+    html = "<b>Showing:</b> " + q(view_->snapshot()->record().source).toHtmlEscaped() +
            " (activations; Run runs the model below on the text)<br>" + html;
   }
   model_label_->setText(html);
@@ -629,7 +631,7 @@ void MainWindow::show_run_info() {
   const QString session = controller_->session_path();
   // A session's text goes into an empty text box, so Run can run it again.
   if (view_->has_run() && !session.isEmpty() && text_->toPlainText().trimmed().isEmpty())
-    text_->setPlainText(q(view_->snapshot()->data().meta.text));
+    text_->setPlainText(q(view_->snapshot()->record().text));
   setWindowTitle(view_->has_run() && !session.isEmpty() ? QFileInfo(session).fileName() + " — Cascade Lens" : "Cascade Lens");
   // Limited τ: the spin box applies a typed value on Enter (each keystroke would snap) and steps
   // through the stored values; the slider snaps to the nearest.
@@ -673,7 +675,7 @@ void MainWindow::load_settings() {
   rebuild_recent_menu();
   model_ = s.value("run/model").toString();
   text_->setPlainText(s.value("run/text").toString());
-  tau_box_->setValue(s.value("run/tau", 0.3).toDouble());
+  tau_box_->setValue(s.value("run/tau", kDefaultTau).toDouble());
   tau_slider_->setValue(static_cast<int>(std::lround(tau_box_->value() * 1000)));
   rule_->setCurrentText(s.value("run/rule", "prior-max").toString());
   attention_->setCurrentText(s.value("run/attention", "exact").toString());

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/names.h"
 #include "widgets/palette.h"
 #include "widgets/plot.h"
 
@@ -10,29 +11,31 @@ namespace cascade::widgets {
 
 namespace {
 
-bool has_quality(const std::vector<SweepPoint>& s) {
-  return std::any_of(s.begin(), s.end(), [](const SweepPoint& p) { return p.delta_ppl.has_value(); });
+bool has_quality(const std::vector<SweepEntry>& s) {
+  return std::any_of(s.begin(), s.end(), [](const SweepEntry& p) { return p.delta_ppl.has_value(); });
 }
+double tau_of(const SweepEntry& e) { return e.analysis.tau; }
 
 Axes sweep_axes(const QRectF& rect, const RunSnapshot& run, double f) {
-  const auto& s = run.data().sweep;
+  const auto& s = run.record().sweep;
   const QRectF area = inner_area(rect, f, has_quality(s), true).adjusted(0, 0, 0, -f * 1.8);
-  const double t0 = s.empty() ? 0 : s.front().tau, t1 = s.empty() ? 1 : s.back().tau;
+  const double t0 = s.empty() ? 0 : tau_of(s.front()), t1 = s.empty() ? 1 : tau_of(s.back());
   return Axes{area, t0, t1 > t0 ? t1 : t0 + 1, 0, 1.05};
 }
 
-void polyline(QPainter& p, const Axes& a, const std::vector<SweepPoint>& s, const QColor& c, Qt::PenStyle style,
-              const std::function<std::optional<double>(const SweepPoint&)>& y) {
+// One sweep field (core/names.h) against τ.
+void polyline(QPainter& p, const Axes& a, const std::vector<SweepEntry>& s, const QColor& c, Qt::PenStyle style,
+              const names::SweepField& y) {
   p.setPen(QPen(c, 1.7, style));
   p.setBrush(Qt::NoBrush);
   std::optional<QPointF> last;
   for (const auto& pt : s) {
-    const auto v = y(pt);
+    const auto v = y.get(pt);
     if (!v || !std::isfinite(*v)) {
       last.reset();
       continue;
     }
-    const QPointF q(a.px(pt.tau), a.py(*v));
+    const QPointF q(a.px(tau_of(pt)), a.py(*v));
     if (last) p.drawLine(*last, q);
     last = q;
   }
@@ -42,26 +45,26 @@ void polyline(QPainter& p, const Axes& a, const std::vector<SweepPoint>& s, cons
 
 void SweepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
   const double f = 9 * state.scale;
-  const auto& s = run.data().sweep;
+  const auto& s = run.record().sweep;
   const Axes a = sweep_axes(rect, run, f);
   draw_title(p, rect, QString("τ sweep (%1, T = %2, %3 layers)").arg(QString::fromStdString(to_string(run.rule())))
                           .arg(run.T()).arg(run.L()), f);
   draw_axes(p, a, "τ (θ = 1 − τ²)", "fraction", f);
-  polyline(p, a, s, okabe_ito::orange, Qt::SolidLine, [](const SweepPoint& x) { return x.r_ind_frac; });
-  polyline(p, a, s, okabe_ito::blue, Qt::DashLine, [](const SweepPoint& x) { return x.r_casc_frac; });
-  polyline(p, a, s, okabe_ito::bluish_green, Qt::SolidLine, [](const SweepPoint& x) { return x.gram_savings; });
-  polyline(p, a, s, okabe_ito::reddish_purple, Qt::DotLine, [](const SweepPoint& x) { return x.casc_fidelity; });
+  polyline(p, a, s, okabe_ito::orange, Qt::SolidLine, names::sweep::r_ind_over_T);
+  polyline(p, a, s, okabe_ito::blue, Qt::DashLine, names::sweep::r_casc_over_T);
+  polyline(p, a, s, okabe_ito::bluish_green, Qt::SolidLine, names::sweep::of(names::summary::gram_savings));
+  polyline(p, a, s, okabe_ito::reddish_purple, Qt::DotLine, names::sweep::of(names::summary::mean_casc_fidelity));
   std::vector<LegendEntry> legend = {{okabe_ito::orange, "r_ind / T"},
                                      {okabe_ito::blue, "r_casc / T", true, Qt::DashLine},
                                      {okabe_ito::bluish_green, "Gram savings"},
                                      {okabe_ito::reddish_purple, "casc_fidelity", true, Qt::DotLine}};
   if (has_quality(s)) {
-    polyline(p, a, s, okabe_ito::sky_blue, Qt::DashDotLine, [](const SweepPoint& x) { return x.ada_error; });
+    polyline(p, a, s, okabe_ito::sky_blue, Qt::DashDotLine, names::sweep::ada_error);
     double hi = 0.1;
     for (const auto& x : s)
       if (x.delta_ppl) hi = std::max(hi, *x.delta_ppl);
     const Axes right{a.area, a.x0, a.x1, 0, hi * 1.1};
-    polyline(p, right, s, kInk, Qt::SolidLine, [](const SweepPoint& x) { return x.delta_ppl; });
+    polyline(p, right, s, kInk, Qt::SolidLine, names::sweep::delta_ppl);
     draw_right_axis(p, right, "ΔPPL (ADA − exact)", f);
     legend.push_back({okabe_ito::sky_blue, "ADA attn. error", true, Qt::DashDotLine});
     legend.push_back({kInk, "ΔPPL"});
@@ -86,14 +89,16 @@ std::optional<double> SweepFigure::tau_at(const QRectF& rect, const RunSnapshot&
 Hit SweepFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
   Hit h;
   const auto tau = tau_at(rect, run, state, pos);
-  const auto& s = run.data().sweep;
+  const auto& s = run.record().sweep;
   if (!tau || s.empty()) return h;
-  const auto nearest = std::min_element(s.begin(), s.end(), [&](const SweepPoint& a, const SweepPoint& b) {
-    return std::abs(a.tau - *tau) < std::abs(b.tau - *tau);
+  const auto nearest = std::min_element(s.begin(), s.end(), [&](const SweepEntry& a, const SweepEntry& b) {
+    return std::abs(tau_of(a) - *tau) < std::abs(tau_of(b) - *tau);
   });
+  const Summary& m = nearest->analysis.summary;
   h.tooltip = QString("τ = %1: r_ind/T %2, r_casc/T %3, savings %4 %, casc_fidelity %5")
-                  .arg(nearest->tau, 0, 'f', 3).arg(nearest->r_ind_frac, 0, 'f', 3).arg(nearest->r_casc_frac, 0, 'f', 3)
-                  .arg(nearest->gram_savings * 100, 0, 'f', 1).arg(nearest->casc_fidelity, 0, 'f', 3);
+                  .arg(tau_of(*nearest), 0, 'f', 3).arg(*names::sweep::r_ind_over_T.get(*nearest), 0, 'f', 3)
+                  .arg(*names::sweep::r_casc_over_T.get(*nearest), 0, 'f', 3)
+                  .arg(m.gram_savings * 100, 0, 'f', 1).arg(m.mean_casc_fidelity, 0, 'f', 3);
   if (nearest->delta_ppl) h.tooltip += QString(", ΔPPL %1").arg(*nearest->delta_ppl, 0, 'f', 3);
   return h;
 }

@@ -11,7 +11,7 @@ class SweepFigure final : public Figure {
   QString id() const override { return "sweep"; }
   QString title() const override { return "τ sweep"; }
   QSizeF natural_size(const RunSnapshot&) const override { return {500, 320}; }
-  bool available(const RunSnapshot& run, const FigureState&) const override { return run.data().sweep.size() >= 2; }
+  bool available(const RunSnapshot& run, const FigureState&) const override { return run.record().sweep.size() >= 2; }
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
   // τ under x (clamped to the sweep's range); nullopt outside the plot.

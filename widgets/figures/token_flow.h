@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "widgets/run_snapshot.h"
+#include "core/snapshot.h"
 
 namespace cascade::widgets {
 
