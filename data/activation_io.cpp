@@ -190,10 +190,7 @@ at::Tensor load_sniffed(const std::string& path) {
 
 at::Tensor load_hidden(const std::string& path, bool is_dir) {
   if (is_dir) return load_npy_folder(path);
-  const std::string ext = lower(fs::path(path).extension().string());
-  if (ext == ".npy") return read_npy(path);
-  if (ext == ".safetensors") return load_safetensors(SafetensorsFile(path));
-  if (ext == ".h5" || ext == ".hdf5") return read_hdf5_hidden_states(path);
+  if (const ActivationFormat* f = activation_format_of(path)) return f->read(path);
   return load_sniffed(path);
 }
 
@@ -228,6 +225,28 @@ std::string find_tokens_file(const std::string& path, bool is_dir, const std::st
 }
 
 }  // namespace
+
+const std::vector<ActivationFormat>& activation_formats() {
+  static const std::vector<ActivationFormat> formats = {
+      {"npy", {".npy"}, [](const std::string& p) { return read_npy(p); }, write_npy},
+      {"safetensors", {".safetensors"}, [](const std::string& p) { return load_safetensors(SafetensorsFile(p)); },
+       write_safetensors_layers},
+      {"hdf5", {".h5", ".hdf5"}, [](const std::string& p) { return read_hdf5_hidden_states(p); }, write_hdf5_activations}};
+  return formats;
+}
+
+const ActivationFormat* activation_format_of(const std::string& path) {
+  const std::string ext = lower(fs::path(path).extension().string());
+  for (const ActivationFormat& f : activation_formats())
+    if (std::find(f.extensions.begin(), f.extensions.end(), ext) != f.extensions.end()) return &f;
+  return nullptr;
+}
+
+void write_safetensors_layers(const std::string& path, const at::Tensor& hidden) {
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (int64_t l = 0; l < hidden.size(0); ++l) tensors.emplace_back("hidden_states." + std::to_string(l), hidden[l]);
+  write_safetensors(path, tensors);
+}
 
 ActivationSet load_activations(const std::string& path, const std::string& tokens_path) {
   std::error_code ec;

@@ -24,11 +24,25 @@ namespace cascade::data {
 
 ActivationSet load_activations(const std::string& path, const std::string& tokens_path = "");
 
+// The one table of activation file formats (Netron's register('./onnx', ['.onnx', …])): the
+// extensions load_activations reads by, the GUI's open filter and `synth`'s writers.
+struct ActivationFormat {
+  const char* name;                     // "npy", "safetensors", "hdf5"
+  std::vector<std::string> extensions;  // lower case, with the dot
+  at::Tensor (*read)(const std::string& path);                       // [L, T, d]
+  void (*write)(const std::string& path, const at::Tensor& hidden);  // [L, T, d] as this format lays it out
+};
+const std::vector<ActivationFormat>& activation_formats();
+// The format whose extensions hold `path`'s (case-insensitive), or null.
+const ActivationFormat* activation_format_of(const std::string& path);
+
 // Writers, used by `cascadelens-cli synth`, the tests and later exports. Tensors must be on the CPU;
 // float32 and float16 are written as such, bfloat16 only to safetensors.
 void write_npy(const std::string& path, const at::Tensor& tensor);
 void write_safetensors(const std::string& path, const std::vector<std::pair<std::string, at::Tensor>>& tensors);
 void write_hdf5_activations(const std::string& path, const at::Tensor& hidden);  // /hidden_states [L, T, d]
+// hidden_states.{l} = hidden[l] for every layer (the layout load_activations reads).
+void write_safetensors_layers(const std::string& path, const at::Tensor& hidden);
 void write_tokens_json(const std::string& path, const std::vector<std::string>& tokens);
 
 }  // namespace cascade::data

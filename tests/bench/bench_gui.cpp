@@ -21,7 +21,7 @@
 #include "core/synthetic.h"
 #include "core/version.h"
 #include "widgets/render.h"
-#include "widgets/run_snapshot.h"
+#include "core/snapshot.h"
 
 using namespace cascade;
 using namespace cascade::widgets;
@@ -36,14 +36,14 @@ double median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-std::shared_ptr<RunData> synthetic(int64_t L, int64_t T, int64_t d, int64_t gram_cache = kInteractiveGramCacheBytes) {
+std::shared_ptr<const RunRecord> synthetic(int64_t L, int64_t T, int64_t d, int64_t gram_cache = kInteractiveGramCacheBytes) {
   SyntheticSpec spec;
   spec.layers = L;
   spec.tokens = T;
   spec.dim = d;
   spec.clusters = T / 4;
   const ActivationSet acts = make_synthetic(spec);
-  return run_data_from_activations(acts, {0.1, 0.2, 0.3, 0.4, 0.5}, Rule::PriorMax, {}, gram_cache);
+  return std::make_shared<const RunRecord>(analyze_activations(acts, {0.1, 0.2, 0.3, 0.4, 0.5}, Rule::PriorMax, {}, gram_cache));
 }
 
 }  // namespace

@@ -26,19 +26,22 @@ namespace {
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
 void row(const std::string& dir, int64_t L, int64_t T, int64_t d, int sweep, bool activations) {
-  cascade::Session s = testsession::random_session(L, T, d, sweep);
+  cascade::RunRecord s = testsession::random_session(L, T, d, sweep);
   if (activations) {
     at::manual_seed(1);
     const at::Tensor x = at::randn({L, T, d});
-    s.xhat = (x / x.norm(2, {2}, true)).to(at::kHalf);
+    std::vector<at::Tensor> xhat;
+    for (int64_t l = 0; l < L; ++l) xhat.push_back(x[l]);
+    s.analyzer = std::make_shared<const cascade::Analyzer>(std::move(xhat), std::move(s.prior_max), s.layer_ids());
+    s.prior_max.clear();
   }
   const std::string path = dir + "/bench_session.h5";
   auto t0 = Clock::now();
-  cascade::data::write_session(path, s);
+  cascade::data::write_session(path, s, {activations});
   const double write_ms = ms_since(t0);
   const auto bytes = fs::file_size(path);
   t0 = Clock::now();
-  const cascade::Session back = cascade::data::read_session(path);
+  const cascade::RunRecord back = cascade::data::read_session(path);
   const double read_ms = ms_since(t0);
   // The same number of bytes through a plain ofstream: the floor any format pays on this disk.
   std::string blob(bytes, 'x');

@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "cli_runner.h"
-#include "core/session.h"
+#include "core/run_record.h"
 #include "data/session_file.h"
 
 namespace {
@@ -61,8 +61,8 @@ TEST_F(CliSession, SaveThenAnalyzeReproducesTheRunWithoutTheModel) {
   for (const char* key : {"T", "d", "L", "tau", "theta", "rule", "layers", "jaccard_matrix", "summary", "tokens"})
     EXPECT_EQ(a[key], b[key]) << key;
   // What the file says about the run, read back through the library.
-  const cascade::Session s = cascade::data::read_session(path("s.h5"));
-  EXPECT_EQ(s.kind, "model");
+  const cascade::RunRecord s = cascade::data::read_session(path("s.h5"));
+  EXPECT_EQ(s.kind, cascade::SourceKind::Model);
   ASSERT_TRUE(s.model);
   EXPECT_EQ(s.model->model_type, "gpt2");
   EXPECT_EQ(s.model->config_sha256.size(), 64u);
@@ -119,7 +119,7 @@ TEST_F(CliSession, ExportWritesTidyTables) {
   ASSERT_EQ(run({"run", "--save", path("s.h5"), "--ppl", "--taus", "0.2,0.3", "--quiet"}).code, 0);
   const auto r = run({"export", path("s.h5"), "--csv", path("csv"), "--json", path("s.json"), "--quiet"});
   ASSERT_EQ(r.code, 0) << r.err;
-  const cascade::Session s = cascade::data::read_session(path("s.h5"));
+  const cascade::RunRecord s = cascade::data::read_session(path("s.h5"));
   const int64_t L = s.num_layers(), T = s.num_tokens();
   const auto layers = csv(path("csv/layers.csv"));
   ASSERT_EQ(static_cast<int64_t>(layers.size()), L + 1);

@@ -1,5 +1,5 @@
 #pragma once
-// Sessions for the tests and the size benchmark: one from real (synthetic-clustered) activations
+// Run records (what sessions store) for the tests and the size benchmark: one from real (synthetic-clustered) activations
 // through the Analyzer, and one of any size from random but self-consistent sets (no scan needed).
 #include <ATen/ATen.h>
 
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/analyzer.h"
-#include "core/session.h"
+#include "core/run_record.h"
 #include "core/sets.h"
 #include "core/synthetic.h"
 
@@ -18,17 +18,17 @@ namespace testsession {
 
 // An analysed session of synthetic activations with every optional part filled: a model identity,
 // ids, unicode tokens (one empty), a sweep with ADA numbers at some τ, ADA quality, timings, X̂.
-inline cascade::Session analysed_session(int64_t L = 5, int64_t T = 40, int64_t d = 16, bool activations = true) {
+inline cascade::RunRecord analysed_session(int64_t L = 5, int64_t T = 40, int64_t d = 16, bool activations = true) {
   using namespace cascade;
   SyntheticSpec spec;
   spec.layers = L, spec.tokens = T, spec.dim = d, spec.clusters = 8, spec.seed = 7;
   ActivationSet acts = make_synthetic(spec);
   validate(acts);
-  const Analyzer analyzer(acts);
-  Session s;
+  const auto analyzer = std::make_shared<const Analyzer>(acts);
+  RunRecord s;
   s.app_version = "0.1.0-test";
   s.created = "2026-11-22T10:00:00Z";
-  s.kind = "model";
+  s.kind = SourceKind::Model;
   s.source = "tiny (/models/tiny)";
   s.model = ModelIdentity{"tiny", "gpt2", std::string(64, 'a'), "0123abcd", L, d, 4, 1000};
   s.text = "Ünïcode text\nwith a second line \t and a tab";
@@ -36,13 +36,12 @@ inline cascade::Session analysed_session(int64_t L = 5, int64_t T = 40, int64_t 
     s.ids.push_back((t * 37) % 1000);
     s.tokens.push_back(t == 3 ? std::string() : t % 5 == 0 ? "·Ġé" + std::to_string(t) : "tok" + std::to_string(t));
   }
-  s.attention = "ada-cascade";
-  s.nearest = "causal-nearest";
-  s.device = "cpu";
-  s.dtype = "bfloat16";
-  s.analysis = analyzer.analyze(0.3, Rule::PriorMax);
-  for (int64_t l = 0; l < L; ++l) s.prior_max.push_back(analyzer.prior_max(l));
-  s.sweep = sweep_entries(analyzer.sweep({0.1, 0.3, 0.5}, Rule::PriorMax));
+  s.attention = AttentionMode::AdaCascade;
+  s.nearest = NearestRule::CausalNearest;
+  s.device = DeviceKind::Cpu;
+  s.dtype = DType::BFloat16;
+  s.analysis = analyzer->analyze(0.3, Rule::PriorMax);
+  s.sweep = sweep_entries(analyzer->sweep({0.1, 0.3, 0.5}, Rule::PriorMax));
   s.sweep[1].ada_error = 0.125;
   s.sweep[1].delta_ppl = -0.5;
   s.sweep[2].ada_error = 0.25;
@@ -50,20 +49,23 @@ inline cascade::Session analysed_session(int64_t L = 5, int64_t T = 40, int64_t 
   for (int64_t b = 0; b < L; ++b) q.attention_error.push_back({0.01 * b, 0.02 * b, 0.03, 0.04});
   q.ppl_exact = 12.5, q.ppl_ada = 13.25, q.mean_kl = 0.0625;
   s.quality = q;
-  s.quality_mode = "ada-cascade";
+  s.quality_mode = AttentionMode::AdaCascade;
   s.timings = Timings{12.5, 3.25, 7.0};
-  if (activations) s.xhat = stack_normalized(analyzer, at::kHalf);
+  if (activations) {
+    s.analyzer = analyzer;
+  } else {
+    for (int64_t l = 0; l < L; ++l) s.prior_max.push_back(analyzer->prior_max(l));
+  }
   return s;
 }
 
 // A session as an activation file gives one: no model identity, ids, text or quality.
-inline cascade::Session as_activation_session(cascade::Session s) {
-  s.kind = "activations";
+inline cascade::RunRecord as_activation_session(cascade::RunRecord s) {
+  s.kind = cascade::SourceKind::Activations;
   s.model.reset();
   s.ids.clear();
   s.text.clear();
   s.quality.reset();
-  s.quality_mode.clear();
   return s;
 }
 
@@ -93,11 +95,11 @@ inline cascade::Analysis random_analysis(int64_t L, int64_t T, int64_t d, double
 }
 
 // A session of L layers and T tokens without activations, from random sets, γ and π: for sizes.
-inline cascade::Session random_session(int64_t L, int64_t T, int64_t d, int sweep_points, uint32_t seed = 1) {
+inline cascade::RunRecord random_session(int64_t L, int64_t T, int64_t d, int sweep_points, uint32_t seed = 1) {
   using namespace cascade;
   std::mt19937 rng(seed);
-  Session s;
-  s.kind = "model";
+  RunRecord s;
+  s.kind = SourceKind::Model;
   s.source = "random";
   s.model = ModelIdentity{"random", "llama", std::string(64, '0'), "local", L, d, 32, 32000};
   std::uniform_int_distribution<int64_t> id(0, 31999);

@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     cascade::data::SessionReadOptions options;
     options.activations = true;
-    const cascade::Session session = cascade::data::read_session(path, options);
+    const cascade::RunRecord session = cascade::data::read_session(path, options);
     if (verbose) std::fprintf(stderr, "reads: L = %lld, T = %lld\n", static_cast<long long>(session.num_layers()), static_cast<long long>(session.num_tokens()));
   } catch (const cascade::InputError& e) {
     // expected for a malformed file; anything else escapes and aborts the fuzzer

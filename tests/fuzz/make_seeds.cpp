@@ -20,7 +20,7 @@
 #include "data/session_file.h"
 
 namespace fs = std::filesystem;
-using cascade::Session;
+using cascade::RunRecord;
 
 namespace {
 
@@ -37,9 +37,9 @@ void spit(const fs::path& p, const std::vector<char>& bytes) {
   if (!out) throw std::runtime_error("cannot write " + p.string());
 }
 
-fs::path save(const std::string& name, const Session& s) {
+fs::path save(const std::string& name, const RunRecord& s) {
   const fs::path p = out_dir / name;
-  cascade::data::write_session(p.string(), s);
+  cascade::data::write_session(p.string(), s, {s.has_activations()});
   return p;
 }
 
@@ -142,35 +142,33 @@ int main(int argc, char** argv) {
     // --- valid sessions -------------------------------------------------------------------------
     // Every group costs ~1 KB and every dataset ~0.5 KB in the writer's (HDF5 1.8-compatible) layout,
     // and one analysis is ~20 datasets: the sweeps are kept short.
-    Session full = testsession::analysed_session(2, 6, 4, true);  // model, sweep, quality, X̂
+    RunRecord full = testsession::analysed_session(2, 6, 4, true);  // model, sweep, quality, X̂
     full.sweep = {full.sweep[1]};  // τ = 0.3, with its ADA error and Δppl
     const fs::path full_p = save("valid_full_activations.h5", full);
     {
-      Session s = testsession::analysed_session(2, 32, 2, false);  // [L, T] >= 64: chunked + deflate
+      RunRecord s = testsession::analysed_session(2, 32, 2, false);  // [L, T] >= 64: chunked + deflate
       s.sweep.clear();
       s.quality.reset();
-      s.quality_mode.clear();
       save("valid_compressed.h5", s);
     }
     fs::path kact_p, minimal_p;
-    Session base = testsession::analysed_session(2, 4, 2, false);  // model, quality; the damaged files' base
+    RunRecord base = testsession::analysed_session(2, 4, 2, false);  // model, quality; the damaged files' base
     base.sweep.clear();
     const fs::path noact_p = save("valid_no_activations_no_sweep.h5", base);
     {
-      Session s = testsession::analysed_session(1, 3, 2, false);
+      RunRecord s = testsession::analysed_session(1, 3, 2, false);
       s.sweep.clear();
       s.quality.reset();
-      s.quality_mode.clear();
       minimal_p = save("valid_minimal_one_layer.h5", s);
     }
     {
-      Session s = testsession::as_activation_session(testsession::analysed_session(3, 5, 3, true));
+      RunRecord s = testsession::as_activation_session(testsession::analysed_session(3, 5, 3, true));
       s.sweep.resize(1);
       kact_p = save("valid_kind_activations.h5", s);
     }
     {
-      Session s = testsession::analysed_session(2, 4, 2, false);
-      s.kind = "activations";
+      RunRecord s = testsession::analysed_session(2, 4, 2, false);
+      s.kind = cascade::SourceKind::Activations;
       s.model.reset();  // ids kept: optional for an activation session
       s.sweep.clear();
       save("valid_kind_activations_ids_quality.h5", s);

@@ -202,16 +202,16 @@ TEST(KernelDispatch, RunModelOnTheDeviceGivesTheCpuSets) {
   if (const std::string why = skip_reason(device); !why.empty()) GTEST_SKIP() << why;
   if (!at::hasCUDA()) GTEST_SKIP() << "this LibTorch has no GPU support (Debian's is CPU-only): device runs untested";
   data::ModelRequest cpu_request, gpu_request;
-  gpu_request.device = "cuda";
+  gpu_request.device = DeviceKind::Cuda;
   const data::LoadedModel cpu_model = data::load_model(cpu_request), gpu_model = data::load_model(gpu_request);
   RunRequest request;
   request.ids = data::encode_text(cpu_model, data::read_text_file(data::bundled_default_text_path()));
   request.tau = 0.3;
-  const cascade::Run on_cpu = run_model(*cpu_model.model, request), on_gpu = run_model(*gpu_model.model, request);
+  const cascade::RunRecord on_cpu = run_model(*cpu_model.model, request), on_gpu = run_model(*gpu_model.model, request);
   ASSERT_TRUE(on_gpu.analyzer->normalized(0).is_cuda()) << "the analysis should stay on the device";
   ASSERT_EQ(on_gpu.analysis.L(), on_cpu.analysis.L());
   for (int64_t l = 0; l < on_cpu.analysis.L(); ++l) {
-    expect_same_prior_max(on_gpu.prior_max[l], on_cpu.prior_max[l], 1e-4);  // the forward itself differs slightly
+    expect_same_prior_max(on_gpu.prior_max_of(l), on_cpu.prior_max_of(l), 1e-4);  // the forward itself differs slightly
     EXPECT_EQ(on_gpu.analysis.layers[l].reps_ind, on_cpu.analysis.layers[l].reps_ind) << "layer " << l;
     EXPECT_EQ(on_gpu.analysis.layers[l].reps_casc, on_cpu.analysis.layers[l].reps_casc) << "layer " << l;
   }

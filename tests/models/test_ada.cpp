@@ -54,7 +54,7 @@ TEST(Ada, PerplexityRisesWithTauAndErrorsAreReported) {
     std::vector<double> ppl;
     for (double tau : {0.01, 0.45, 0.6, 0.8}) {
       request.tau = tau;
-      const cascade::Run run = run_model(*model, request);
+      const cascade::RunRecord run = run_model(*model, request);
       ASSERT_TRUE(run.quality.has_value());
       ASSERT_EQ(run.quality->attention_error.size(), 5u);
       EXPECT_EQ(run.quality->attention_error[2].size(), 8u);  // one per head
@@ -77,14 +77,14 @@ TEST(Ada, RunRecordsResidualsAndAnalysis) {
   const at::Tensor ids_t = golden.at("input_ids");
   RunRequest request;
   request.ids.assign(ids_t.data_ptr<int64_t>(), ids_t.data_ptr<int64_t>() + ids_t.numel());
-  const cascade::Run run = run_model(*model, request);
-  ASSERT_EQ(run.activations.num_layers(), 3);
-  EXPECT_TRUE(fixtures::within_golden_tolerance(run.activations.hidden[2], golden.at("hidden_states.2")));
+  const cascade::RunRecord run = run_model(*model, request);
+  ASSERT_EQ(run.capture->activations.num_layers(), 3);
+  EXPECT_TRUE(fixtures::within_golden_tolerance(run.capture->activations.hidden[2], golden.at("hidden_states.2")));
   EXPECT_EQ(run.analysis.L(), 3);
   EXPECT_EQ(run.analysis.T, 20);
-  ASSERT_EQ(run.prior_max.size(), 3u);
-  EXPECT_EQ(run.prior_max[1].gamma.size(), 20u);
-  EXPECT_EQ(reps_from_gamma(run.prior_max[2].gamma, theta_of_tau(0.3)), run.analysis.layers[2].reps_ind);
+  ASSERT_EQ(run.num_layers(), 3);
+  EXPECT_EQ(run.prior_max_of(1).gamma.size(), 20u);
+  EXPECT_EQ(reps_from_gamma(run.prior_max_of(2).gamma, theta_of_tau(0.3)), run.analysis.layers[2].reps_ind);
   EXPECT_THROW(run_model(*model, RunRequest{}), UsageError);
 }
 

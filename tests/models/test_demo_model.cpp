@@ -68,7 +68,7 @@ TEST(DemoModel, SelectionHasStructureAcrossDepth) {
   const auto tokenizer = data::load_tokenizer(dir, "gpt2");
   RunRequest request;
   request.ids = tokenizer->encode(read(kDemo / "texts" / "teaching.txt"), true);
-  const cascade::Run run = run_model(*model, request);
+  const cascade::RunRecord run = run_model(*model, request);
   int64_t r_min = run.analysis.T, r_max = 0;
   bool below_one = false;
   for (const auto& m : run.analysis.layers) {

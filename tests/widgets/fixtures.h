@@ -1,5 +1,5 @@
 #pragma once
-// Small runs for the GUI tests: synthetic clustered activations (deterministic), as RunData; and
+// Small runs for the GUI tests: synthetic clustered activations (deterministic), as a RunRecord; and
 // waiting for the controller, which delivers its results on the UI thread.
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -10,11 +10,11 @@
 #include "core/synthetic.h"
 #include "gui/controller.h"
 #include "gui/main_window.h"
-#include "widgets/run_snapshot.h"
+#include "core/snapshot.h"
 
 namespace cascade::widgets::testing {
 
-inline std::shared_ptr<RunData> synthetic_data(int64_t layers = 6, int64_t tokens = 40, int64_t dim = 32,
+inline std::shared_ptr<const RunRecord> synthetic_data(int64_t layers = 6, int64_t tokens = 40, int64_t dim = 32,
                                                uint64_t seed = 3) {
   SyntheticSpec spec;
   spec.layers = layers;
@@ -23,9 +23,10 @@ inline std::shared_ptr<RunData> synthetic_data(int64_t layers = 6, int64_t token
   spec.clusters = std::max<int64_t>(2, tokens / 4);
   spec.seed = seed;
   const ActivationSet acts = make_synthetic(spec);
-  auto data = run_data_from_activations(acts, {0.1, 0.2, 0.3, 0.4, 0.5}, Rule::PriorMax);
-  data->meta.source = "synthetic test run";
-  return data;
+  auto record = std::make_shared<RunRecord>(
+      analyze_activations(acts, {0.1, 0.2, 0.3, 0.4, 0.5}, Rule::PriorMax, {}, kInteractiveGramCacheBytes));
+  record->source = "synthetic test run";
+  return record;
 }
 
 inline std::shared_ptr<const RunSnapshot> synthetic_snapshot(double tau = 0.3, int64_t layers = 6, int64_t tokens = 40) {

@@ -70,7 +70,7 @@ TEST(Statuses, FollowTheSetDefinitionsAtEveryLayer) {
 TEST(Snapshot, TauChangeReDerivesWithoutRescanning) {
   const auto data = testing::synthetic_data();
   const auto a = RunSnapshot::derive(data, 0.2, Rule::PriorMax), b = RunSnapshot::derive(data, 0.5, Rule::PriorMax);
-  EXPECT_EQ(&a->data(), &b->data());  // the τ-free cache is shared
+  EXPECT_EQ(&a->record(), &b->record());  // the τ-free cache is shared
   EXPECT_DOUBLE_EQ(b->tau(), 0.5);
   // Larger τ (lower θ) → fewer or equal independent representatives at every layer (prior-max).
   for (int64_t l = 0; l < a->L(); ++l) EXPECT_LE(b->analysis().layers[l].r_ind, a->analysis().layers[l].r_ind);

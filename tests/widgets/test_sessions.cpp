@@ -52,10 +52,10 @@ void expect_same_sets(const Analysis& a, const Analysis& b) {
 }
 
 // testsession::analysed_session (5 layers, 40 tokens; τ = 0.3 and a sweep at 0.1, 0.3, 0.5) as a file.
-QString write_test_session(const QTemporaryDir& dir, const QString& name, bool activations, Session* out = nullptr) {
-  Session s = testsession::analysed_session(5, 40, 16, activations);
+QString write_test_session(const QTemporaryDir& dir, const QString& name, bool activations, RunRecord* out = nullptr) {
+  RunRecord s = testsession::analysed_session(5, 40, 16, activations);
   const QString path = dir.filePath(name);
-  data::write_session(path.toStdString(), s);
+  data::write_session(path.toStdString(), s, {activations});
   if (out) *out = std::move(s);
   return path;
 }
@@ -68,7 +68,7 @@ int64_t first_with_status(const RunSnapshot& run, int64_t layer, TokenStatus sta
 
 TEST(Sessions, OpenWithActivationsReDerivesLikeAnAnalyzer) {
   QTemporaryDir dir;
-  Session saved;
+  RunRecord saved;
   const QString path = write_test_session(dir, "with.h5", true, &saved);
   RunView view;
   app::Controller controller(&view);
@@ -87,13 +87,13 @@ TEST(Sessions, OpenWithActivationsReDerivesLikeAnAnalyzer) {
   ASSERT_EQ(rules.count(), 1);
   EXPECT_EQ(rules.at(0).at(0).toString(), "prior-max");
   expect_same_sets(view.snapshot()->analysis(), saved.analysis);
-  const RunData& data = view.snapshot()->data();
-  EXPECT_EQ(data.meta.text, saved.text);
-  EXPECT_EQ(data.meta.model_type, "gpt2");
+  const RunRecord& data = view.snapshot()->record();
+  EXPECT_EQ(data.text, saved.text);
+  EXPECT_EQ(data.model->model_type, "gpt2");
   EXPECT_EQ(data.tokens, saved.tokens);
   EXPECT_EQ(data.sweep.size(), 3u);
   // τ and the rule change freely: the same sets as an Analyzer made from the same activations.
-  const auto analyzer = analyzer_from_session(saved);
+  const auto& analyzer = saved.analyzer;
   controller.set_tau(0.42);
   EXPECT_DOUBLE_EQ(view.snapshot()->tau(), 0.42);
   expect_same_sets(view.snapshot()->analysis(), analyzer->analyze(0.42, Rule::PriorMax));
@@ -106,13 +106,13 @@ TEST(Sessions, OpenWithActivationsReDerivesLikeAnAnalyzer) {
 
 TEST(Sessions, WithoutActivationsTauSnapsToTheStoredValues) {
   QTemporaryDir dir;
-  Session saved;
+  RunRecord saved;
   const QString path = write_test_session(dir, "without.h5", false, &saved);
   RunView view;
   app::Controller controller(&view);
   QSignalSpy done(&controller, &app::Controller::job_finished);
   // Given as an activation file, a session opens as a session (its own τ and rule, not these).
-  controller.open_activations(path, 0.2, "greedy-cover", "0.1:0.5:0.1");
+  controller.open_activations(path, 0.2, Rule::GreedyCover, "0.1:0.5:0.1");
   ASSERT_TRUE(wait_until([&] { return done.count() == 1; }));
   ASSERT_TRUE(view.has_run());
   EXPECT_TRUE(done.at(0).at(0).toString().contains("τ limited")) << done.at(0).at(0).toString().toStdString();
@@ -120,7 +120,7 @@ TEST(Sessions, WithoutActivationsTauSnapsToTheStoredValues) {
   EXPECT_TRUE(controller.tau_limited());
   EXPECT_DOUBLE_EQ(view.snapshot()->tau(), 0.3);
   EXPECT_EQ(view.snapshot()->rule(), Rule::PriorMax);
-  EXPECT_EQ(view.snapshot()->data().stored_taus(Rule::PriorMax), (std::vector<double>{0.1, 0.3, 0.5}));
+  EXPECT_EQ(view.snapshot()->record().stored_taus(Rule::PriorMax), (std::vector<double>{0.1, 0.3, 0.5}));
 
   QSignalSpy taus(&controller, &app::Controller::tau_changed);
   controller.set_tau(0.36);  // nearest stored: 0.3, the τ in use — the controls are told to go back
@@ -238,7 +238,7 @@ TEST(Sessions, SavedFromTheControllerReadsBackAtTheShownTau) {
   app::Controller controller(&view);
   QSignalSpy done(&controller, &app::Controller::job_finished), failed(&controller, &app::Controller::job_failed),
       saved(&controller, &app::Controller::session_saved);
-  controller.open_activations(acts, 0.3, "prior-max", "0.1:0.5:0.1");
+  controller.open_activations(acts, 0.3, Rule::PriorMax, "0.1:0.5:0.1");
   ASSERT_TRUE(wait_until([&] { return done.count() == 1; }));
   controller.set_tau(0.42);
   const QString with = dir.filePath("with.h5");
@@ -249,14 +249,14 @@ TEST(Sessions, SavedFromTheControllerReadsBackAtTheShownTau) {
   EXPECT_EQ(saved.at(0).at(0).toString(), with);
   const QString summary = done.last().at(0).toString();
   EXPECT_TRUE(summary.contains(with) && summary.contains("with activations")) << summary.toStdString();
-  const Session back = data::read_session(with.toStdString());
+  const RunRecord back = data::read_session(with.toStdString());
   EXPECT_DOUBLE_EQ(back.analysis.tau, 0.42);
   expect_same_sets(back.analysis, view.snapshot()->analysis());
   EXPECT_TRUE(back.has_activations());
-  EXPECT_EQ(back.kind, "activations");
+  EXPECT_EQ(back.kind, SourceKind::Activations);
   EXPECT_EQ(back.source, acts.toStdString());
   EXPECT_EQ(back.sweep.size(), 5u);
-  EXPECT_EQ(back.tokens, view.snapshot()->data().tokens);
+  EXPECT_EQ(back.tokens, view.snapshot()->record().tokens);
 
   const QString without = dir.filePath("without.h5");
   controller.save_session(without, false);
@@ -269,7 +269,7 @@ TEST(Sessions, SavedFromTheControllerReadsBackAtTheShownTau) {
   ASSERT_TRUE(wait_until([&] { return done.count() == 4; }));
   EXPECT_TRUE(controller.tau_limited());
   EXPECT_DOUBLE_EQ(controller.tau(), 0.42);
-  EXPECT_EQ(view.snapshot()->data().stored_taus(Rule::PriorMax), (std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.42, 0.5}));
+  EXPECT_EQ(view.snapshot()->record().stored_taus(Rule::PriorMax), (std::vector<double>{0.1, 0.2, 0.3, 0.4, 0.42, 0.5}));
 
   // An unwritable place is a message naming it.
   controller.save_session("/nonexistent/folder/s.h5", true);
@@ -299,8 +299,8 @@ TEST(Sessions, AModelRunSavesItsModelIdentityAndText) {
   ASSERT_EQ(failed.count(), 0) << failed.at(0).at(0).toString().toStdString();
   EXPECT_TRUE(controller.session_path().isEmpty());
   const RunSnapshot& run = *window.view()->snapshot();
-  EXPECT_EQ(run.data().meta.device, "cpu");
-  EXPECT_EQ(run.data().meta.text, settings.text.toStdString());
+  EXPECT_EQ(run.record().device, DeviceKind::Cpu);
+  EXPECT_EQ(run.record().text, settings.text.toStdString());
   EXPECT_TRUE(window.default_session_name().startsWith("demo-model-the-cat-sat")) << window.default_session_name().toStdString();
 
   QTemporaryDir dir;
@@ -308,16 +308,16 @@ TEST(Sessions, AModelRunSavesItsModelIdentityAndText) {
   controller.save_session(path, false);
   ASSERT_TRUE(wait_until([&] { return done.count() + failed.count() == 2; }));
   ASSERT_EQ(failed.count(), 0) << failed.at(0).at(0).toString().toStdString();
-  const Session back = data::read_session(path.toStdString());
+  const RunRecord back = data::read_session(path.toStdString());
   ASSERT_TRUE(back.model.has_value());
-  EXPECT_EQ(back.kind, "model");
+  EXPECT_EQ(back.kind, SourceKind::Model);
   EXPECT_EQ(back.model->model_type, "gpt2");
   EXPECT_EQ(back.model->name, model_dir);
   EXPECT_EQ(back.model->config_sha256.size(), 64u);
   EXPECT_EQ(back.model->revision, "local");
   EXPECT_EQ(back.model->num_layers, run.L());
-  EXPECT_EQ(back.device, "cpu");
-  EXPECT_EQ(back.dtype, "float32");
+  EXPECT_EQ(back.device, DeviceKind::Cpu);
+  EXPECT_EQ(back.dtype, DType::Float32);
   EXPECT_EQ(back.text, settings.text.toStdString());
   EXPECT_EQ(static_cast<int64_t>(back.ids.size()), run.T());
   expect_same_sets(back.analysis, run.analysis());

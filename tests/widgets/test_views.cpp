@@ -194,14 +194,14 @@ TEST(Controller, OpensActivationsAndReDerivesOnTau) {
   ActivationSet acts;
   const QString path = write_synthetic(dir, "acts.npy", 5, 30, 16, &acts);
   QSignalSpy done(&controller, &app::Controller::job_finished);
-  controller.open_activations(path, 0.3, "prior-max", "0.1:0.5:0.1");
+  controller.open_activations(path, 0.3, Rule::PriorMax, "0.1:0.5:0.1");
   ASSERT_TRUE(wait_until([&] { return done.count() == 1; }));
   ASSERT_TRUE(view.has_run());
   EXPECT_EQ(view.snapshot()->L(), 5);
-  EXPECT_EQ(view.snapshot()->data().sweep.size(), 5u);
+  EXPECT_EQ(view.snapshot()->record().sweep.size(), 5u);
   controller.set_tau(0.45);
   EXPECT_DOUBLE_EQ(view.snapshot()->tau(), 0.45);
-  ASSERT_TRUE(view.snapshot()->data().analyzer->has_gram_cache());  // the fast τ path is in use
+  ASSERT_TRUE(view.snapshot()->record().analyzer->has_gram_cache());  // the fast τ path is in use
   const Analysis direct = Analyzer(acts, kDefaultTile).analyze(0.45, Rule::PriorMax);  // GEMM path
   for (int64_t l = 0; l < 5; ++l) EXPECT_EQ(view.snapshot()->analysis().layers[l].reps_casc, direct.layers[l].reps_casc);
 }
@@ -210,7 +210,7 @@ TEST(Controller, BadInputIsAMessageNotACrash) {
   RunView view;
   app::Controller controller(&view);
   QSignalSpy failed(&controller, &app::Controller::job_failed);
-  controller.open_activations("/nonexistent/acts.npy", 0.3, "prior-max", "0.1:0.5:0.1");
+  controller.open_activations("/nonexistent/acts.npy", 0.3, Rule::PriorMax, "0.1:0.5:0.1");
   ASSERT_TRUE(wait_until([&] { return failed.count() == 1; }));
   EXPECT_TRUE(failed.at(0).at(0).toString().contains("/nonexistent/acts.npy"));
   EXPECT_FALSE(view.has_run());
@@ -232,7 +232,7 @@ TEST(Controller, CancelStopsALongJobAndKeepsThePreviousRun) {
   QTemporaryDir dir;
   const QString path = write_synthetic(dir, "big.npy", 48, 3000, 64);
   QSignalSpy cancelled(&controller, &app::Controller::job_cancelled), progress(&controller, &app::Controller::progress);
-  controller.open_activations(path, 0.3, "prior-max", "0.05:0.6:0.05");
+  controller.open_activations(path, 0.3, Rule::PriorMax, "0.05:0.6:0.05");
   ASSERT_TRUE(wait_until([&] { return progress.count() > 0; }, 30000));
   controller.cancel();
   ASSERT_TRUE(wait_until([&] { return cancelled.count() == 1; }, 30000));
@@ -254,10 +254,10 @@ TEST(Controller, RunsARealModelFolder) {
   controller.run_model(settings);
   ASSERT_TRUE(wait_until([&] { return done.count() + failed.count() > 0; }));
   ASSERT_EQ(failed.count(), 0) << failed.at(0).at(0).toString().toStdString();
-  EXPECT_EQ(view.snapshot()->data().meta.kind, "model");
+  EXPECT_EQ(view.snapshot()->record().kind, SourceKind::Model);
   EXPECT_GT(view.snapshot()->T(), 5);
-  ASSERT_TRUE(view.snapshot()->data().quality.has_value());
-  EXPECT_GT(view.snapshot()->data().quality->ppl_exact, 1.0);
+  ASSERT_TRUE(view.snapshot()->record().quality.has_value());
+  EXPECT_GT(view.snapshot()->record().quality->ppl_exact, 1.0);
 }
 
 TEST(MainWindow, OpensAFileShowsEveryViewAndTeaches) {
