@@ -228,10 +228,11 @@ std::string find_tokens_file(const std::string& path, bool is_dir, const std::st
 
 const std::vector<ActivationFormat>& activation_formats() {
   static const std::vector<ActivationFormat> formats = {
-      {"npy", {".npy"}, [](const std::string& p) { return read_npy(p); }, write_npy},
+      {"npy", {".npy"}, [](const std::string& p) { return read_npy(p); }, write_npy, {DType::Float32, DType::Float16}},
       {"safetensors", {".safetensors"}, [](const std::string& p) { return load_safetensors(SafetensorsFile(p)); },
-       write_safetensors_layers},
-      {"hdf5", {".h5", ".hdf5"}, [](const std::string& p) { return read_hdf5_hidden_states(p); }, write_hdf5_activations}};
+       write_safetensors_layers, {DType::Float32, DType::Float16, DType::BFloat16}},
+      {"hdf5", {".h5", ".hdf5"}, [](const std::string& p) { return read_hdf5_hidden_states(p); }, write_hdf5_activations,
+       {DType::Float32}}};
   return formats;
 }
 

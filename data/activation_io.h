@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/activations.h"
+#include "core/run_record.h"
 
 namespace cascade::data {
 
@@ -31,6 +32,7 @@ struct ActivationFormat {
   std::vector<std::string> extensions;  // lower case, with the dot
   at::Tensor (*read)(const std::string& path);                       // [L, T, d]
   void (*write)(const std::string& path, const at::Tensor& hidden);  // [L, T, d] as this format lays it out
+  std::vector<DType> dtypes;            // what it stores; a format of one dtype converts to it
 };
 const std::vector<ActivationFormat>& activation_formats();
 // The format whose extensions hold `path`'s (case-insensitive), or null.

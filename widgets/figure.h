@@ -26,8 +26,16 @@ struct FigureState {
   const CascadeExplanation* explanation = nullptr;  // teaching: the step into `layer`
   const std::vector<float>* gram = nullptr;          // Gram view: T×T |cos| of `layer`
   QRectF gram_zoom;            // Gram view: the visible token range (x, y, w, h in tokens); empty = all
+  int64_t gram_limit = 4096;   // Gram view: the largest T whose Gram matrix the caller computes on request
   double scale = 1;            // type scale (teaching mode draws everything larger)
 };
+
+// Data a figure needs that is computed on request, not in paint() (RunView::ensure).
+enum class Demand { None, Gram, Explanation };
+
+// Where the desktop app shows a figure: the centre, a dock (right or bottom), or only in the
+// teaching window.
+enum class Placement { Centre, RightDock, BottomDock, Teaching };
 
 // What lies under a point of a figure.
 struct Hit {
@@ -44,6 +52,33 @@ class Figure {
   virtual QSizeF natural_size(const RunSnapshot& run) const { return {500, 300}; }
   // Whether the figure can draw this state (the Gram view needs state.gram, teaching an explanation).
   virtual bool available(const RunSnapshot& run, const FigureState& state) const { return true; }
+  // Why it cannot, in a few words ("the session was saved without activations"); the screen and
+  // `figures` both show it.
+  virtual QString unavailable_reason(const RunSnapshot& run, const FigureState& state) const {
+    return "nothing to draw for this run";
+  }
+  // The data the figure asks for on demand; true when the run could provide it at all.
+  virtual Demand demand() const { return Demand::None; }
+  virtual Placement placement() const { return Placement::BottomDock; }
+
+  // Interaction beyond click-to-select (FigureView asks; the defaults do nothing):
+  // hovering a token links it to its representative;
+  virtual bool links_on_hover() const { return false; }
+  // pressing and dragging picks a τ (the sweep);
+  virtual std::optional<double> tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
+                                       QPointF pos) const {
+    return std::nullopt;
+  }
+  // the wheel zooms and dragging pans a token range (the Gram matrix): the range after the gesture,
+  // or nullopt when the figure does not zoom. An empty range means "everything".
+  virtual std::optional<QRectF> zoomed(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
+                                       QPointF at, double factor) const {
+    return std::nullopt;
+  }
+  virtual std::optional<QRectF> panned(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
+                                       const QRectF& from, QPointF delta) const {
+    return std::nullopt;
+  }
   virtual void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const = 0;
   virtual Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
     return {};

@@ -6,8 +6,6 @@
 #include <QToolTip>
 #include <QWheelEvent>
 
-#include "widgets/figures/gram.h"
-#include "widgets/figures/sweep.h"
 #include "widgets/palette.h"
 #include "widgets/render.h"
 
@@ -33,14 +31,10 @@ QImage FigureView::render_current() const {
     p.setFont(figure_font(10));
     QString message = "No run yet: open a model, a text or an activation file, then Run.";
     if (view_->has_run()) {
-      message = figure_->id() == "gram"           ? "Click to compute the Gram matrix of this layer"
-                : figure_->id() == "cascade-step" ? "Pick a layer ≥ 1 (click here to explain its cascade step)"
-                                                  : "Nothing to draw for this run";
-      if (figure_->id() == "gram" && view_->snapshot()->T() > RunView::kMaxGramTokens)
-        message = QString("T = %1 is above the Gram view's limit of %2 tokens").arg(view_->snapshot()->T()).arg(RunView::kMaxGramTokens);
-      if ((figure_->id() == "gram" || figure_->id() == "cascade-step") && !view_->snapshot()->has_activations())
-        message = QString(figure_->id() == "gram" ? "The Gram matrix needs" : "The cascade step's cosines need") +
-                  " the activations (this session was saved without them)";
+      const RunSnapshot& run = *view_->snapshot();
+      const QString reason = figure_->unavailable_reason(run, view_->state());
+      message = figure_->title() + ": " + reason;
+      if (view_->can_provide(figure_->demand())) message = figure_->title() + ": click here to compute it for this layer";
     }
     p.drawText(QRectF(0, 0, width(), height()), Qt::AlignCenter | Qt::TextWordWrap, message);
     return img;
@@ -57,7 +51,7 @@ void FigureView::apply_hit(const Hit& h, bool click) {
   if (click) {
     if (h.layer >= 0) view_->set_layer(h.layer);
     if (h.token >= 0) view_->set_token(h.token);
-  } else if (figure_->id() == "depth" || figure_->id() == "cascade-step") {
+  } else if (figure_->links_on_hover()) {
     view_->set_hover(h.token);
   }
 }
@@ -65,16 +59,15 @@ void FigureView::apply_hit(const Hit& h, bool click) {
 void FigureView::mouseMoveEvent(QMouseEvent* e) {
   if (!view_->has_run()) return;
   const RunSnapshot& run = *view_->snapshot();
-  if (dragging_ && figure_->id() == "sweep") {
-    if (const auto tau = SweepFigure::tau_at(figure_rect(), run, view_->state(), e->position())) Q_EMIT tau_dragged(*tau);
-    return;
-  }
-  if (dragging_ && figure_->id() == "gram" && !zoom_origin_.isEmpty()) {
-    const QRectF area = GramFigure::plot_area(figure_rect(), 9 * view_->state().scale);
-    const QPointF delta = (e->position() - drag_origin_);
-    const double per_px = zoom_origin_.width() / area.width();
-    view_->set_gram_zoom(zoom_origin_.translated(-delta.x() * per_px, -delta.y() * per_px));
-    return;
+  if (dragging_) {
+    if (const auto tau = figure_->tau_at(figure_rect(), run, view_->state(), e->position())) {
+      Q_EMIT tau_dragged(*tau);
+      return;
+    }
+    if (const auto range = figure_->panned(figure_rect(), run, view_->state(), zoom_origin_, e->position() - drag_origin_)) {
+      view_->set_gram_zoom(*range);
+      return;
+    }
   }
   if (!figure_->available(run, view_->state())) return;
   const Hit h = figure_->hit(figure_rect(), run, view_->state(), e->position());
@@ -87,45 +80,37 @@ void FigureView::mousePressEvent(QMouseEvent* e) {
   if (!view_->has_run() || e->button() != Qt::LeftButton) return;
   const RunSnapshot& run = *view_->snapshot();
   if (!figure_->available(run, view_->state())) {
-    if (figure_->id() == "gram") view_->ensure_gram();
-    if (figure_->id() == "cascade-step") view_->ensure_explanation();
+    view_->ensure(figure_->demand());
     return;
   }
   dragging_ = true;
   drag_origin_ = e->position();
-  if (figure_->id() == "sweep") {
-    if (const auto tau = SweepFigure::tau_at(figure_rect(), run, view_->state(), e->position())) Q_EMIT tau_dragged(*tau);
+  if (const auto tau = figure_->tau_at(figure_rect(), run, view_->state(), e->position())) {
+    Q_EMIT tau_dragged(*tau);
     return;
   }
-  if (figure_->id() == "gram") zoom_origin_ = GramFigure::visible_range(run, view_->state());
+  zoom_origin_ = view_->state().gram_zoom;
   apply_hit(figure_->hit(figure_rect(), run, view_->state(), e->position()), true);
 }
 
 void FigureView::mouseReleaseEvent(QMouseEvent*) { dragging_ = false; }
 
 void FigureView::leaveEvent(QEvent*) {
-  if (figure_->id() == "depth" || figure_->id() == "cascade-step") view_->set_hover(-1);
+  if (figure_->links_on_hover()) view_->set_hover(-1);
 }
 
 void FigureView::wheelEvent(QWheelEvent* e) {
-  if (figure_->id() != "gram" || !view_->has_run() || !figure_->available(*view_->snapshot(), view_->state())) return;
-  const RunSnapshot& run = *view_->snapshot();
-  const QRectF area = GramFigure::plot_area(figure_rect(), 9 * view_->state().scale);
-  const QRectF vis = GramFigure::visible_range(run, view_->state());
+  if (!view_->has_run() || !figure_->available(*view_->snapshot(), view_->state())) return;
   const double factor = e->angleDelta().y() > 0 ? 0.8 : 1.25;
-  const QPointF at(vis.left() + (e->position().x() - area.left()) / area.width() * vis.width(),
-                   vis.top() + (e->position().y() - area.top()) / area.height() * vis.height());
-  const double T = static_cast<double>(run.T()), lo = std::min(4.0, T);
-  const double w = std::clamp(vis.width() * factor, lo, T), h = std::clamp(vis.height() * factor, lo, T);
-  QRectF next(at.x() - (at.x() - vis.left()) * w / vis.width(), at.y() - (at.y() - vis.top()) * h / vis.height(), w, h);
-  if (w >= run.T() && h >= run.T()) next = QRectF();
-  view_->set_gram_zoom(next);
+  if (const auto range = figure_->zoomed(figure_rect(), *view_->snapshot(), view_->state(), e->position(), factor))
+    view_->set_gram_zoom(*range);
 }
 
 void FigureView::contextMenuEvent(QContextMenuEvent* e) {
   QMenu menu(this);
   menu.addAction("Export this figure…", this, [this] { Q_EMIT export_requested(figure_->id()); });
-  if (figure_->id() == "gram") menu.addAction("Reset zoom", this, [this] { view_->set_gram_zoom(QRectF()); });
+  if (view_->has_run() && figure_->zoomed(figure_rect(), *view_->snapshot(), view_->state(), {}, 1.0))
+    menu.addAction("Reset zoom", this, [this] { view_->set_gram_zoom(QRectF()); });
   menu.exec(e->globalPos());
 }
 

@@ -2,6 +2,7 @@
 
 #include <QFontMetricsF>
 
+#include <algorithm>
 #include <cmath>
 
 #include "widgets/palette.h"
@@ -184,6 +185,36 @@ double draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& 
   }
   p.restore();
   return x - origin.x();
+}
+
+void draw_layer_series(QPainter& p, const Axes& a, const std::vector<std::optional<double>>& ys, const QColor& color,
+                 Qt::PenStyle style, bool markers) {
+  p.setPen(QPen(color, 1.6, style));
+  p.setBrush(Qt::NoBrush);
+  std::optional<QPointF> last;
+  for (size_t i = 0; i < ys.size(); ++i) {
+    if (!ys[i]) {
+      last.reset();
+      continue;
+    }
+    const QPointF pt(a.px(static_cast<double>(i)), a.py(*ys[i]));
+    if (last) p.drawLine(*last, pt);
+    last = pt;
+  }
+  if (!markers) return;
+  p.setPen(QPen(color, 1.2));
+  p.setBrush(Qt::white);
+  for (size_t i = 0; i < ys.size(); ++i)
+    if (ys[i]) p.drawEllipse(QPointF(a.px(static_cast<double>(i)), a.py(*ys[i])), 2.2, 2.2);
+}
+
+void mark_layer(QPainter& p, const Axes& a, int64_t layer) {
+  p.setPen(QPen(okabe_ito::vermillion, 1.0, Qt::DotLine));
+  p.drawLine(QPointF(a.px(static_cast<double>(layer)), a.area.top()), QPointF(a.px(static_cast<double>(layer)), a.area.bottom()));
+}
+
+int64_t layer_at(const Axes& a, QPointF pos, int64_t L) {
+  return std::clamp<int64_t>(static_cast<int64_t>(std::lround(a.x_of(pos.x()))), 0, L - 1);
 }
 
 }  // namespace cascade::widgets

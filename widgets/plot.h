@@ -5,6 +5,8 @@
 #include <QRectF>
 #include <QString>
 
+#include <cstdint>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -49,5 +51,12 @@ void draw_colorbar(QPainter& p, const QRectF& bar, const std::vector<double>& ti
                    double font_pt);
 // Margins that fit tick labels at this type size: left, top, right, bottom.
 QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis = false, bool title = true);
+
+// Per-layer plots (x = analysed layer index): a series with gaps where a value is missing (and
+// optional markers), the selected layer's marker line, and the layer under a point.
+void draw_layer_series(QPainter& p, const Axes& a, const std::vector<std::optional<double>>& ys, const QColor& color,
+                       Qt::PenStyle style, bool markers);
+void mark_layer(QPainter& p, const Axes& a, int64_t layer);
+int64_t layer_at(const Axes& a, QPointF pos, int64_t L);
 
 }  // namespace cascade::widgets

@@ -4,7 +4,7 @@
 
 namespace cascade::widgets {
 
-RunView::RunView(QObject* parent) : QObject(parent) {}
+RunView::RunView(QObject* parent) : QObject(parent) { state_.gram_limit = kMaxGramTokens; }
 
 void RunView::set_snapshot(std::shared_ptr<const RunSnapshot> snapshot) {
   const bool new_data = !snapshot_ || !snapshot || &snapshot_->record() != &snapshot->record();
@@ -112,6 +112,25 @@ bool RunView::ensure_explanation() {
     Q_EMIT changed();
   }
   return true;
+}
+
+bool RunView::ensure(Demand demand) {
+  switch (demand) {
+    case Demand::Gram: return ensure_gram();
+    case Demand::Explanation: return ensure_explanation();
+    case Demand::None: return true;
+  }
+  return false;
+}
+
+bool RunView::can_provide(Demand demand) const {
+  if (!snapshot_ || !snapshot_->has_activations() || snapshot_->T() > kMaxGramTokens) return false;
+  switch (demand) {
+    case Demand::Gram: return !gram_ready();
+    case Demand::Explanation: return state_.layer >= 1 && !explanation_;
+    case Demand::None: return false;
+  }
+  return false;
 }
 
 }  // namespace cascade::widgets

@@ -42,6 +42,10 @@ class RunView : public QObject {
   // Computes the cascade step into the selected layer for the teaching view (false at layer 0, or
   // without activations).
   bool ensure_explanation();
+  // The data a figure demands, computed now when this run can provide it (false otherwise).
+  bool ensure(Demand demand);
+  // Whether ensure(demand) would provide something that is not there yet.
+  bool can_provide(Demand demand) const;
 
  Q_SIGNALS:
   void changed();           // anything a figure draws changed

@@ -184,23 +184,21 @@ int cmd_synth(const std::vector<std::string>& args) {
   }
   const ActivationSet acts = make_synthetic(spec);
   const std::string dtype = opts.value_or("--dtype", "float32");
-  const at::ScalarType st = scalar_type(with_flag("--", [&] { return parse_dtype(dtype); }));
+  const DType wanted = with_flag("--", [&] { return parse_dtype(dtype); });
   const fs::path out = opts.positional()[0];
-  const std::string ext = out.extension().string();
-  if (out.has_parent_path()) fs::create_directories(out.parent_path());
-  at::Tensor hidden = acts.hidden.to(st);
-  if (ext == ".npy") {
-    if (st == at::kBFloat16) throw UsageError(".npy has no bfloat16; use .safetensors");
-    data::write_npy(out.string(), hidden);
-  } else if (ext == ".safetensors") {
-    std::vector<std::pair<std::string, at::Tensor>> tensors;
-    for (int64_t l = 0; l < spec.layers; ++l) tensors.emplace_back("hidden_states." + std::to_string(l), hidden[l]);
-    data::write_safetensors(out.string(), tensors);
-  } else if (ext == ".h5" || ext == ".hdf5") {
-    data::write_hdf5_activations(out.string(), acts.hidden);
-  } else {
-    throw UsageError("output must end in .npy, .safetensors, .h5 or .hdf5");
+  const data::ActivationFormat* format = data::activation_format_of(out.string());
+  if (!format) {
+    std::string known;
+    for (const auto& f : data::activation_formats())
+      for (const auto& e : f.extensions) known += (known.empty() ? "" : ", ") + e;
+    throw UsageError("output must end in " + known);
   }
+  const auto& stored = format->dtypes;
+  if (std::find(stored.begin(), stored.end(), wanted) == stored.end() && stored.size() > 1)
+    throw UsageError(out.extension().string() + " has no " + dtype + "; use .safetensors");
+  const DType written = stored.size() == 1 ? stored.front() : wanted;
+  if (out.has_parent_path()) fs::create_directories(out.parent_path());
+  format->write(out.string(), acts.hidden.to(scalar_type(written)));
   const fs::path tokens = out.parent_path() / "tokens.json";
   data::write_tokens_json(tokens.string(), acts.tokens);
   std::cerr << "wrote " << out.string() << " [" << spec.layers << ", " << spec.tokens << ", " << spec.dim << "] "

@@ -131,7 +131,8 @@ int cmd_figures(const std::vector<std::string>& args) {
       throw UsageError("--token must be in 0.." + std::to_string(snap->T() - 1));
   }
   std::vector<float> gram;
-  if (snap->T() <= 4096 && snap->has_activations()) {
+  state.gram_limit = 4096;  // headless: no UI thread to keep responsive
+  if (snap->T() <= state.gram_limit && snap->has_activations()) {
     gram = snap->gram(state.layer);
     state.gram = &gram;
   }
@@ -148,12 +149,8 @@ int cmd_figures(const std::vector<std::string>& args) {
                        std::find(wanted.begin(), wanted.end(), figure->id().toStdString()) != wanted.end();
     if (!asked) continue;
     if (!figure->available(*snap, state)) {
-      const char* why = !snap->has_activations() && (figure->id() == "gram" || figure->id() == "cascade-step")
-                            ? "the session was saved without activations"
-                        : figure->id() == "gram"         ? "T above 4096"
-                        : figure->id() == "cascade-step" ? "--layer 0"
-                                                         : "no sweep";
-      std::fprintf(stderr, "figures: skipping %s (nothing to draw: %s)\n", figure->id().toUtf8().constData(), why);
+      std::fprintf(stderr, "figures: skipping %s (nothing to draw: %s)\n", figure->id().toUtf8().constData(),
+                   figure->unavailable_reason(*snap, state).toUtf8().constData());
       continue;
     }
     for (auto f : formats) {

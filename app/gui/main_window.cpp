@@ -36,6 +36,7 @@
 
 #include "core/kernel_dispatch.h"
 #include "core/version.h"
+#include "data/activation_io.h"
 #include "data/hf_model.h"
 #include "data/model_source.h"
 #include "data/session_file.h"
@@ -54,8 +55,15 @@ namespace {
 QString q(const std::string& s) { return QString::fromStdString(s); }
 
 bool looks_like_activations(const QString& path) {
-  const QString ext = QFileInfo(path).suffix().toLower();
-  return ext == "npy" || ext == "safetensors" || ext == "h5" || ext == "hdf5";
+  return data::activation_format_of(path.toStdString()) != nullptr;
+}
+
+// "Activations (*.npy *.safetensors *.h5 *.hdf5)" from the format table.
+QString activation_filter() {
+  QStringList patterns;
+  for (const auto& f : data::activation_formats())
+    for (const auto& e : f.extensions) patterns << "*" + QString::fromStdString(e);
+  return "Activations (" + patterns.join(' ') + ")";
 }
 
 const char* const kSessionFilter = "Cascade Lens sessions (*.h5 *.hdf5)";
@@ -256,7 +264,8 @@ void MainWindow::build_docks() {
   QDockWidget* first_right = nullptr;
   for (auto& figure : widgets::all_figures()) {
     const QString id = figure->id();
-    if (id == "depth" || id == "cascade-step") continue;  // the canvas and teaching mode show these
+    const widgets::Placement where = figure->placement();
+    if (where == widgets::Placement::Centre || where == widgets::Placement::Teaching) continue;  // the canvas, teaching mode
     auto* dock = new QDockWidget(figure->title(), this);
     dock->setObjectName("dock-" + id);
     auto* fv = new widgets::FigureView(std::move(figure), view_, dock);
@@ -264,7 +273,7 @@ void MainWindow::build_docks() {
     connect(fv, &widgets::FigureView::export_requested, this, &MainWindow::export_figure_dialog);
     figure_views_.push_back(fv);
     dock->setWidget(fv);
-    const bool right = id == "jaccard" || id == "gram";
+    const bool right = where == widgets::Placement::RightDock;
     addDockWidget(right ? Qt::RightDockWidgetArea : Qt::BottomDockWidgetArea, dock);
     QDockWidget*& first = right ? first_right : first_bottom;
     if (first) tabifyDockWidget(first, dock);
@@ -292,7 +301,7 @@ void MainWindow::build_menus() {
   });
   file->addAction("Open &activations…", QKeySequence("Ctrl+Shift+O"), this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, "Open activations", QString(),
-                                                      "Activations (*.npy *.safetensors *.h5 *.hdf5);;All files (*)");
+                                                      activation_filter() + ";;All files (*)");
     if (!path.isEmpty()) open_activation_file(path);
   });
   // Ctrl+O opens a model folder (above), so a session has no shortcut of its own.
@@ -486,13 +495,11 @@ void MainWindow::choose_cached_model() {
 void MainWindow::export_figure_dialog(const QString& id) {
   if (!view_->has_run()) return;
   auto figure = widgets::make_figure(id);
-  if (id == "gram") view_->ensure_gram();
-  if (id == "cascade-step") view_->ensure_explanation();
-  if (!figure || !figure->available(*view_->snapshot(), view_->state())) {
-    QMessageBox::information(this, "Cascade Lens",
-                             !view_->snapshot()->has_activations() && (id == "gram" || id == "cascade-step")
-                                 ? "That figure needs the activations: this session was saved without them."
-                                 : "That figure has nothing to draw for this run and layer.");
+  if (!figure) return;
+  view_->ensure(figure->demand());
+  if (!figure->available(*view_->snapshot(), view_->state())) {
+    QMessageBox::information(this, "Cascade Lens", "Nothing to export: " + figure->title() + ": " +
+                                                       figure->unavailable_reason(*view_->snapshot(), view_->state()) + ".");
     return;
   }
   const QString path = QFileDialog::getSaveFileName(this, "Export " + figure->title(), id + ".pdf",
@@ -518,8 +525,7 @@ void MainWindow::export_all_dialog() {
   const QString dir = QFileDialog::getExistingDirectory(this, "Export all figures to a folder");
   if (dir.isEmpty()) return;
   try {
-    view_->ensure_gram();
-    view_->ensure_explanation();
+    for (const auto& figure : widgets::all_figures()) view_->ensure(figure->demand());
     const QStringList files = widgets::export_all(
         *view_->snapshot(), view_->state(), dir,
         {widgets::ExportFormat::Pdf, widgets::ExportFormat::Svg, widgets::ExportFormat::Png});

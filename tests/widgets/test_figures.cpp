@@ -187,13 +187,13 @@ TEST(Figures, LongRunsUseCellsAndStillHitTest) {
 TEST(Figures, SweepMapsPointerToTau) {
   const auto run = testing::synthetic_snapshot();
   const QRectF rect(0, 0, 500, 320);
-  const auto left = SweepFigure::tau_at(rect, *run, {}, QPointF(80, 150));
-  const auto right = SweepFigure::tau_at(rect, *run, {}, QPointF(440, 150));
+  const auto left = SweepFigure().tau_at(rect, *run, {}, QPointF(80, 150));
+  const auto right = SweepFigure().tau_at(rect, *run, {}, QPointF(440, 150));
   ASSERT_TRUE(left && right);
   EXPECT_LT(*left, *right);
   EXPECT_GE(*left, 0.1 - 1e-9);
   EXPECT_LE(*right, 0.5 + 1e-9);
-  EXPECT_FALSE(SweepFigure::tau_at(rect, *run, {}, QPointF(2, 2)));
+  EXPECT_FALSE(SweepFigure().tau_at(rect, *run, {}, QPointF(2, 2)));
 }
 
 // ---- export ----

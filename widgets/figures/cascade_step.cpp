@@ -81,6 +81,11 @@ bool CascadeStepFigure::available(const RunSnapshot& run, const FigureState& sta
          static_cast<int64_t>(state.explanation->best_cos.size()) == run.T();
 }
 
+QString CascadeStepFigure::unavailable_reason(const RunSnapshot& run, const FigureState& state) const {
+  if (!run.has_activations()) return "the session was saved without activations";
+  return state.layer < 1 ? "layer 0 has no cascade step into it" : "the cascade step is computed on request";
+}
+
 QString CascadeStepFigure::step_name(int step) {
   static const char* names[] = {"1 · inherit", "2 · validate (r × r)", "3 · cross-Gram", "4 · remove", "5 · add"};
   return names[std::clamp(step, 0, kSteps - 1)];

@@ -13,6 +13,10 @@ class CascadeStepFigure final : public Figure {
   QString title() const override { return "Cascade step (teaching)"; }
   QSizeF natural_size(const RunSnapshot& run) const override { return {640, 420}; }
   bool available(const RunSnapshot& run, const FigureState& state) const override;
+  QString unavailable_reason(const RunSnapshot& run, const FigureState& state) const override;
+  Demand demand() const override { return Demand::Explanation; }
+  Placement placement() const override { return Placement::Teaching; }
+  bool links_on_hover() const override { return true; }
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
   static QString step_name(int step);

@@ -10,6 +10,8 @@ class DepthPlayerFigure final : public Figure {
  public:
   QString id() const override { return "depth"; }
   QString title() const override { return "Depth player"; }
+  Placement placement() const override { return Placement::Centre; }
+  bool links_on_hover() const override { return true; }
   QSizeF natural_size(const RunSnapshot& run) const override;
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;

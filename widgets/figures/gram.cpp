@@ -14,6 +14,32 @@ bool GramFigure::available(const RunSnapshot& run, const FigureState& state) con
   return run.has_activations() && state.gram && static_cast<int64_t>(state.gram->size()) == run.T() * run.T();
 }
 
+QString GramFigure::unavailable_reason(const RunSnapshot& run, const FigureState& state) const {
+  if (!run.has_activations()) return "the session was saved without activations";
+  return QString("T above %1").arg(state.gram_limit);
+}
+
+std::optional<QRectF> GramFigure::zoomed(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF at,
+                                         double factor) const {
+  const QRectF area = plot_area(rect, 9 * state.scale);
+  const QRectF vis = visible_range(run, state);
+  const QPointF p(vis.left() + (at.x() - area.left()) / area.width() * vis.width(),
+                  vis.top() + (at.y() - area.top()) / area.height() * vis.height());
+  const double T = static_cast<double>(run.T()), lo = std::min(4.0, T);
+  const double w = std::clamp(vis.width() * factor, lo, T), h = std::clamp(vis.height() * factor, lo, T);
+  if (w >= T && h >= T) return QRectF();
+  return QRectF(p.x() - (p.x() - vis.left()) * w / vis.width(), p.y() - (p.y() - vis.top()) * h / vis.height(), w, h);
+}
+
+std::optional<QRectF> GramFigure::panned(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
+                                         const QRectF& from, QPointF delta) const {
+  // `from` is the zoom when the drag began; empty: the whole matrix.
+  const double T = static_cast<double>(run.T());
+  const QRectF origin = from.isEmpty() ? QRectF(0, 0, T, T) : from;
+  const double per_px = origin.width() / plot_area(rect, 9 * state.scale).width();
+  return origin.translated(-delta.x() * per_px, -delta.y() * per_px);
+}
+
 QRectF GramFigure::plot_area(const QRectF& rect, double f) {
   const QRectF inner = rect.adjusted(f * 6.8, f * 2.8, -f * 7.5, -f * 3.8);
   const double side = std::max(1.0, std::min(inner.width(), inner.height()));

@@ -12,6 +12,13 @@ class GramFigure final : public Figure {
   QString title() const override { return "Gram matrix"; }
   QSizeF natural_size(const RunSnapshot&) const override { return {420, 400}; }
   bool available(const RunSnapshot& run, const FigureState& state) const override;
+  QString unavailable_reason(const RunSnapshot& run, const FigureState& state) const override;
+  Demand demand() const override { return Demand::Gram; }
+  Placement placement() const override { return Placement::RightDock; }
+  std::optional<QRectF> zoomed(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF at,
+                               double factor) const override;
+  std::optional<QRectF> panned(const QRectF& rect, const RunSnapshot& run, const FigureState& state, const QRectF& from,
+                               QPointF delta) const override;
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
   // The plotted square and the visible token range (x: columns, y: rows).

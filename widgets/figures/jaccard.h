@@ -9,6 +9,7 @@ class JaccardFigure final : public Figure {
  public:
   QString id() const override { return "jaccard"; }
   QString title() const override { return "Jaccard heatmap"; }
+  Placement placement() const override { return Placement::RightDock; }
   QSizeF natural_size(const RunSnapshot&) const override { return {420, 360}; }
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;

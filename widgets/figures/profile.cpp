@@ -31,36 +31,6 @@ Panels profile_panels(const QRectF& rect, const RunSnapshot& run, double f) {
   return out;
 }
 
-void draw_series(QPainter& p, const Axes& a, const std::vector<std::optional<double>>& ys, const QColor& color,
-                 Qt::PenStyle style, bool markers) {
-  p.setPen(QPen(color, 1.6, style));
-  p.setBrush(Qt::NoBrush);
-  std::optional<QPointF> last;
-  for (size_t i = 0; i < ys.size(); ++i) {
-    if (!ys[i]) {
-      last.reset();
-      continue;
-    }
-    const QPointF pt(a.px(static_cast<double>(i)), a.py(*ys[i]));
-    if (last) p.drawLine(*last, pt);
-    last = pt;
-  }
-  if (!markers) return;
-  p.setPen(QPen(color, 1.2));
-  p.setBrush(Qt::white);
-  for (size_t i = 0; i < ys.size(); ++i)
-    if (ys[i]) p.drawEllipse(QPointF(a.px(static_cast<double>(i)), a.py(*ys[i])), 2.2, 2.2);
-}
-
-void mark_layer(QPainter& p, const Axes& a, int64_t layer) {
-  p.setPen(QPen(okabe_ito::vermillion, 1.0, Qt::DotLine));
-  p.drawLine(QPointF(a.px(static_cast<double>(layer)), a.area.top()), QPointF(a.px(static_cast<double>(layer)), a.area.bottom()));
-}
-
-int64_t layer_at(const Axes& a, QPointF pos, int64_t L) {
-  return std::clamp<int64_t>(static_cast<int64_t>(std::lround(a.x_of(pos.x()))), 0, L - 1);
-}
-
 }  // namespace
 
 void ProfileFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
@@ -76,8 +46,8 @@ void ProfileFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
     r_casc.push_back(static_cast<double>(m.r_casc));
     turnover.push_back(m.turnover ? std::optional<double>(*m.turnover * 100.0) : std::nullopt);
   }
-  draw_series(p, pan.top, r_ind, okabe_ito::orange, Qt::SolidLine, true);
-  draw_series(p, pan.top, r_casc, okabe_ito::blue, Qt::DashLine, true);
+  draw_layer_series(p, pan.top, r_ind, okabe_ito::orange, Qt::SolidLine, true);
+  draw_layer_series(p, pan.top, r_casc, okabe_ito::blue, Qt::DashLine, true);
   mark_layer(p, pan.top, state.layer);
   // Legends sit in the margins (title row, gap between panels), never on the data.
   draw_legend(p, QPointF(pan.top.area.right() - f * 13, rect.top() + f * 0.5),
@@ -100,7 +70,7 @@ void ProfileFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
   for (const auto& t : turnover)
     if (t) t_max = std::max(t_max, *t);
   const Axes right{pan.bottom.area, pan.bottom.x0, pan.bottom.x1, 0, t_max * 1.1};
-  draw_series(p, right, turnover, kInk, Qt::SolidLine, true);
+  draw_layer_series(p, right, turnover, kInk, Qt::SolidLine, true);
   draw_right_axis(p, right, "turnover (%)", f);
   mark_layer(p, pan.bottom, state.layer);
   draw_legend(p, QPointF(pan.bottom.area.left(), pan.top.area.bottom() + f * 1.55),
@@ -117,62 +87,6 @@ Hit ProfileFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureS
   h.tooltip = QString("layer %1: r_ind %2, r_casc %3, +%4 \u2212%5, turnover %6")
                   .arg(h.layer).arg(m.r_ind).arg(m.r_casc).arg(m.adds).arg(m.removes)
                   .arg(m.turnover ? QString::number(*m.turnover * 100, 'f', 1) + " %" : "n/a");
-  return h;
-}
-
-namespace {
-
-Axes cost_axes(const QRectF& rect, const RunSnapshot& run, double f) {
-  double top = 1;
-  for (const auto& m : run.analysis().layers)
-    top = std::max({top, static_cast<double>(m.gram_entries_ind), static_cast<double>(m.gram_entries_casc)});
-  return Axes{inner_area(rect, f, true, true), -0.5, static_cast<double>(run.L()) - 0.5, 0, top * 1.1};
-}
-
-}  // namespace
-
-void GramCostFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
-  const double f = 9 * state.scale;
-  const auto& layers = run.analysis().layers;
-  const int64_t L = run.L();
-  const Axes a = cost_axes(rect, run, f);
-  draw_title(p, rect, QString("Gram entries per layer (total savings %1 %)")
-                          .arg(run.analysis().summary.gram_savings * 100, 0, 'f', 1), f);
-  draw_axes(p, a, "layer", "Gram entries (pairs)", f, true);
-  const double bw = a.area.width() / static_cast<double>(std::max<int64_t>(L, 1)) * 0.38;
-  p.setPen(Qt::NoPen);
-  std::vector<std::optional<double>> cumulative;
-  double sum_ind = 0, sum_casc = 0;
-  for (int64_t l = 0; l < L; ++l) {
-    const double x = a.px(static_cast<double>(l));
-    p.setBrush(QColor(170, 170, 170));
-    p.drawRect(QRectF(QPointF(x - bw, a.py(static_cast<double>(layers[l].gram_entries_ind))), QPointF(x, a.py(0))));
-    p.setBrush(okabe_ito::blue);
-    p.drawRect(QRectF(QPointF(x, a.py(static_cast<double>(layers[l].gram_entries_casc))), QPointF(x + bw, a.py(0))));
-    sum_ind += static_cast<double>(layers[l].gram_entries_ind);
-    sum_casc += static_cast<double>(layers[l].gram_entries_casc);
-    cumulative.push_back(sum_ind > 0 ? 100.0 * (1.0 - sum_casc / sum_ind) : 0.0);
-  }
-  double lo = 0, hi = 10;
-  for (const auto& c : cumulative) lo = std::min(lo, *c), hi = std::max(hi, *c);
-  const Axes right{a.area, a.x0, a.x1, lo, hi * 1.1};
-  draw_series(p, right, cumulative, okabe_ito::vermillion, Qt::SolidLine, true);
-  draw_right_axis(p, right, "cumulative savings (%)", f);
-  mark_layer(p, a, state.layer);
-  draw_legend(p, QPointF(a.area.left() + f * 0.6, a.area.top() + f * 0.4),
-              {{QColor(170, 170, 170), "independent (T²)", false},
-               {okabe_ito::blue, "cascade", false},
-               {okabe_ito::vermillion, "cumulative savings"}},
-              f * 0.95);
-}
-
-Hit GramCostFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
-  const Axes a = cost_axes(rect, run, 9 * state.scale);
-  Hit h;
-  if (!a.area.contains(pos)) return h;
-  h.layer = layer_at(a, pos, run.L());
-  const auto& m = run.analysis().layers[h.layer];
-  h.tooltip = QString("layer %1: %2 entries independent, %3 cascade").arg(h.layer).arg(m.gram_entries_ind).arg(m.gram_entries_casc);
   return h;
 }
 

@@ -3,6 +3,7 @@
 #include "widgets/figures/cascade_step.h"
 #include "widgets/figures/depth_player.h"
 #include "widgets/figures/gram.h"
+#include "widgets/figures/gram_cost.h"
 #include "widgets/figures/jaccard.h"
 #include "widgets/figures/profile.h"
 #include "widgets/figures/sweep.h"

@@ -80,7 +80,8 @@ void SweepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run,
   draw_legend(p, QPointF(a.area.left(), rect.bottom() - f * 1.8), legend, f * 0.95);
 }
 
-std::optional<double> SweepFigure::tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) {
+std::optional<double> SweepFigure::tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
+                                          QPointF pos) const {
   const Axes a = sweep_axes(rect, run, 9 * state.scale);
   if (!a.area.adjusted(-6, -6, 6, 6).contains(pos)) return std::nullopt;
   return std::clamp(a.x_of(pos.x()), a.x0, a.x1);

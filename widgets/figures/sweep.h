@@ -12,10 +12,12 @@ class SweepFigure final : public Figure {
   QString title() const override { return "τ sweep"; }
   QSizeF natural_size(const RunSnapshot&) const override { return {500, 320}; }
   bool available(const RunSnapshot& run, const FigureState&) const override { return run.record().sweep.size() >= 2; }
+  QString unavailable_reason(const RunSnapshot&, const FigureState&) const override { return "no sweep"; }
+  std::optional<double> tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
+                               QPointF pos) const override;
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
   // τ under x (clamped to the sweep's range); nullopt outside the plot.
-  static std::optional<double> tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos);
 };
 
 }  // namespace cascade::widgets
