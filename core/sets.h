@@ -1,5 +1,6 @@
 #pragma once
-// Small set algebra on sorted token lists (no Torch).
+// Small set algebra on sorted token lists. The functions use no tensors, but the header is not
+// Torch-free: TokenSet comes from core/selection.h, which includes <ATen/core/Tensor.h>.
 #include <algorithm>
 #include <iterator>
 

@@ -56,11 +56,4 @@ QFont figure_font(double point_size, bool bold) {
   return f;
 }
 
-QFont mono_font(double point_size) {
-  QFont f("DejaVu Sans Mono");
-  f.setPointSizeF(point_size);
-  f.setStyleHint(QFont::Monospace);
-  return f;
-}
-
 }  // namespace cascade::widgets

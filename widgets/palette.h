@@ -24,6 +24,5 @@ inline const QColor kMuted{110, 110, 110}; // secondary text
 
 // Figure type: size in points (1/72 in); figures are laid out for these.
 QFont figure_font(double point_size, bool bold = false);
-QFont mono_font(double point_size);
 
 }  // namespace cascade::widgets

@@ -13,10 +13,7 @@ Player::Player(RunView* view, QObject* parent) : QObject(parent), view_(view) {
 
 void Player::set_playing(bool playing) {
   if (playing && view_->has_run() && view_->state().layer + 1 >= view_->snapshot()->L()) view_->set_layer(0);
-  if (state_.playing != playing) {
-    state_.playing = playing;
-    Q_EMIT playing_changed(playing);
-  }
+  state_.playing = playing;
   if (playing && !timer_.isActive()) {
     last_ms_ = clock_.elapsed();
     timer_.start(16);

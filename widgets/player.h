@@ -21,9 +21,6 @@ class Player : public QObject {
   // Advances the animation by dt seconds (the timer calls it; tests call it directly).
   void advance(double dt);
 
- Q_SIGNALS:
-  void playing_changed(bool playing);
-
  private:
   RunView* view_;
   PlayerState state_;

@@ -82,11 +82,6 @@ void RunView::set_gram_zoom(const QRectF& tokens) {
   Q_EMIT changed();
 }
 
-void RunView::set_scale(double scale) {
-  state_.scale = scale;
-  Q_EMIT changed();
-}
-
 bool RunView::ensure_gram() {
   // Without activations (a session saved without them) there are no cosines to compute.
   if (!snapshot_ || !snapshot_->has_activations() || snapshot_->T() > kMaxGramTokens) return false;

@@ -33,7 +33,6 @@ class RunView : public QObject {
   void set_phase(double phase);
   void set_teach_step(int step);
   void set_gram_zoom(const QRectF& tokens);
-  void set_scale(double scale);
   void step_layer(int delta);     // wraps at neither end
   // Computes the selected layer's Gram matrix now (false, and nothing changes, when T is too large
   // or the run has no activations).

@@ -19,12 +19,12 @@
 #include "cli/options.h"
 #include "cli/shared.h"
 #include "core/errors.h"
-#include "core/train.h"
 #include "core/version.h"
 #include "data/activation_io.h"
-#include "data/bpe_trainer.h"
-#include "data/demo_corpus.h"
 #include "data/tokenizer_loader.h"
+#include "train_demo/bpe_trainer.h"
+#include "train_demo/demo_corpus.h"
+#include "train_demo/train.h"
 
 namespace fs = std::filesystem;
 

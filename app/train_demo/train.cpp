@@ -1,4 +1,4 @@
-#include "core/train.h"
+#include "train_demo/train.h"
 
 #include <torch/torch.h>
 

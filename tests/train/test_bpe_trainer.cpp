@@ -1,5 +1,5 @@
-// Byte-level BPE training (data/bpe_trainer.h) with hand-derived merges, and the demo corpus read
-// from Debian packages (data/demo_corpus.h; those tests skip when the packages are not installed).
+// Byte-level BPE training (train_demo/bpe_trainer.h) with hand-derived merges, and the demo corpus read
+// from Debian packages (train_demo/demo_corpus.h; those tests skip when the packages are not installed).
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "core/errors.h"
-#include "data/bpe_trainer.h"
-#include "data/demo_corpus.h"
 #include "data/tokenizer_loader.h"
+#include "train_demo/bpe_trainer.h"
+#include "train_demo/demo_corpus.h"
 
 namespace cascade::data::testing {
 namespace {

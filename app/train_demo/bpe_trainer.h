@@ -1,5 +1,5 @@
 #pragma once
-// Training a GPT-2 style byte-level BPE vocabulary (issue 4's demo model), written as HF
+// Training a GPT-2 style byte-level BPE vocabulary (the bundled demo model's), written as HF
 // vocab.json + merges.txt so that it loads through load_gpt2_bpe like a real checkpoint's files.
 #include <cstdint>
 #include <functional>

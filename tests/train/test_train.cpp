@@ -1,4 +1,4 @@
-// The GPT-2 training loop (issue 4): the trainable model agrees with the inference GPT-2 through the
+// The demo model's GPT-2 training loop: the trainable model agrees with the inference GPT-2 through the
 // HF-named export, it learns, a resumed run ends where an uninterrupted one does, cancel is clean.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 #include "core/errors.h"
 #include "core/model.h"
-#include "core/train.h"
+#include "train_demo/train.h"
 
 using namespace cascade;
 

@@ -1,4 +1,4 @@
-#include "data/demo_corpus.h"
+#include "train_demo/demo_corpus.h"
 
 #include <cstring>
 #include <filesystem>

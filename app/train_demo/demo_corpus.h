@@ -1,5 +1,5 @@
 #pragma once
-// The English text for issue 4's demo model, read from freely licensed Debian packages (no
+// The English text for the bundled demo model, read from freely licensed Debian packages (no
 // network): the King James Bible of bible-kjv-text and the fortune cookies of fortunes-min and fortunes.
 #include <cstdint>
 #include <string>

@@ -1,4 +1,4 @@
-#include "data/bpe_trainer.h"
+#include "train_demo/bpe_trainer.h"
 
 #include <algorithm>
 #include <filesystem>

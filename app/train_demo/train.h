@@ -1,5 +1,5 @@
 #pragma once
-// Training a small GPT-2 with LibTorch (issue 4: the demo model). The trainable model keeps its
+// Training a small GPT-2 with LibTorch (the bundled demo model). The trainable model keeps its
 // parameters under HF GPT2LMHeadModel names and shapes (Conv1D weights [in, out], fused c_attn with
 // q | k | v blocks, tied head), so the trained weights load through make_model() exactly like a real
 // checkpoint — in memory via TensorMapWeights, or after being written as safetensors by data/.
@@ -95,7 +95,7 @@ class TrainableGpt2 {
   void load_weights(const NamedTensors& weights);  // throws InputError on a missing name or shape
   const ModelConfig& config() const;
 
-  struct Impl;  // internal (core/train.cpp)
+  struct Impl;  // internal (train_demo/train.cpp)
   Impl& impl() { return *impl_; }
 
  private:
