@@ -1,6 +1,6 @@
 #pragma once
-// What a transformer architecture needs to know, filled from an HF config.json by data/ (which
-// applies each model_type's defaults, see data/hf_config.cpp). No Torch, no JSON here.
+// What a transformer architecture needs to know, filled from an HF config.json (each model_type's
+// keys and defaults in core/models/<arch>.cpp, the JSON in data/hf_config.cpp). No Torch, no JSON here.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,7 +8,7 @@
 namespace cascade {
 
 struct ModelConfig {
-  std::string model_type;  // "gpt2" | "opt" | "gptj" | "gpt_neox" | "llama"
+  std::string model_type;  // a row of core/models/architectures.cpp
   std::string name;        // for display: folder name or hub id
   int64_t vocab_size = 0;
   int64_t hidden_size = 0;

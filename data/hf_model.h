@@ -43,11 +43,11 @@ std::vector<std::string> list_cached_models();
 
 // ---- config.json ----
 
-// Reads MODEL_DIR/config.json for model_type gpt2, opt, gptj, gpt_neox or llama, applying the HF
-// class defaults for absent keys (see shared/fixtures/README.md). name = the folder's name.
+// Reads MODEL_DIR/config.json for a model_type of the architecture table (core/models/architectures.h),
+// applying the HF class defaults for absent keys (see shared/fixtures/README.md). name = the folder's name.
 ModelConfig read_hf_config(const std::string& model_dir);
 std::string model_folder_name(const std::string& model_dir);  // "models/gpt2/" → "gpt2"
-const std::vector<std::string>& supported_model_types();
+const std::vector<std::string>& supported_model_types();  // the table's, in its order
 
 // ---- weights ----
 

@@ -56,11 +56,6 @@ at::Tensor WeightLoader::get(const std::string& name, at::IntArrayRef shape) con
   throw InputError(source_.describe(), "missing tensor '" + prefixes_.front() + name + "'");
 }
 
-std::optional<at::Tensor> WeightLoader::maybe(const std::string& name, at::IntArrayRef shape) const {
-  if (auto full = resolve(name)) return convert(*full, shape);
-  return std::nullopt;
-}
-
 at::Tensor WeightLoader::get_unprefixed(const std::string& name, at::IntArrayRef shape) const {
   if (!source_.has(name)) throw InputError(source_.describe(), "missing tensor '" + name + "'");
   return convert(name, shape);

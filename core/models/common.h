@@ -18,7 +18,6 @@ class WeightLoader {
  public:
   WeightLoader(const WeightSource& source, std::vector<std::string> prefixes, at::Device device, at::ScalarType dtype);
   at::Tensor get(const std::string& name, at::IntArrayRef shape) const;  // throws InputError
-  std::optional<at::Tensor> maybe(const std::string& name, at::IntArrayRef shape) const;
   at::Tensor get_unprefixed(const std::string& name, at::IntArrayRef shape) const;  // lm_head, embed_out
   bool has_unprefixed(const std::string& name) const { return source_.has(name); }
 
@@ -81,11 +80,5 @@ class DecoderModel : public CausalLM {
   at::Device device_;
   at::ScalarType dtype_;
 };
-
-std::unique_ptr<CausalLM> make_gpt2(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
-std::unique_ptr<CausalLM> make_opt(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
-std::unique_ptr<CausalLM> make_gptj(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
-std::unique_ptr<CausalLM> make_gpt_neox(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
-std::unique_ptr<CausalLM> make_llama(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
 
 }  // namespace cascade::models

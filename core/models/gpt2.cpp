@@ -1,8 +1,26 @@
 // GPT-2 (HF GPT2LMHeadModel): learned positions, pre-LN blocks, Conv1D weights [in, out], fused
 // c_attn with q | k | v blocks, gelu_new, tied head by default.
 #include "core/models/common.h"
+#include "core/models/config_reader.h"
 
 namespace cascade::models {
+
+// config.json keys of GPT2Config, its class defaults for the absent ones.
+ModelConfig gpt2_config(const ConfigReader& c) {
+  ModelConfig m;
+  m.hidden_size = c.size("n_embd");
+  m.num_layers = c.size("n_layer");
+  m.num_heads = m.num_kv_heads = c.size("n_head");
+  m.head_dim = head_dim_of(c, m.hidden_size, m.num_heads);
+  m.intermediate_size = c.optional_size("n_inner").value_or(4 * m.hidden_size);
+  m.max_positions = c.optional_size("n_positions").value_or(1024);
+  m.norm_eps = c.number("layer_norm_epsilon", 1e-5);
+  m.activation = activation(c, "activation_function", "gelu_new");
+  m.scale_attn_by_inverse_layer_idx = c.flag("scale_attn_by_inverse_layer_idx", false);
+  if (!c.flag("scale_attn_weights", true)) c.fail("scale_attn_weights false (unscaled attention) is not supported");
+  m.tie_word_embeddings = c.flag("tie_word_embeddings", true);
+  return m;
+}
 
 namespace {
 

@@ -1,8 +1,32 @@
 // GPT-NeoX / Pythia (HF GPTNeoXForCausalLM): query_key_value fused PER HEAD ([H, 3, hd]), partial
 // rotate_half rotary, parallel or serial residual, erf GELU, untied embed_out head.
 #include "core/models/common.h"
+#include "core/models/config_reader.h"
 
 namespace cascade::models {
+
+// config.json keys of GPTNeoXConfig, its class defaults for the absent ones.
+ModelConfig gpt_neox_config(const ConfigReader& c) {
+  ModelConfig m;
+  m.hidden_size = c.size("hidden_size");
+  m.num_layers = c.size("num_hidden_layers");
+  m.num_heads = m.num_kv_heads = c.size("num_attention_heads");
+  m.head_dim = head_dim_of(c, m.hidden_size, m.num_heads);
+  m.intermediate_size = c.size("intermediate_size");
+  m.max_positions = c.optional_size("max_position_embeddings").value_or(2048);
+  m.norm_eps = c.number("layer_norm_eps", 1e-5);
+  m.activation = activation(c, "hidden_act", "gelu");
+  const auto rope = c.object("rope_parameters");
+  refuse_rope_scaling(c, rope.get());
+  const double fraction = rope_number(c, rope.get(), "partial_rotary_factor", {"rotary_pct", "partial_rotary_factor"}, 0.25);
+  m.rotary_dim = static_cast<int64_t>(static_cast<double>(m.head_dim) * fraction);  // Python's int(): truncation
+  m.rope_theta = rope_number(c, rope.get(), "rope_theta", {"rotary_emb_base", "rope_theta"}, 10000.0);
+  m.parallel_residual = c.flag("use_parallel_residual", true);
+  m.attention_bias = c.flag("attention_bias", true);
+  m.tie_word_embeddings = c.flag("tie_word_embeddings", false);
+  check_rotary(c, m);
+  return m;
+}
 
 namespace {
 

@@ -1,8 +1,30 @@
 // GPT-J (HF GPTJForCausalLM): one LayerNorm per block feeding attention and MLP in parallel,
 // interleaved rotary on the first rotary_dim dims, no q/k/v/out biases, untied head with a bias.
 #include "core/models/common.h"
+#include "core/models/config_reader.h"
 
 namespace cascade::models {
+
+// config.json keys of GPTJConfig, its class defaults for the absent ones.
+ModelConfig gptj_config(const ConfigReader& c) {
+  ModelConfig m;
+  m.hidden_size = c.size("n_embd");
+  m.num_layers = c.size("n_layer");
+  m.num_heads = m.num_kv_heads = c.size("n_head");
+  m.head_dim = head_dim_of(c, m.hidden_size, m.num_heads);
+  m.intermediate_size = c.optional_size("n_inner").value_or(4 * m.hidden_size);
+  m.max_positions = c.optional_size("n_positions").value_or(2048);
+  m.norm_eps = c.number("layer_norm_epsilon", 1e-5);
+  m.activation = activation(c, "activation_function", "gelu_new");
+  // Absent: GPTJConfig's default 64; null: rotate the whole head.
+  m.rotary_dim = c.optional_size("rotary_dim").value_or(c.written("rotary_dim") ? m.head_dim : 64);
+  m.rope_theta = 10000.0;  // fixed in GPT-J
+  m.rotary_interleaved = true;
+  m.parallel_residual = true;
+  m.tie_word_embeddings = c.flag("tie_word_embeddings", false);
+  check_rotary(c, m);
+  return m;
+}
 
 namespace {
 

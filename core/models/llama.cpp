@@ -1,8 +1,36 @@
 // Llama (HF LlamaForCausalLM): RMSNorm, rotate_half rotary over the whole head with rope_theta,
 // grouped-query attention (kv head j serves query heads j·n_rep … j·n_rep + n_rep − 1), SwiGLU MLP.
 #include "core/models/common.h"
+#include "core/models/config_reader.h"
 
 namespace cascade::models {
+
+// config.json keys of LlamaConfig, its class defaults for the absent ones.
+ModelConfig llama_config(const ConfigReader& c) {
+  ModelConfig m;
+  m.hidden_size = c.size("hidden_size");
+  m.num_layers = c.size("num_hidden_layers");
+  m.num_heads = c.size("num_attention_heads");
+  m.num_kv_heads = c.optional_size("num_key_value_heads").value_or(m.num_heads);
+  if (m.num_heads % m.num_kv_heads != 0)
+    c.fail(std::to_string(m.num_heads) + " attention heads cannot share " + std::to_string(m.num_kv_heads) +
+           " key/value heads evenly");
+  const auto explicit_head_dim = c.optional_size("head_dim");
+  m.head_dim = explicit_head_dim ? *explicit_head_dim : head_dim_of(c, m.hidden_size, m.num_heads);
+  m.intermediate_size = c.size("intermediate_size");
+  m.max_positions = c.optional_size("max_position_embeddings").value_or(2048);
+  m.norm_eps = c.number("rms_norm_eps", 1e-6);
+  m.activation = activation(c, "hidden_act", "silu");
+  const auto rope = c.object("rope_parameters");
+  refuse_rope_scaling(c, rope.get());
+  m.rope_theta = rope_number(c, rope.get(), "rope_theta", {"rope_theta"}, 10000.0);
+  m.rotary_dim = m.head_dim;
+  m.attention_bias = c.flag("attention_bias", false);
+  m.mlp_bias = c.flag("mlp_bias", false);
+  m.tie_word_embeddings = c.flag("tie_word_embeddings", false);
+  check_rotary(c, m);
+  return m;
+}
 
 namespace {
 

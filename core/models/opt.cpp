@@ -1,8 +1,34 @@
 // OPT (HF OPTForCausalLM), pre-LN variants: learned positions offset by 2, q scaled after q_proj
 // (here: by the attention scale, which is the same product), ReLU MLP, final decoder norm, tied head.
 #include "core/models/common.h"
+#include "core/models/config_reader.h"
 
 namespace cascade::models {
+
+// config.json keys of OPTConfig, its class defaults for the absent ones.
+ModelConfig opt_config(const ConfigReader& c) {
+  ModelConfig m;
+  m.hidden_size = c.size("hidden_size");
+  m.num_layers = c.size("num_hidden_layers");
+  m.num_heads = m.num_kv_heads = c.size("num_attention_heads");
+  m.head_dim = head_dim_of(c, m.hidden_size, m.num_heads);
+  m.intermediate_size = c.size("ffn_dim");
+  m.max_positions = c.optional_size("max_position_embeddings").value_or(2048);
+  m.do_layer_norm_before = c.flag("do_layer_norm_before", true);
+  const int64_t projection = c.optional_size("word_embed_proj_dim").value_or(m.hidden_size);
+  if (!m.do_layer_norm_before || projection != m.hidden_size)
+    c.fail("post-LN OPT (opt-350m) is not supported (do_layer_norm_before " +
+           std::string(m.do_layer_norm_before ? "true" : "false") + ", word_embed_proj_dim " +
+           std::to_string(projection) + ", hidden_size " + std::to_string(m.hidden_size) + ")");
+  if (c.flag("_remove_final_layer_norm", false)) c.fail("OPT without its final layer norm is not supported");
+  if (!c.flag("enable_bias", true)) c.fail("OPT with enable_bias false is not supported");
+  if (!c.flag("layer_norm_elementwise_affine", true))
+    c.fail("OPT with layer_norm_elementwise_affine false is not supported");
+  m.norm_eps = 1e-5;  // OPT's LayerNorms ignore any eps in the config
+  m.activation = activation(c, "activation_function", "relu");
+  m.tie_word_embeddings = c.flag("tie_word_embeddings", true);
+  return m;
+}
 
 namespace {
 
