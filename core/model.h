@@ -1,5 +1,5 @@
 #pragma once
-// A causal language model that Cascade Lens can run and look into (issue: real models).
+// A causal language model that Cascade Lens can run and look into.
 //
 // One class per architecture (core/models/*.cpp), all sharing one forward skeleton: embed → blocks →
 // final norm → LM head, with one observer hook that sees the residual stream entering every block

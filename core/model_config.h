@@ -1,6 +1,6 @@
 #pragma once
 // What a transformer architecture needs to know, filled from an HF config.json (each model_type's
-// keys and defaults in core/models/<arch>.cpp, the JSON in data/hf_config.cpp). No Torch, no JSON here.
+// keys and defaults in core/models/<arch>.cpp, the JSON in data/hf/hf_config.cpp). No Torch, no JSON here.
 #include <cstdint>
 #include <optional>
 #include <string>

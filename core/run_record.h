@@ -1,6 +1,6 @@
 #pragma once
 // The one τ-free record of an analysed run. The engine returns it for a model run
-// (core/engine.h), analyze_activations makes it for an activation file, and data/session_file.h
+// (core/engine.h), analyze_activations makes it for an activation file, and data/session/session_file.h
 // writes and reads it; the GUI, the CLI and the figures derive τ-bound snapshots from it
 // (core/snapshot.h). Nothing converts it into another record type.
 #include <ATen/core/Tensor.h>

@@ -24,9 +24,9 @@
 #include "core/synthetic.h"
 #include "core/kernel_dispatch.h"
 #include "core/version.h"
-#include "data/model_source.h"
-#include "data/activation_io.h"
-#include "data/record_json.h"
+#include "data/hf/model_source.h"
+#include "data/formats/activation_io.h"
+#include "data/session/record_json.h"
 
 namespace fs = std::filesystem;
 

@@ -18,9 +18,9 @@
 #include "core/engine.h"
 #include "core/errors.h"
 #include "core/snapshot.h"
-#include "data/activation_io.h"
-#include "data/model_source.h"
-#include "data/session_file.h"
+#include "data/formats/activation_io.h"
+#include "data/hf/model_source.h"
+#include "data/session/session_file.h"
 #include "widgets/render.h"
 
 namespace cascade::cli {

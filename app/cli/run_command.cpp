@@ -19,10 +19,10 @@
 #include "core/engine.h"
 #include "core/errors.h"
 #include "core/run_record.h"
-#include "data/activation_io.h"
-#include "data/model_source.h"
-#include "data/record_json.h"
-#include "data/session_file.h"
+#include "data/formats/activation_io.h"
+#include "data/hf/model_source.h"
+#include "data/session/record_json.h"
+#include "data/session/session_file.h"
 
 namespace cascade::cli {
 

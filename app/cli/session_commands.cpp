@@ -16,10 +16,10 @@
 #include "core/analyzer.h"
 #include "core/errors.h"
 #include "core/run_record.h"
-#include "data/io_util.h"
-#include "data/record_json.h"
-#include "data/session_export.h"
-#include "data/session_file.h"
+#include "data/formats/io_util.h"
+#include "data/session/record_json.h"
+#include "data/session/session_export.h"
+#include "data/session/session_file.h"
 
 namespace cascade::cli {
 
@@ -163,7 +163,7 @@ int cmd_export(const std::vector<std::string>& args) {
   StderrProgress progress(opts.flag("--quiet"));
   const RunRecord s = data::read_session(path, {false}, progress.control());
   if (csv)
-    for (const auto& f : data::export_session_csv(s, *csv)) std::cout << f << "\n";
+    for (const auto& f : with_flag("--csv ", [&] { return data::export_session_csv(s, *csv); })) std::cout << f << "\n";
   if (json) {
     const nlohmann::json j = data::record_json(s);
     if (std::filesystem::is_directory(*json)) throw UsageError("--json " + *json + " is a folder; give a file name");

@@ -12,7 +12,7 @@
 #include "core/errors.h"
 #include "core/analyzer.h"
 #include "core/selection.h"
-#include "data/io_util.h"
+#include "data/formats/io_util.h"
 
 namespace cascade::cli {
 

@@ -45,7 +45,7 @@ class Controller : public QObject {
   void run_model(const RunSettings& settings);
   // A session file (data::is_session_file) is opened as a session: tau, rule and sweep are its own.
   void open_activations(const QString& path, double tau, Rule rule, const QString& sweep = kDefaultTauGrid);
-  // Reads a session file (data/session_file.h) and shows it at its saved τ and rule.
+  // Reads a session file (data/session/session_file.h) and shows it at its saved τ and rule.
   void open_session(const QString& path);
   // Writes what the view shows (its τ and rule, the run's sweep, model identity, text, …) as a
   // session; with_activations adds the fp16 X̂ so τ and the rule stay changeable when it is reopened.

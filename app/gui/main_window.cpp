@@ -1,4 +1,5 @@
 #include "gui/main_window.h"
+#include "gui/main_window_util.h"
 
 #include <QAction>
 #include <QApplication>
@@ -36,10 +37,10 @@
 
 #include "core/kernel_dispatch.h"
 #include "core/version.h"
-#include "data/activation_io.h"
-#include "data/hf_model.h"
-#include "data/model_source.h"
-#include "data/session_file.h"
+#include "data/formats/activation_io.h"
+#include "data/hf/hf_model.h"
+#include "data/hf/model_source.h"
+#include "data/session/session_file.h"
 #include "widgets/depth_canvas.h"
 #include "widgets/figures/depth_player.h"
 #include "widgets/player.h"
@@ -51,22 +52,6 @@
 namespace cascade::app {
 
 namespace {
-
-QString q(const std::string& s) { return QString::fromStdString(s); }
-
-bool looks_like_activations(const QString& path) {
-  return data::activation_format_of(path.toStdString()) != nullptr;
-}
-
-// "Activations (*.npy *.safetensors *.h5 *.hdf5)" from the format table.
-QString activation_filter() {
-  QStringList patterns;
-  for (const auto& f : data::activation_formats())
-    for (const auto& e : f.extensions) patterns << "*" + QString::fromStdString(e);
-  return "Activations (" + patterns.join(' ') + ")";
-}
-
-const char* const kSessionFilter = "Cascade Lens sessions (*.h5 *.hdf5)";
 
 // τ's spin box: when τ is limited to stored values (a session saved without activations) its
 // arrows step to the next stored τ, which ±0.01 would never reach (it snaps back to the nearest).
@@ -81,16 +66,6 @@ class TauSpinBox : public QDoubleSpinBox {
  private:
   Controller* controller_;
 };
-
-// A file-name stem: lower case, runs of anything but letters, digits, '.', '_' → one '-'.
-QString file_stem(const QString& text, int max_chars) {
-  QString stem = text.toLower();
-  stem.replace(QRegularExpression("[^a-z0-9._]+"), "-");
-  stem = stem.left(max_chars);
-  while (stem.startsWith('-') || stem.startsWith('.')) stem.remove(0, 1);
-  while (stem.endsWith('-') || stem.endsWith('.')) stem.chop(1);
-  return stem;
-}
 
 }  // namespace
 
@@ -413,163 +388,6 @@ void MainWindow::start_default() {
   run_now();
 }
 
-void MainWindow::open_model_folder(const QString& dir) {
-  model_ = dir;
-  add_recent("model", dir);
-  set_model_label();
-  run_now();
-}
-
-void MainWindow::open_activation_file(const QString& path) {
-  if (data::is_session_file(path.toStdString())) {
-    open_session_file(path);
-    return;
-  }
-  add_recent("activations", path);
-  controller_->open_activations(path, tau_box_->value(), parse_rule(rule_->currentText().toStdString()));
-}
-
-void MainWindow::open_session_file(const QString& path) {
-  add_recent("session", path);
-  QSettings().setValue("session/dir", QFileInfo(path).absolutePath());
-  controller_->open_session(path);
-}
-
-QString MainWindow::session_dir() const {
-  const QString dir = QSettings().value("session/dir").toString();
-  return !dir.isEmpty() && QFileInfo(dir).isDir() ? dir : QDir::homePath();
-}
-
-QString MainWindow::default_session_name() const {
-  if (!view_->has_run()) return "session.h5";
-  if (!controller_->session_path().isEmpty()) return QFileInfo(controller_->session_path()).fileName();
-  const RunRecord& d = view_->snapshot()->record();
-  QString stem;
-  if (d.kind == SourceKind::Model) {
-    // The model's folder or hub name ("demo-model" for the bundled data/demo/model), then the text's first words.
-    const QString name = q(d.model ? d.model->name : d.source);
-    const QFileInfo info(name);
-    stem = info.fileName() == "model" ? QFileInfo(info.path()).fileName() + "-model" : info.fileName();
-    const QStringList words = q(d.text).simplified().split(' ', Qt::SkipEmptyParts).mid(0, 4);
-    if (!words.isEmpty()) stem = file_stem(stem, 40) + "-" + file_stem(words.join('-'), 32);
-  } else {
-    stem = QFileInfo(q(d.source)).completeBaseName() + "-session";
-  }
-  stem = file_stem(stem, 80);
-  return (stem.isEmpty() ? QString("session") : stem) + ".h5";
-}
-
-void MainWindow::save_session_dialog(bool with_activations) {
-  if (!view_->has_run()) return;
-  QFileDialog dialog(this, with_activations ? "Save session" : "Save session without activations");
-  dialog.setAcceptMode(QFileDialog::AcceptSave);
-  dialog.setNameFilter(kSessionFilter);
-  dialog.setDefaultSuffix("h5");
-  dialog.setDirectory(session_dir());
-  dialog.selectFile(default_session_name());
-  if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty()) return;
-  const QString path = dialog.selectedFiles().first();
-  QSettings().setValue("session/dir", QFileInfo(path).absolutePath());
-  controller_->save_session(path, with_activations);
-}
-
-void MainWindow::choose_cached_model() {
-  QStringList models;
-  try {
-    for (const auto& m : data::list_cached_models()) models << q(m);
-  } catch (const std::exception& e) {
-    warn(e.what());
-    return;
-  }
-  if (models.isEmpty()) {
-    QMessageBox::information(this, "Cascade Lens",
-                             "The Hugging Face cache (" + q(data::hf_cache_root()) + ") holds no models. Nothing is ever downloaded: "
-                             "copy a model folder here or open one with File → Open model folder.");
-    return;
-  }
-  bool ok = false;
-  const QString id = QInputDialog::getItem(this, "Models in the HF cache", "Model:", models, 0, false, &ok);
-  if (ok && !id.isEmpty()) open_model_folder(id);
-}
-
-void MainWindow::export_figure_dialog(const QString& id) {
-  if (!view_->has_run()) return;
-  auto figure = widgets::make_figure(id);
-  if (!figure) return;
-  view_->ensure(figure->demand());
-  if (!figure->available(*view_->snapshot(), view_->state())) {
-    QMessageBox::information(this, "Cascade Lens", "Nothing to export: " + figure->title() + ": " +
-                                                       figure->unavailable_reason(*view_->snapshot(), view_->state()) + ".");
-    return;
-  }
-  const QString path = QFileDialog::getSaveFileName(this, "Export " + figure->title(), id + ".pdf",
-                                                    "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)");
-  if (path.isEmpty()) return;
-  try {
-    widgets::ExportOptions o;
-    o.format = widgets::parse_export_format(QFileInfo(path).suffix().isEmpty() ? "pdf" : QFileInfo(path).suffix());
-    if (o.format == widgets::ExportFormat::Png) {
-      bool ok = false;
-      o.dpi = QInputDialog::getInt(this, "PNG resolution", "DPI:", 300, 72, 1200, 1, &ok);
-      if (!ok) return;
-    }
-    widgets::export_figure(*figure, *view_->snapshot(), view_->state(), path, o);
-    status_->setText("Exported " + path);
-  } catch (const std::exception& e) {
-    warn(e.what());
-  }
-}
-
-void MainWindow::export_all_dialog() {
-  if (!view_->has_run()) return;
-  const QString dir = QFileDialog::getExistingDirectory(this, "Export all figures to a folder");
-  if (dir.isEmpty()) return;
-  try {
-    for (const auto& figure : widgets::all_figures()) view_->ensure(figure->demand());
-    const QStringList files = widgets::export_all(
-        *view_->snapshot(), view_->state(), dir,
-        {widgets::ExportFormat::Pdf, widgets::ExportFormat::Svg, widgets::ExportFormat::Png});
-    status_->setText(QString("Exported %1 files to %2").arg(files.size()).arg(dir));
-  } catch (const std::exception& e) {
-    warn(e.what());
-  }
-}
-
-void MainWindow::show_teaching() {
-  if (!view_->has_run() || view_->snapshot()->L() < 2) {
-    QMessageBox::information(this, "Cascade Lens", "Teaching mode needs a run with at least two layers.");
-    return;
-  }
-  if (!view_->snapshot()->has_activations()) {
-    QMessageBox::information(this, "Cascade Lens",
-                             "Teaching mode draws the cascade step's cosines, which need the activations: this session "
-                             "was saved without them. Open one saved with activations, or run the model.");
-    return;
-  }
-  if (!teaching_) teaching_ = new widgets::TeachingWindow(view_, this);
-  view_->set_teach_step(0);
-  if (view_->state().layer < 1) view_->set_layer(1);
-  view_->ensure_explanation();
-  teaching_->showFullScreen();
-  teaching_->activateWindow();
-  teaching_->setFocus();
-}
-
-void MainWindow::show_about() {
-  const BlasInfo blas = detect_blas();
-  QString device = "CPU";
-  QMessageBox::about(
-      this, "About Cascade Lens",
-      QString("<b>Cascade Lens %1</b><br>Representative tokens across the depth of a transformer, independent and by cascade.<br><br>"
-              "Qt %2 · LibTorch %3 · Dear ImGui %4<br>Compiler: %5<br>BLAS: %6 (%7 GFLOP/s sgemm, %8 threads)%9<br>Device in use: %10<br>%11")
-          .arg(q(version()), qVersion(), q(torch_version()), ImGui::GetVersion(), q(compiler()), q(blas.name))
-          .arg(blas.sgemm_gflops, 0, 'f', 1)
-          .arg(blas.threads)
-          .arg(blas.reference ? "<br><b>Warning:</b> the reference BLAS is ~60× slower; install libopenblas0-pthread." : "")
-          .arg(view_->has_run() ? q(to_string(view_->snapshot()->record().device)) : device)
-          .arg(q(kernels_summary())));
-}
-
 void MainWindow::warn(const QString& message) {
   if (options_.batch) {  // --screenshot and friends: no modal box nobody can close
     std::fprintf(stderr, "cascadelens: %s\n", message.toLocal8Bit().constData());
@@ -577,15 +395,6 @@ void MainWindow::warn(const QString& message) {
     return;
   }
   QMessageBox::warning(this, "Cascade Lens", message);
-}
-
-void MainWindow::load_text_file(const QString& path) {
-  try {
-    text_->setPlainText(q(data::read_text_file(path.toStdString())));
-    add_recent("text", path);
-  } catch (const std::exception& e) {  // moved or unreadable: a message, never a crash
-    warn(e.what());
-  }
 }
 
 void MainWindow::set_busy(bool busy) {
@@ -651,87 +460,10 @@ void MainWindow::show_run_info() {
   save_without_action_->setEnabled(can_save);
 }
 
-void MainWindow::add_recent(const QString& kind, const QString& path) {
-  const QString entry = kind + ":" + path;
-  recent_.removeAll(entry);
-  recent_.prepend(entry);
-  while (recent_.size() > 10) recent_.removeLast();
-  rebuild_recent_menu();
-}
-
-void MainWindow::rebuild_recent_menu() {
-  recent_menu_->clear();
-  for (const QString& entry : recent_) {
-    const QString kind = entry.section(':', 0, 0), path = entry.section(':', 1);
-    recent_menu_->addAction(kind + ": " + path, this, [this, kind, path] {
-      if (kind == "model") open_model_folder(path);
-      else if (kind == "activations") open_activation_file(path);
-      else if (kind == "session") open_session_file(path);
-      else if (kind == "text") load_text_file(path);
-    });
-  }
-  recent_menu_->setEnabled(!recent_.isEmpty());
-}
-
-void MainWindow::load_settings() {
-  QSettings s;
-  if (!restoreGeometry(s.value("window/geometry").toByteArray())) resize(1400, 900);
-  restoreState(s.value("window/state").toByteArray());
-  recent_ = s.value("recent").toStringList();
-  rebuild_recent_menu();
-  model_ = s.value("run/model").toString();
-  text_->setPlainText(s.value("run/text").toString());
-  tau_box_->setValue(s.value("run/tau", kDefaultTau).toDouble());
-  tau_slider_->setValue(static_cast<int>(std::lround(tau_box_->value() * 1000)));
-  rule_->setCurrentText(s.value("run/rule", "prior-max").toString());
-  attention_->setCurrentText(s.value("run/attention", "exact").toString());
-  device_->setCurrentText(s.value("run/device", "cpu").toString());
-  dtype_->setCurrentText(s.value("run/dtype", "float32").toString());
-  player_->state().layers_per_second = s.value("player/speed", 2.0).toDouble();
-  player_->state().loop = s.value("player/loop", true).toBool();
-  quality_->setChecked(s.value("run/quality", true).toBool());
-  quality_sweep_->setChecked(s.value("run/quality_sweep", false).toBool());
-}
-
-void MainWindow::save_settings() const {
-  if (!options_.restore) return;
-  QSettings s;
-  s.setValue("window/geometry", saveGeometry());
-  s.setValue("window/state", saveState());
-  s.setValue("recent", recent_);
-  s.setValue("run/model", model_);
-  s.setValue("run/text", text_->toPlainText());
-  s.setValue("run/tau", tau_box_->value());
-  s.setValue("run/rule", rule_->currentText());
-  s.setValue("run/attention", attention_->currentText());
-  s.setValue("run/device", device_->currentText());
-  s.setValue("run/dtype", dtype_->currentText());
-  s.setValue("player/speed", player_->state().layers_per_second);
-  s.setValue("player/loop", player_->state().loop);
-  s.setValue("run/quality", quality_->isChecked());
-  s.setValue("run/quality_sweep", quality_sweep_->isChecked());
-}
-
 void MainWindow::closeEvent(QCloseEvent* e) {
   save_settings();
   controller_->cancel();
   QMainWindow::closeEvent(e);
-}
-
-void MainWindow::dragEnterEvent(QDragEnterEvent* e) {
-  if (e->mimeData()->hasUrls()) e->acceptProposedAction();
-}
-
-void MainWindow::dropEvent(QDropEvent* e) {
-  for (const QUrl& url : e->mimeData()->urls()) {
-    const QString path = url.toLocalFile();
-    const QFileInfo info(path);
-    if (info.isDir()) open_model_folder(path);
-    else if (looks_like_activations(path)) open_activation_file(path);
-    else if (info.suffix().toLower() == "txt") load_text_file(path);
-    else warn("Drop a model folder, a session (.h5), an activation file (.npy, .safetensors, .h5) or a .txt text.");
-    break;
-  }
 }
 
 }  // namespace cascade::app

@@ -51,7 +51,7 @@ std::unique_ptr<CausalLM> make_model(const ModelConfig& config, const WeightSour
   if (dtype != at::kFloat && dtype != at::kBFloat16 && dtype != at::kHalf)
     throw UsageError("dtype must be float32, bfloat16 or float16");
   if (dtype == at::kHalf && device.is_cpu())
-    throw UsageError("float16 needs a GPU (LibTorch's CPU kernels lack it); use --dtype bfloat16 or float32 on the CPU");
+    throw UsageError("float16 needs a GPU (LibTorch's CPU kernels lack it); use bfloat16 or float32 on the CPU");
   if (config.num_heads <= 0 || config.num_kv_heads <= 0 || config.num_heads % config.num_kv_heads != 0)
     throw InputError(weights.describe(), "num_attention_heads must be a multiple of num_key_value_heads");
   return architecture->make(config, weights, device, dtype);

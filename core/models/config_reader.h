@@ -1,6 +1,6 @@
 #pragma once
 // Typed access to an HF config.json object, as each architecture file reads its own keys. data/
-// implements it over the parsed JSON (data/hf_config.cpp); core/ sees only this interface, so it
+// implements it over the parsed JSON (data/hf/hf_config.cpp); core/ sees only this interface, so it
 // stays free of any JSON library. Absent keys get the defaults of the transformers class for the
 // model_type (not the base PretrainedConfig's), because that is what HF itself would run; the
 // structural sizes are required, since a guessed width only fails later with a shape error.

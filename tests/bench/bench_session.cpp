@@ -16,7 +16,7 @@
 #include <string>
 
 #include "common/session_builders.h"
-#include "data/session_file.h"
+#include "data/session/session_file.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;

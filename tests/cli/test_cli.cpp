@@ -14,7 +14,7 @@
 #include "core/analyzer.h"
 #include "core/sets.h"
 #include "core/synthetic.h"
-#include "data/activation_io.h"
+#include "data/formats/activation_io.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

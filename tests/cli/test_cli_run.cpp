@@ -10,7 +10,7 @@
 #include "common/shared_dir.h"
 #include <ATen/ATen.h>
 
-#include "data/safetensors.h"
+#include "data/formats/safetensors.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -9,7 +9,7 @@
 
 #include "cli_runner.h"
 #include "core/run_record.h"
-#include "data/session_file.h"
+#include "data/session/session_file.h"
 
 namespace {
 

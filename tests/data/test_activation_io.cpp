@@ -1,9 +1,9 @@
 // .npy files, folders of .npy, format dispatch, token lists and our writers.
-#include "data/activation_io.h"
+#include "data/formats/activation_io.h"
 
 #include <random>
 
-#include "data/npy.h"
+#include "data/formats/npy.h"
 #include "file_builders.h"
 
 namespace cascade::data::testing {

@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoint_builders.h"
-#include "data/activation_io.h"
-#include "data/hf_model.h"
-#include "data/safetensors.h"
+#include "data/formats/activation_io.h"
+#include "data/hf/hf_model.h"
+#include "data/formats/safetensors.h"
 
 namespace cascade::data::testing {
 namespace {

@@ -5,8 +5,8 @@
 #include <chrono>
 
 #include "checkpoint_builders.h"
-#include "data/activation_io.h"
-#include "data/hf_model.h"
+#include "data/formats/activation_io.h"
+#include "data/hf/hf_model.h"
 
 namespace cascade::data::testing {
 namespace {

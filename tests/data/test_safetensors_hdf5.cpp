@@ -4,8 +4,8 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
-#include "data/activation_io.h"
-#include "data/safetensors.h"
+#include "data/formats/activation_io.h"
+#include "data/formats/safetensors.h"
 #include "file_builders.h"
 
 namespace cascade::data::testing {

@@ -1,4 +1,4 @@
-// Session files (data/session_file.h, data/SESSION_FORMAT.md): round trip of every field, the
+// Session files (data/session/session_file.h, data/SESSION_FORMAT.md): round trip of every field, the
 // Analyzer rebuilt from a session, atomic writes, and clear errors for damaged or foreign files
 // (mutated here with the HDF5 C API, independently of our writer).
 #include <hdf5.h>
@@ -9,9 +9,9 @@
 
 #include "common/session_builders.h"
 #include "core/errors.h"
-#include "data/activation_io.h"
-#include "data/session_file.h"
-#include "data/sha256.h"
+#include "data/formats/activation_io.h"
+#include "data/session/session_file.h"
+#include "data/formats/sha256.h"
 #include "file_builders.h"
 
 namespace cascade::data::testing {

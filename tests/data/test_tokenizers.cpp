@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "core/errors.h"
-#include "data/bpe_tokenizer.h"
-#include "data/sp_tokenizer.h"
-#include "data/tokenizer_loader.h"
-#include "data/unicode_props.h"
+#include "data/tokenizers/bpe_tokenizer.h"
+#include "data/tokenizers/sp_tokenizer.h"
+#include "data/tokenizers/tokenizer_loader.h"
+#include "data/tokenizers/unicode_props.h"
 
 namespace cascade::data::testing {
 namespace {

@@ -1,4 +1,4 @@
-// libFuzzer target for the session reader (data/session_file.h): every byte string, written to a
+// libFuzzer target for the session reader (data/session/session_file.h): every byte string, written to a
 // file, must either read as a session or throw cascade::InputError — never crash, never throw
 // anything else, never leave an HDF5 object open. Built with clang (-fsanitize=fuzzer,address)
 // when CASCADE_BUILD_FUZZ is ON, and with replay_main.cpp into fuzz_session_replay for CTest.
@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "data/session_file.h"
+#include "data/session/session_file.h"
 
 namespace {
 

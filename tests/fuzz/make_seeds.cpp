@@ -17,7 +17,7 @@
 
 #include "common/session_builders.h"
 #include "core/errors.h"
-#include "data/session_file.h"
+#include "data/session/session_file.h"
 
 namespace fs = std::filesystem;
 using cascade::RunRecord;

@@ -18,7 +18,7 @@
 #include "core/kernel_dispatch.h"
 #include "core/selection.h"
 #include "core/synthetic.h"
-#include "data/model_source.h"
+#include "data/hf/model_source.h"
 #include "gpu/kernels.h"
 #include "tests/gpu/kernel_checks.h"
 

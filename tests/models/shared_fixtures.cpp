@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "data/hf_model.h"
-#include "data/safetensors.h"
+#include "data/hf/hf_model.h"
+#include "data/formats/safetensors.h"
 
 namespace fs = std::filesystem;
 

@@ -6,8 +6,8 @@
 #include <fstream>
 
 #include "core/engine.h"
-#include "data/hf_model.h"
-#include "data/tokenizer_loader.h"
+#include "data/hf/hf_model.h"
+#include "data/tokenizers/tokenizer_loader.h"
 
 namespace fs = std::filesystem;
 using namespace cascade;

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/errors.h"
-#include "data/tokenizer_loader.h"
+#include "data/tokenizers/tokenizer_loader.h"
 #include "train_demo/bpe_trainer.h"
 #include "train_demo/demo_corpus.h"
 

@@ -11,7 +11,7 @@
 #include "common/shared_dir.h"
 #include "core/analyzer.h"
 #include "core/synthetic.h"
-#include "data/activation_io.h"
+#include "data/formats/activation_io.h"
 #include "gui/controller.h"
 #include "gui/main_window.h"
 #include "widgets/figure_view.h"

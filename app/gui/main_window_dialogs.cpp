@@ -1,0 +1,133 @@
+// The main window: figure export, teaching mode and About.
+#include "gui/main_window.h"
+#include "gui/main_window_util.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QComboBox>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QDockWidget>
+#include <QDoubleSpinBox>
+#include <QDir>
+#include <QDragEnterEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QInputDialog>
+#include <QRegularExpression>
+#include <QLabel>
+#include <QListWidget>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSlider>
+#include <QStatusBar>
+#include <QVBoxLayout>
+
+#include <imgui.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/kernel_dispatch.h"
+#include "core/version.h"
+#include "data/formats/activation_io.h"
+#include "data/hf/hf_model.h"
+#include "data/hf/model_source.h"
+#include "data/session/session_file.h"
+#include "widgets/depth_canvas.h"
+#include "widgets/figures/depth_player.h"
+#include "widgets/player.h"
+#include "widgets/figure_view.h"
+#include "widgets/inspector_panel.h"
+#include "widgets/render.h"
+#include "widgets/teaching_window.h"
+
+namespace cascade::app {
+
+void MainWindow::export_figure_dialog(const QString& id) {
+  if (!view_->has_run()) return;
+  auto figure = widgets::make_figure(id);
+  if (!figure) return;
+  view_->ensure(figure->demand());
+  if (!figure->available(*view_->snapshot(), view_->state())) {
+    QMessageBox::information(this, "Cascade Lens", "Nothing to export: " + figure->title() + ": " +
+                                                       figure->unavailable_reason(*view_->snapshot(), view_->state()) + ".");
+    return;
+  }
+  const QString path = QFileDialog::getSaveFileName(this, "Export " + figure->title(), id + ".pdf",
+                                                    "PDF (*.pdf);;SVG (*.svg);;PNG (*.png)");
+  if (path.isEmpty()) return;
+  try {
+    widgets::ExportOptions o;
+    o.format = widgets::parse_export_format(QFileInfo(path).suffix().isEmpty() ? "pdf" : QFileInfo(path).suffix());
+    if (o.format == widgets::ExportFormat::Png) {
+      bool ok = false;
+      o.dpi = QInputDialog::getInt(this, "PNG resolution", "DPI:", 300, 72, 1200, 1, &ok);
+      if (!ok) return;
+    }
+    widgets::export_figure(*figure, *view_->snapshot(), view_->state(), path, o);
+    status_->setText("Exported " + path);
+  } catch (const std::exception& e) {
+    warn(e.what());
+  }
+}
+
+void MainWindow::export_all_dialog() {
+  if (!view_->has_run()) return;
+  const QString dir = QFileDialog::getExistingDirectory(this, "Export all figures to a folder");
+  if (dir.isEmpty()) return;
+  try {
+    for (const auto& figure : widgets::all_figures()) view_->ensure(figure->demand());
+    const QStringList files = widgets::export_all(
+        *view_->snapshot(), view_->state(), dir,
+        {widgets::ExportFormat::Pdf, widgets::ExportFormat::Svg, widgets::ExportFormat::Png});
+    status_->setText(QString("Exported %1 files to %2").arg(files.size()).arg(dir));
+  } catch (const std::exception& e) {
+    warn(e.what());
+  }
+}
+
+void MainWindow::show_teaching() {
+  if (!view_->has_run() || view_->snapshot()->L() < 2) {
+    QMessageBox::information(this, "Cascade Lens", "Teaching mode needs a run with at least two layers.");
+    return;
+  }
+  if (!view_->snapshot()->has_activations()) {
+    QMessageBox::information(this, "Cascade Lens",
+                             "Teaching mode draws the cascade step's cosines, which need the activations: this session "
+                             "was saved without them. Open one saved with activations, or run the model.");
+    return;
+  }
+  if (!teaching_) teaching_ = new widgets::TeachingWindow(view_, this);
+  view_->set_teach_step(0);
+  if (view_->state().layer < 1) view_->set_layer(1);
+  view_->ensure_explanation();
+  teaching_->showFullScreen();
+  teaching_->activateWindow();
+  teaching_->setFocus();
+}
+
+void MainWindow::show_about() {
+  const BlasInfo blas = detect_blas();
+  QString device = "CPU";
+  QMessageBox::about(
+      this, "About Cascade Lens",
+      QString("<b>Cascade Lens %1</b><br>Representative tokens across the depth of a transformer, independent and by cascade.<br><br>"
+              "Qt %2 · LibTorch %3 · Dear ImGui %4<br>Compiler: %5<br>BLAS: %6 (%7 GFLOP/s sgemm, %8 threads)%9<br>Device in use: %10<br>%11")
+          .arg(q(version()), qVersion(), q(torch_version()), ImGui::GetVersion(), q(compiler()), q(blas.name))
+          .arg(blas.sgemm_gflops, 0, 'f', 1)
+          .arg(blas.threads)
+          .arg(blas.reference ? "<br><b>Warning:</b> the reference BLAS is ~60× slower; install libopenblas0-pthread." : "")
+          .arg(view_->has_run() ? q(to_string(view_->snapshot()->record().device)) : device)
+          .arg(q(kernels_summary())));
+}
+
+}  // namespace cascade::app

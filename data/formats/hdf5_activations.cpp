@@ -1,0 +1,91 @@
+#include "data/formats/hdf5_activations.h"
+
+#include <ATen/ATen.h>
+#include <hdf5.h>
+
+#include <vector>
+
+#include "core/errors.h"
+#include "data/formats/activation_io.h"
+#include "data/formats/hdf5_util.h"
+#include "data/formats/io_util.h"
+
+namespace cascade::data {
+
+namespace {
+
+constexpr const char* kDataset = "hidden_states";
+
+std::string type_class_name(H5T_class_t type_class) {
+  switch (type_class) {
+    case H5T_INTEGER: return "integer";
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    case H5T_ENUM: return "enum";
+    case H5T_ARRAY: return "array";
+    default: return "non-float";
+  }
+}
+
+// Opens /hidden_states, telling a missing name apart from one that is not a dataset.
+hid_t open_hidden_states(hid_t file, const std::string& path) {
+  if (H5Lexists(file, kDataset, H5P_DEFAULT) <= 0) throw InputError(path, "no dataset /hidden_states");
+  const hid_t dataset = H5Dopen2(file, kDataset, H5P_DEFAULT);
+  if (dataset < 0) throw InputError(path, "/hidden_states is not a dataset (a group, or a broken link?)");
+  return dataset;
+}
+
+std::vector<int64_t> dataset_shape(hid_t dataset, const std::string& path) {
+  const Handle space(H5Dget_space(dataset), H5Sclose);
+  const int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+  if (rank < 0) throw InputError(path, "cannot read the shape of /hidden_states");
+  if (rank != 3) throw InputError(path, "/hidden_states has rank " + std::to_string(rank) + ", expected [L, T, d]");
+  hsize_t dims[3];
+  H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+  return {static_cast<int64_t>(dims[0]), static_cast<int64_t>(dims[1]), static_cast<int64_t>(dims[2])};
+}
+
+}  // namespace
+
+at::Tensor read_hdf5_hidden_states(const std::string& path) {
+  silence_hdf5_errors();
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, "not an HDF5 file");
+  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) throw InputError(path, "cannot open the HDF5 file (damaged or truncated?)");
+  const Handle dataset(open_hidden_states(file.get(), path), H5Dclose);
+
+  const Handle type(H5Dget_type(dataset.get()), H5Tclose);
+  const H5T_class_t type_class = type.ok() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+  if (type_class != H5T_FLOAT)
+    throw InputError(path, "/hidden_states holds " + type_class_name(type_class) +
+                               " data, expected floating point (float16, float32 or float64)");
+
+  // A chunked dataset can declare a huge shape with almost no bytes on disk: allocate_for fails clearly.
+  at::Tensor hidden = allocate_for(path, dataset_shape(dataset.get(), path), at::kFloat);
+  if (hidden.numel() == 0) return hidden;  // nothing to read; validate() reports L = 0 or T = 0
+  // HDF5 converts any stored float width (h5py's float16 included) to native float on the way in.
+  if (H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, hidden.data_ptr()) < 0)
+    throw InputError(path, "cannot read /hidden_states (damaged or truncated file?)");
+  return hidden;
+}
+
+void write_hdf5_activations(const std::string& path, const at::Tensor& hidden) {
+  if (hidden.dim() != 3)
+    throw UsageError(path + ": /hidden_states must be [L, T, d], got " + shape_text(hidden.sizes()));
+  const at::Tensor data = hidden.cpu().to(at::kFloat).contiguous();
+  silence_hdf5_errors();
+  const Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) throw Error(path + ": cannot create HDF5 file");
+  const hsize_t dims[3] = {static_cast<hsize_t>(data.size(0)), static_cast<hsize_t>(data.size(1)),
+                           static_cast<hsize_t>(data.size(2))};
+  const Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
+  const Handle dataset(H5Dcreate2(file.get(), kDataset, H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                                  H5P_DEFAULT),
+                       H5Dclose);
+  if (!space.ok() || !dataset.ok()) throw Error(path + ": cannot create dataset /hidden_states");
+  if (data.numel() > 0 &&
+      H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data_ptr()) < 0)
+    throw Error(path + ": cannot write dataset /hidden_states");
+}
+
+}  // namespace cascade::data

@@ -1,0 +1,727 @@
+#include "data/session/session_file.h"
+
+#include <ATen/ATen.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <type_traits>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include "core/errors.h"
+#include "core/names.h"
+#include "core/version.h"
+#include "data/formats/hdf5_util.h"
+#include "data/formats/io_util.h"
+
+namespace fs = std::filesystem;
+
+namespace cascade::data {
+
+namespace {
+
+constexpr unsigned kDeflateLevel = 4;
+constexpr double kNone = std::numeric_limits<double>::quiet_NaN();  // an absent optional number
+
+// IEEE binary16, little-endian: what numpy's float16 and h5py write (HDF5 1.10 predefines none).
+hid_t float16_type() {
+  static const hid_t type = [] {
+    const hid_t t = H5Tcopy(H5T_IEEE_F32LE);
+    H5Tset_fields(t, 15, 10, 5, 0, 10);
+    H5Tset_size(t, 2);
+    H5Tset_ebias(t, 15);
+    H5Tset_precision(t, 16);
+    return t;
+  }();
+  return type;
+}
+
+Handle utf8_string_type() {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(t.get(), H5T_VARIABLE);
+  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  return t;
+}
+
+double or_none(const std::optional<double>& v) { return v ? *v : kNone; }
+
+std::vector<uint8_t> masks(const std::vector<LayerMeasures>& layers, int64_t T, TokenSet LayerMeasures::*set) {
+  std::vector<uint8_t> out(layers.size() * static_cast<size_t>(T), 0);
+  for (size_t l = 0; l < layers.size(); ++l)
+    for (int64_t t : layers[l].*set) out[l * static_cast<size_t>(T) + static_cast<size_t>(t)] = 1;
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+class Writer {
+ public:
+  explicit Writer(std::string path) : path_(std::move(path)) {}
+
+  Handle group(hid_t parent, const char* name) const {
+    Handle g(H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
+    if (!g.ok()) fail(std::string("group ") + name);
+    return g;
+  }
+  void attr(hid_t obj, const char* name, const std::string& value) const {
+    const Handle type = utf8_string_type();
+    const Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    const Handle a(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    const char* p = value.c_str();
+    if (!a.ok() || H5Awrite(a.get(), type.get(), &p) < 0) fail(std::string("attribute ") + name);
+  }
+  void attr(hid_t obj, const char* name, const char* value) const { attr(obj, name, std::string(value)); }
+  void attr(hid_t obj, const char* name, double value) const { scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value); }
+  void attr(hid_t obj, const char* name, int64_t value) const { scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value); }
+
+  // A dataset of `dims`; [L, T]-like data is chunked by row and compressed (shuffle + deflate).
+  void dataset(hid_t parent, const char* name, hid_t file_type, hid_t mem_type, const std::vector<hsize_t>& dims,
+               const void* data, bool compress = true) const {
+    const Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
+    const Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    hsize_t elements = 1;
+    for (hsize_t d : dims) elements *= d;
+    if (compress && elements >= 64 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+      std::vector<hsize_t> chunk(dims);
+      for (size_t i = 0; i + 1 < chunk.size(); ++i) chunk[i] = 1;  // one row (layer) per chunk
+      H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data());
+      H5Pset_shuffle(plist.get());
+      H5Pset_deflate(plist.get(), kDeflateLevel);
+    }
+    const Handle d(H5Dcreate2(parent, name, file_type, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), H5Dclose);
+    if (!d.ok()) fail(std::string("dataset ") + name);
+    if (elements > 0 && H5Dwrite(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
+      fail(std::string("dataset ") + name);
+  }
+  void ints(hid_t parent, const char* name, const std::vector<int64_t>& v, std::vector<hsize_t> dims = {}) const {
+    if (dims.empty()) dims = {v.size()};
+    dataset(parent, name, H5T_STD_I64LE, H5T_NATIVE_INT64, dims, v.data());
+  }
+  void doubles(hid_t parent, const char* name, const std::vector<double>& v, std::vector<hsize_t> dims = {}) const {
+    if (dims.empty()) dims = {v.size()};
+    dataset(parent, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims, v.data());
+  }
+  void strings(hid_t parent, const char* name, const std::vector<std::string>& v) const {
+    std::vector<const char*> p;
+    p.reserve(v.size());
+    for (const auto& s : v) p.push_back(s.c_str());
+    const Handle type = utf8_string_type();
+    dataset(parent, name, type.get(), type.get(), {v.size()}, p.data(), false);
+  }
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(path_ + ": cannot write " + what + " (disk full, or no permission?)");
+  }
+
+ private:
+  void scalar(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const void* value) const {
+    const Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+    const Handle a(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+    if (!a.ok() || H5Awrite(a.get(), mem_type, value) < 0) fail(std::string("attribute ") + name);
+  }
+  std::string path_;
+};
+
+void write_analysis(const Writer& w, hid_t parent, const char* name, const Analysis& a) {
+  const Handle g = w.group(parent, name);
+  w.attr(g.get(), "tau", a.tau);
+  w.attr(g.get(), "theta", a.theta);
+  w.attr(g.get(), "rule", to_string(a.rule));
+  w.attr(g.get(), "T", a.T);
+  w.attr(g.get(), "d", a.d);
+  const auto L = static_cast<hsize_t>(a.L()), T = static_cast<hsize_t>(a.T);
+  auto mask = [&](const char* n, TokenSet LayerMeasures::*set) {
+    const auto v = masks(a.layers, a.T, set);
+    w.dataset(g.get(), n, H5T_STD_U8LE, H5T_NATIVE_UINT8, {L, T}, v.data());
+  };
+  mask("reps_ind", &LayerMeasures::reps_ind);
+  mask("reps_casc", &LayerMeasures::reps_casc);
+  mask("added", &LayerMeasures::added);
+  mask("removed", &LayerMeasures::removed);
+  for (const names::LayerField* f : names::layer_fields()) {
+    if (f->derived) continue;
+    if (f->integer) {
+      std::vector<int64_t> v;
+      for (const auto& m : a.layers) v.push_back(static_cast<int64_t>(*f->get(m)));
+      w.ints(g.get(), f->name, v);
+    } else {
+      std::vector<double> v;
+      for (const auto& m : a.layers) v.push_back(f->get(m).value_or(kNone));
+      w.doubles(g.get(), f->name, v);
+    }
+  }
+  std::vector<double> jm;
+  for (const auto& row : a.jaccard_matrix) jm.insert(jm.end(), row.begin(), row.end());
+  w.doubles(g.get(), "jaccard_matrix", jm, {L, L});
+  const Handle s = w.group(g.get(), "summary");
+  for (const names::SummaryField* f : names::summary_fields()) {
+    if (f->integer) w.attr(s.get(), f->name, static_cast<int64_t>(*f->get(a.summary)));
+    else w.attr(s.get(), f->name, f->get(a.summary).value_or(kNone));
+  }
+}
+
+std::string sweep_name(size_t i) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%04zu", i);
+  return buf;
+}
+
+void check_writable(const RunRecord& s, const std::string& path) {
+  const int64_t L = s.analysis.L(), T = s.analysis.T;
+  auto bad = [&](const std::string& why) { throw UsageError(path + ": cannot save this session: " + why); };
+  if (L < 1 || T < 1) bad("it has no analysis");
+  if (s.num_layers() != L || s.num_tokens() != T) bad("its analysis has another shape than the run");
+  if (static_cast<int64_t>(s.tokens.size()) != T) bad("it has " + std::to_string(s.tokens.size()) + " token strings for T = " + std::to_string(T));
+  if (!s.ids.empty() && static_cast<int64_t>(s.ids.size()) != T) bad("it has " + std::to_string(s.ids.size()) + " token ids for T = " + std::to_string(T));
+  if (!s.analyzer && static_cast<int64_t>(s.prior_max.size()) != L) bad("gamma/pi are missing for some layers");
+  for (int64_t l = 0; l < L; ++l) {
+    const PriorMax& pm = s.prior_max_of(l);
+    if (static_cast<int64_t>(pm.gamma.size()) != T || static_cast<int64_t>(pm.partner.size()) != T) bad("gamma/pi do not have T entries");
+  }
+  for (const auto& e : s.sweep)
+    if (e.analysis.T != T || e.analysis.L() != L) bad("a sweep analysis has another shape than the run");
+}
+
+void write_contents(const std::string& tmp, const std::string& path, const RunRecord& s, bool with_activations,
+                    const JobControl& control) {
+  const Writer w(path);
+  Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) throw Error(path + ": cannot create " + tmp + " (does the folder exist and is it writable?)");
+  const hid_t root = file.get();
+  const int64_t L = s.analysis.L(), T = s.analysis.T;
+
+  w.attr(root, "format", kSessionFormatName);
+  w.attr(root, "format_version", kSessionFormatVersion);
+  w.attr(root, "app_version", s.app_version.empty() ? version() : s.app_version);
+  w.attr(root, "created", s.created.empty() ? utc_now_iso8601() : s.created);
+  w.attr(root, "kind", to_string(s.kind));
+  w.attr(root, "source", s.source);
+  w.attr(root, "text", s.text);
+
+  if (s.model) {
+    const Handle g = w.group(root, "model");
+    for (const auto& f : names::model_texts()) w.attr(g.get(), f.name, *s.model.*f.member);
+    for (const auto& f : names::model_integers()) w.attr(g.get(), f.name, *s.model.*f.member);
+  }
+  {
+    const Handle g = w.group(root, "tokens");
+    w.strings(g.get(), "strings", s.tokens);
+    if (!s.ids.empty()) w.ints(g.get(), "ids", s.ids);
+  }
+  {
+    const Handle g = w.group(root, "run");
+    w.attr(g.get(), "attention", to_string(s.attention));
+    w.attr(g.get(), "nearest", to_string(s.nearest));
+    w.attr(g.get(), "device", to_string(s.device));
+    w.attr(g.get(), "dtype", to_string(s.dtype));
+    for (const auto& f : names::timing_fields()) w.attr(g.get(), f.name, s.timings.*f.member);
+  }
+  control.check();
+  {
+    const Handle g = w.group(root, "prior_max");
+    std::vector<float> gamma;
+    std::vector<int32_t> partner;
+    gamma.reserve(static_cast<size_t>(L * T));
+    partner.reserve(static_cast<size_t>(L * T));
+    for (int64_t l = 0; l < L; ++l) {
+      const PriorMax& pm = s.prior_max_of(l);
+      gamma.insert(gamma.end(), pm.gamma.begin(), pm.gamma.end());
+      for (int64_t p : pm.partner) partner.push_back(static_cast<int32_t>(p));
+    }
+    const std::vector<hsize_t> dims{static_cast<hsize_t>(L), static_cast<hsize_t>(T)};
+    w.dataset(g.get(), "gamma", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, dims, gamma.data());
+    w.dataset(g.get(), "partner", H5T_STD_I32LE, H5T_NATIVE_INT32, dims, partner.data());
+  }
+  write_analysis(w, root, "analysis", s.analysis);
+  if (!s.sweep.empty()) {
+    const Handle g = w.group(root, "sweep");
+    std::vector<double> taus, err, dppl;
+    for (const auto& e : s.sweep) {
+      taus.push_back(e.analysis.tau);
+      err.push_back(or_none(e.ada_error));
+      dppl.push_back(or_none(e.delta_ppl));
+    }
+    w.doubles(g.get(), "tau", taus);
+    w.doubles(g.get(), "ada_error", err);
+    w.doubles(g.get(), "delta_ppl", dppl);
+    const Handle analyses = w.group(g.get(), "analyses");
+    for (size_t i = 0; i < s.sweep.size(); ++i) {
+      control.check();
+      write_analysis(w, analyses.get(), sweep_name(i).c_str(), s.sweep[i].analysis);
+    }
+  }
+  if (s.quality) {
+    const Handle g = w.group(root, "quality");
+    w.attr(g.get(), "mode", to_string(s.quality_mode));
+    for (const auto& f : names::quality_fields()) w.attr(g.get(), f.name, *s.quality.*f.member);
+    const auto& e = s.quality->attention_error;
+    const size_t rows = e.size(), cols = rows ? e[0].size() : 0;
+    std::vector<double> flat;
+    for (const auto& row : e) {
+      if (row.size() != cols) throw UsageError(path + ": cannot save this session: attention_error rows differ in length");
+      flat.insert(flat.end(), row.begin(), row.end());
+    }
+    w.doubles(g.get(), "attention_error", flat, {rows, cols});
+  }
+  if (with_activations && s.analyzer) {
+    const Handle g = w.group(root, "activations");
+    const int64_t d = s.analyzer->dim();
+    const hsize_t dims[3] = {static_cast<hsize_t>(L), static_cast<hsize_t>(T), static_cast<hsize_t>(d)};
+    const Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
+    const Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
+    const hsize_t chunk[3] = {1, static_cast<hsize_t>(T), static_cast<hsize_t>(d)};
+    H5Pset_chunk(plist.get(), 3, chunk);
+    const Handle ds(H5Dcreate2(g.get(), "xhat", float16_type(), space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT),
+                    H5Dclose);
+    if (!ds.ok()) w.fail("dataset /activations/xhat");
+    const hsize_t one[3] = {1, static_cast<hsize_t>(T), static_cast<hsize_t>(d)};
+    const Handle mem(H5Screate_simple(3, one, nullptr), H5Sclose);
+    for (int64_t l = 0; l < L; ++l) {
+      control.check();
+      control.report("saving activations", l, L);
+      const at::Tensor layer = s.analyzer->normalized(l).to(at::kCPU).to(at::kHalf).contiguous();
+      const hsize_t start[3] = {static_cast<hsize_t>(l), 0, 0};
+      const Handle fspace(H5Dget_space(ds.get()), H5Sclose);
+      H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
+      if (H5Dwrite(ds.get(), float16_type(), mem.get(), fspace.get(), H5P_DEFAULT, layer.data_ptr()) < 0)
+        w.fail("dataset /activations/xhat");
+    }
+    control.report("saving activations", L, L);
+  }
+  if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0 || !file.close()) w.fail("the file (flush failed)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+template <class T>
+hid_t native_type();
+template <> hid_t native_type<int64_t>() { return H5T_NATIVE_INT64; }
+template <> hid_t native_type<uint8_t>() { return H5T_NATIVE_UINT8; }
+template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
+template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
+
+std::string dims_text(const std::vector<int64_t>& dims) {
+  std::string s = "[";
+  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + (dims[i] < 0 ? std::string("any") : std::to_string(dims[i]));
+  return s + "]";
+}
+
+class Reader {
+ public:
+  Reader(std::string path, hid_t file, uint64_t file_size)
+      : path_(std::move(path)), file_(file), max_elements_(std::max<uint64_t>(uint64_t{1} << 20, file_size * 1024)) {}
+
+  [[noreturn]] void bad(const std::string& what) const { throw InputError(path_, what); }
+
+  bool exists(const std::string& obj) const {  // "/a/b/c": every component in turn
+    std::string prefix;
+    size_t pos = 1;
+    while (pos <= obj.size()) {
+      const size_t next = obj.find('/', pos);
+      prefix = obj.substr(0, next);
+      if (H5Lexists(file_, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
+      if (next == std::string::npos) break;
+      pos = next + 1;
+    }
+    return H5Oexists_by_name(file_, obj.c_str(), H5P_DEFAULT) > 0;
+  }
+
+  Handle group(const std::string& name, const char* why = nullptr) const {
+    if (!exists(name)) bad("no group " + name + (why ? std::string(" (") + why + ")" : std::string()));
+    Handle g(H5Gopen2(file_, name.c_str(), H5P_DEFAULT), H5Gclose);
+    if (!g.ok()) bad(name + " is not a group");
+    return g;
+  }
+
+  bool has_attr(hid_t obj, const char* name) const { return H5Aexists(obj, name) > 0; }
+
+  std::string attr_string(hid_t obj, const std::string& where, const char* name) const {
+    const Handle a = open_attr(obj, where, name);
+    const Handle type(H5Aget_type(a.get()), H5Tclose);
+    if (!type.ok() || H5Tget_class(type.get()) != H5T_STRING) bad(where + " attribute '" + name + "' is not a string");
+    const Handle space(H5Aget_space(a.get()), H5Sclose);
+    if (H5Sget_simple_extent_npoints(space.get()) != 1) bad(where + " attribute '" + name + "' is not a single string");
+    if (H5Tis_variable_str(type.get()) > 0) {
+      const Handle mem = utf8_string_type();
+      char* p = nullptr;
+      if (H5Aread(a.get(), mem.get(), &p) < 0) bad("cannot read " + where + " attribute '" + name + "'");
+      std::string out = p ? p : "";
+      if (p) H5free_memory(p);
+      return out;
+    }
+    const size_t n = H5Tget_size(type.get());
+    if (n == 0 || n > (size_t{1} << 26)) bad(where + " attribute '" + name + "' has an unreasonable size");
+    std::string out(n, '\0');
+    const Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.get(), n);
+    if (H5Aread(a.get(), mem.get(), out.data()) < 0) bad("cannot read " + where + " attribute '" + name + "'");
+    out.resize(out.find('\0') == std::string::npos ? n : out.find('\0'));
+    return out;
+  }
+  // A string attribute naming one of an enum's values: `parse` of it, or an InputError listing `expected`.
+  template <class Parse>
+  auto parsed(hid_t obj, const std::string& where, const char* name, Parse parse, const char* expected) const {
+    const std::string text = attr_string(obj, where, name);
+    try {
+      return parse(text);
+    } catch (const UsageError&) {
+      bad(where + " attribute '" + name + "' is '" + text + "' (" + expected + ")");
+    }
+  }
+  double attr_double(hid_t obj, const std::string& where, const char* name) const {
+    return attr_number<double>(obj, where, name, H5T_FLOAT, H5T_INTEGER);
+  }
+  int64_t attr_int(hid_t obj, const std::string& where, const char* name) const {
+    return attr_number<int64_t>(obj, where, name, H5T_INTEGER, H5T_INTEGER);
+  }
+
+  // The dataset `name` as a flat row-major vector, after checking its type class and that its shape
+  // is `expected` (−1: any extent). `shape` receives the actual shape.
+  template <class T>
+  std::vector<T> read(const std::string& name, const std::vector<int64_t>& expected, const char* meaning,
+                      std::vector<int64_t>* shape = nullptr) const {
+    const Handle d = open_dataset(name);
+    check_class<T>(d.get(), name);
+    const auto dims = dataset_dims(d.get(), name, expected, meaning);
+    if (shape) *shape = dims;
+    uint64_t n = 1;
+    for (int64_t x : dims) n *= static_cast<uint64_t>(x);
+    std::vector<T> out;
+    try {
+      out.resize(n);
+    } catch (const std::exception&) {
+      bad(name + " " + dims_text(dims) + " is too large to load into memory");
+    }
+    if (n > 0 && H5Dread(d.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
+      bad("cannot read " + name + " (damaged or truncated file?)");
+    return out;
+  }
+
+  std::vector<std::string> read_strings(const std::string& name) const {
+    const Handle d = open_dataset(name);
+    const Handle type(H5Dget_type(d.get()), H5Tclose);
+    if (!type.ok() || H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0)
+      bad(name + " is not a list of variable-length UTF-8 strings");
+    const auto dims = dataset_dims(d.get(), name, {-1}, "T");
+    std::vector<char*> p(static_cast<size_t>(dims[0]), nullptr);
+    const Handle mem = utf8_string_type();
+    const Handle space(H5Dget_space(d.get()), H5Sclose);
+    if (!p.empty() && H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
+      bad("cannot read " + name + " (damaged or truncated file?)");
+    std::vector<std::string> out;
+    out.reserve(p.size());
+    for (char* s : p) out.emplace_back(s ? s : "");
+    if (!p.empty()) H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, p.data());
+    return out;
+  }
+
+  // /activations/xhat [L, T, d] as float16, read layer by layer.
+  at::Tensor read_xhat(const std::string& name, int64_t L, int64_t T, const JobControl& control) const {
+    const Handle d = open_dataset(name);
+    check_class<float>(d.get(), name);
+    const auto dims = dataset_dims(d.get(), name, {L, T, -1}, "L, T, d");
+    const int64_t D = dims[2];
+    if (D < 1) bad(name + " has d = 0");
+    at::Tensor out = allocate_for(path_, {L, T, D}, at::kHalf);
+    // IEEE half as we write it: read the bytes as they are (HDF5's soft float16 → float32
+    // conversion runs at ~25 MB/s). Any other float width: through float32.
+    const Handle type(H5Dget_type(d.get()), H5Tclose);
+    const bool half = type.ok() && H5Tequal(type.get(), float16_type()) > 0;
+    at::Tensor layer = half ? at::Tensor() : allocate_for(path_, {T, D}, at::kFloat);
+    const hsize_t one[3] = {1, static_cast<hsize_t>(T), static_cast<hsize_t>(D)};
+    const Handle mem(H5Screate_simple(3, one, nullptr), H5Sclose);
+    for (int64_t l = 0; l < L; ++l) {
+      control.check();
+      control.report("reading activations", l, L);
+      const hsize_t start[3] = {static_cast<hsize_t>(l), 0, 0};
+      const Handle fspace(H5Dget_space(d.get()), H5Sclose);
+      H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
+      at::Tensor target = half ? out[l] : layer;
+      if (H5Dread(d.get(), half ? float16_type() : H5T_NATIVE_FLOAT, mem.get(), fspace.get(), H5P_DEFAULT,
+                  target.data_ptr()) < 0)
+        bad("cannot read " + name + " (damaged or truncated file?)");
+      if (!at::isfinite(target).all().item<bool>())
+        bad(name + " layer " + std::to_string(l) + " holds NaN or infinite values");
+      if (!half) out[l].copy_(layer);
+    }
+    control.report("reading activations", L, L);
+    return out;
+  }
+
+ private:
+  Handle open_attr(hid_t obj, const std::string& where, const char* name) const {
+    if (H5Aexists(obj, name) <= 0) bad(where + " has no attribute '" + name + "'");
+    Handle a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
+    if (!a.ok()) bad("cannot open " + where + " attribute '" + name + "'");
+    return a;
+  }
+  template <class T>
+  T attr_number(hid_t obj, const std::string& where, const char* name, H5T_class_t want, H5T_class_t also) const {
+    const Handle a = open_attr(obj, where, name);
+    const Handle type(H5Aget_type(a.get()), H5Tclose);
+    const H5T_class_t c = type.ok() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+    if (c != want && c != also) bad(where + " attribute '" + name + "' is not a number");
+    const Handle space(H5Aget_space(a.get()), H5Sclose);
+    if (H5Sget_simple_extent_npoints(space.get()) != 1) bad(where + " attribute '" + name + "' is not a single number");
+    T v{};
+    if (H5Aread(a.get(), native_type<T>(), &v) < 0) bad("cannot read " + where + " attribute '" + name + "'");
+    return v;
+  }
+  Handle open_dataset(const std::string& name) const {
+    if (!exists(name)) bad("no dataset " + name);
+    Handle d(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose);
+    if (!d.ok()) bad(name + " is not a dataset");
+    return d;
+  }
+  template <class T>
+  void check_class(hid_t d, const std::string& name) const {
+    const Handle type(H5Dget_type(d), H5Tclose);
+    const H5T_class_t c = type.ok() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
+    const bool want_float = std::is_floating_point_v<T>;
+    if (want_float && c != H5T_FLOAT) bad(name + " does not hold floating-point numbers");
+    if (!want_float && c != H5T_INTEGER) bad(name + " does not hold integers");
+  }
+  std::vector<int64_t> dataset_dims(hid_t d, const std::string& name, const std::vector<int64_t>& expected,
+                                    const char* meaning) const {
+    const Handle space(H5Dget_space(d), H5Sclose);
+    const int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
+    if (rank < 0) bad("cannot read the shape of " + name);
+    std::vector<hsize_t> raw(static_cast<size_t>(rank));
+    if (rank > 0) H5Sget_simple_extent_dims(space.get(), raw.data(), nullptr);
+    std::vector<int64_t> dims(raw.begin(), raw.end());
+    bool ok = dims.size() == expected.size();
+    for (size_t i = 0; ok && i < dims.size(); ++i) ok = expected[i] < 0 || dims[i] == expected[i];
+    if (!ok) bad(name + " has shape " + dims_text(dims) + ", expected " + dims_text(expected) + " (" + meaning + ")");
+    uint64_t n = 1;
+    for (hsize_t x : raw) {
+      if (x > 0 && n > max_elements_ / x) bad(name + " declares " + dims_text(dims) + ", far more data than the file holds");
+      n *= x;
+    }
+    return dims;
+  }
+
+  std::string path_;
+  hid_t file_;
+  uint64_t max_elements_;
+};
+
+std::vector<TokenSet> sets_from(const Reader& r, const std::vector<uint8_t>& mask, int64_t L, int64_t T, const std::string& name) {
+  std::vector<TokenSet> sets(static_cast<size_t>(L));
+  for (int64_t l = 0; l < L; ++l)
+    for (int64_t t = 0; t < T; ++t) {
+      const uint8_t v = mask[static_cast<size_t>(l * T + t)];
+      if (v > 1) r.bad(name + " holds " + std::to_string(v) + " (layer " + std::to_string(l) + ", token " + std::to_string(t) + "); a set is 0/1 per token");
+      if (v) sets[l].push_back(t);
+    }
+  return sets;
+}
+
+Analysis read_analysis(const Reader& r, const std::string& name, int64_t T, const std::vector<int64_t>* layer_ids) {
+  const Handle g = r.group(name);
+  const double tau = r.attr_double(g.get(), name, "tau");
+  if (!(tau >= 0 && tau <= 1)) r.bad(name + " attribute 'tau' is " + std::to_string(tau) + ", outside [0, 1]");
+  Rule rule;
+  const std::string rule_name = r.attr_string(g.get(), name, "rule");
+  try {
+    rule = parse_rule(rule_name);
+  } catch (const UsageError&) {
+    r.bad(name + " attribute 'rule' is '" + rule_name + "' (prior-max or greedy-cover)");
+  }
+  if (r.attr_int(g.get(), name, "T") != T)
+    r.bad(name + " attribute 'T' is " + std::to_string(r.attr_int(g.get(), name, "T")) + " but /tokens/strings has " +
+          std::to_string(T) + " tokens");
+  const int64_t d = r.attr_int(g.get(), name, "d");
+  if (d < 1 || d > (int64_t{1} << 24)) r.bad(name + " attribute 'd' is " + std::to_string(d) + " (a hidden size 1..16777216)");
+  std::vector<int64_t> shape;
+  const auto layers = r.read<int64_t>(name + "/layer", {layer_ids ? static_cast<int64_t>(layer_ids->size()) : -1}, "L", &shape);
+  const int64_t L = shape[0];
+  if (L < 1) r.bad(name + "/layer is empty (no layers)");
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (layers[i] < 0 || (i > 0 && layers[i] <= layers[i - 1])) r.bad(name + "/layer is not ascending layer indices >= 0");
+  if (layer_ids && layers != *layer_ids) r.bad(name + "/layer differs from /analysis/layer");
+  auto sets = [&](const char* n) {
+    const std::string full = name + "/" + n;
+    return sets_from(r, r.read<uint8_t>(full, {L, T}, "L, T"), L, T, full);
+  };
+  const auto ind = sets("reps_ind"), casc = sets("reps_casc"), added = sets("added"), removed = sets("removed");
+  // Before remeasure, which builds an [L, L] matrix: this bounds L * L by what the file can hold
+  // (a small file declaring 60000 layers otherwise asks for 29 GB; tests/fuzz).
+  r.read<double>(name + "/jaccard_matrix", {L, L}, "L, L");
+  Analysis a;
+  try {
+    a = remeasure(T, d, tau, rule, layers, ind, casc, added, removed, name);
+  } catch (const InputError& e) {
+    r.bad(e.what());  // "/analysis: layer 3: ..." after the file's name
+  }
+  // Every stored count must be what the sets give; the real-valued measures must be there and
+  // well-formed, and are re-derived above.
+  for (const names::LayerField* f : names::layer_fields()) {
+    if (f->derived) continue;
+    const std::string full = name + "/" + f->name;
+    if (!f->integer) {
+      r.read<double>(full, {L}, "L");
+      continue;
+    }
+    const auto v = r.read<int64_t>(full, {L}, "L");
+    for (int64_t l = 0; l < L; ++l)
+      if (const auto want = static_cast<int64_t>(*f->get(a.layers[l])); v[l] != want)
+        r.bad(full + "[" + std::to_string(l) + "] is " + std::to_string(v[l]) + " but the stored sets give " +
+              std::to_string(want) + " (inconsistent session)");
+  }
+  return a;
+}
+
+}  // namespace
+
+bool is_session_file(const std::string& path) {
+  silence_hdf5_errors();
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec) || H5Fis_hdf5(path.c_str()) <= 0) return false;
+  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  return file.ok() && H5Aexists(file.get(), "format") > 0;
+}
+
+RunRecord read_session(const std::string& path, const SessionReadOptions& options, const JobControl& control) {
+  silence_hdf5_errors();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw InputError(path, "no such file");
+  if (!fs::is_regular_file(path, ec)) throw InputError(path, "not a file");
+  const uint64_t size = fs::file_size(path, ec);
+  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, "not an HDF5 file (a session is the .h5 file a saved run is written to)");
+  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.ok()) throw InputError(path, "cannot open the HDF5 file (damaged or truncated?)");
+  const Reader r(path, file.get(), ec ? 0 : size);
+  const hid_t root = file.get();
+
+  if (!r.has_attr(root, "format"))
+    r.bad("not a Cascade Lens session (no 'format' attribute on /); an HDF5 file of activations needs a dataset "
+          "/hidden_states and is read by analyze/sweep/figures as activations");
+  if (const std::string f = r.attr_string(root, "/", "format"); f != kSessionFormatName)
+    r.bad("not a Cascade Lens session (format is '" + f + "', expected '" + kSessionFormatName + "')");
+  const int64_t v = r.attr_int(root, "/", "format_version");
+  if (v > kSessionFormatVersion)
+    r.bad("written by a newer Cascade Lens (session format version " + std::to_string(v) + "; this build reads up to " +
+          std::to_string(kSessionFormatVersion) + "). Please update Cascade Lens to open it");
+  if (v < 1) r.bad("unknown session format version " + std::to_string(v));
+
+  RunRecord s;
+  s.app_version = r.attr_string(root, "/", "app_version");
+  s.created = r.attr_string(root, "/", "created");
+  s.kind = r.parsed(root, "/", "kind", parse_source_kind, "model or activations");
+  s.source = r.attr_string(root, "/", "source");
+  s.text = r.attr_string(root, "/", "text");
+
+  s.tokens = r.read_strings("/tokens/strings");
+  const auto T = static_cast<int64_t>(s.tokens.size());
+  if (T < 1) r.bad("/tokens/strings is empty (T = 0)");
+  if (s.kind == SourceKind::Model) {
+    const Handle g = r.group("/model", "a model session names its model");
+    ModelIdentity m;
+    for (const auto& f : names::model_texts()) m.*f.member = r.attr_string(g.get(), "/model", f.name);
+    for (const auto& f : names::model_integers()) m.*f.member = r.attr_int(g.get(), "/model", f.name);
+    s.model = m;
+    s.ids = r.read<int64_t>("/tokens/ids", {T}, "T");
+    for (int64_t id : s.ids)
+      if (id < 0 || (m.vocab_size > 0 && id >= m.vocab_size))
+        r.bad("/tokens/ids holds " + std::to_string(id) + ", outside the vocabulary 0.." + std::to_string(m.vocab_size - 1));
+  } else if (r.exists("/tokens/ids")) {
+    s.ids = r.read<int64_t>("/tokens/ids", {T}, "T");
+  }
+  {
+    const Handle g = r.group("/run");
+    s.attention = r.parsed(g.get(), "/run", "attention", parse_attention_mode, "exact, ada-independent or ada-cascade");
+    s.nearest = r.parsed(g.get(), "/run", "nearest", parse_nearest_rule, "paper or causal-nearest");
+    s.device = r.parsed(g.get(), "/run", "device", parse_device, "cpu or cuda");
+    s.dtype = r.parsed(g.get(), "/run", "dtype", parse_dtype, "float32, bfloat16 or float16");
+    for (const auto& f : names::timing_fields()) s.timings.*f.member = r.attr_double(g.get(), "/run", f.name);
+  }
+  control.check();
+  s.analysis = read_analysis(r, "/analysis", T, nullptr);
+  const int64_t L = s.analysis.L();
+  const std::vector<int64_t> layers = s.layer_ids();  // from the analysis: no analyzer yet
+  {
+    const auto gamma = r.read<float>("/prior_max/gamma", {L, T}, "L, T");
+    const auto partner = r.read<int64_t>("/prior_max/partner", {L, T}, "L, T");
+    s.prior_max.resize(static_cast<size_t>(L));
+    for (int64_t l = 0; l < L; ++l) {
+      PriorMax& pm = s.prior_max[l];
+      pm.gamma.assign(gamma.begin() + l * T, gamma.begin() + (l + 1) * T);
+      pm.partner.assign(partner.begin() + l * T, partner.begin() + (l + 1) * T);
+      if (pm.partner[0] != -1 || !(std::isinf(pm.gamma[0]) && pm.gamma[0] < 0))
+        r.bad("/prior_max: token 0 of layer " + std::to_string(layers[l]) + " must have partner -1 and gamma -inf");
+      for (int64_t t = 1; t < T; ++t) {
+        if (pm.partner[t] < 0 || pm.partner[t] >= t)
+          r.bad("/prior_max/partner holds " + std::to_string(pm.partner[t]) + " for token " + std::to_string(t) +
+                " of layer " + std::to_string(layers[l]) + " (an earlier token, 0.." + std::to_string(t - 1) + ")");
+        if (!std::isfinite(pm.gamma[t]))
+          r.bad("/prior_max/gamma is not finite at token " + std::to_string(t) + " of layer " + std::to_string(layers[l]));
+      }
+    }
+  }
+  if (r.exists("/sweep")) {
+    std::vector<int64_t> shape;
+    const auto taus = r.read<double>("/sweep/tau", {-1}, "S", &shape);
+    const int64_t S = shape[0];
+    const auto err = r.read<double>("/sweep/ada_error", {S}, "S");
+    const auto dppl = r.read<double>("/sweep/delta_ppl", {S}, "S");
+    for (int64_t i = 0; i < S; ++i) {
+      control.check();
+      SweepEntry e;
+      e.analysis = read_analysis(r, "/sweep/analyses/" + sweep_name(static_cast<size_t>(i)), T, &layers);
+      if (e.analysis.tau != taus[i])
+        r.bad("/sweep/tau[" + std::to_string(i) + "] differs from the tau of /sweep/analyses/" + sweep_name(static_cast<size_t>(i)));
+      if (!std::isnan(err[i])) e.ada_error = err[i];
+      if (!std::isnan(dppl[i])) e.delta_ppl = dppl[i];
+      s.sweep.push_back(std::move(e));
+    }
+  }
+  if (r.exists("/quality")) {
+    const Handle g = r.group("/quality");
+    AdaQuality q;
+    s.quality_mode = r.parsed(g.get(), "/quality", "mode", parse_attention_mode, "ada-independent or ada-cascade");
+    for (const auto& f : names::quality_fields()) q.*f.member = r.attr_double(g.get(), "/quality", f.name);
+    std::vector<int64_t> shape;
+    const auto e = r.read<double>("/quality/attention_error", {-1, -1}, "blocks, heads", &shape);
+    for (int64_t i = 0; i < shape[0]; ++i) q.attention_error.emplace_back(e.begin() + i * shape[1], e.begin() + (i + 1) * shape[1]);
+    s.quality = q;
+  }
+  if (options.activations && r.exists("/activations/xhat")) {
+    const at::Tensor xhat = r.read_xhat("/activations/xhat", L, T, control);
+    std::vector<at::Tensor> per_layer;
+    for (int64_t l = 0; l < L; ++l) per_layer.push_back(xhat[l]);
+    // The stored γ/π are kept as saved (not re-scanned), so independent sets at any τ are exactly
+    // the saved run's.
+    s.analyzer = std::make_shared<const Analyzer>(std::move(per_layer), std::move(s.prior_max), layers, kDefaultTile,
+                                                  control, options.gram_cache_bytes);
+    s.prior_max.clear();
+  }
+  return s;
+}
+
+void write_session(const std::string& path, const RunRecord& session, const SessionWriteOptions& options,
+                   const JobControl& control) {
+  check_writable(session, path);
+  silence_hdf5_errors();
+  const fs::path target(path);
+  std::string name = ".";  // hidden, beside the target (same file system: the rename is atomic)
+  name += target.filename().string();
+  name += ".partial-";
+  name += std::to_string(::getpid());
+  const fs::path tmp = target.parent_path() / name;
+  try {
+    write_contents(tmp.string(), path, session, options.with_activations, control);
+    std::error_code ec;
+    fs::rename(tmp, target, ec);
+    if (ec) throw Error(path + ": cannot replace it with the new session: " + ec.message());
+  } catch (...) {
+    std::error_code ignore;
+    fs::remove(tmp, ignore);
+    throw;
+  }
+}
+
+}  // namespace cascade::data
