@@ -84,7 +84,7 @@ template <class Run>
 int run_job(const Options& opts, const char* command, Run&& run) {
   Job job;
   job.rule = rule_option(opts);
-  job.format = parse_format(opts.value_or("--format", "table"));
+  job.format = parse_format(opts.value_or_default("--format"));
   const int64_t tile = tile_option(opts);
   apply_threads(opts);
   install_sigint();
@@ -166,11 +166,11 @@ int cmd_synth(const std::vector<std::string>& args) {
   }
   if (opts.positional().size() != 1) throw UsageError("synth needs exactly one output path (see --help)");
   SyntheticSpec spec;
-  spec.layers = opts.integer("--layers", 12);
-  spec.tokens = opts.integer("--tokens", 96);
-  spec.dim = opts.integer("--dim", 64);
-  spec.clusters = opts.integer("--clusters", 24);
-  spec.seed = static_cast<uint64_t>(opts.integer("--seed", 1));
+  spec.layers = opts.integer("--layers");
+  spec.tokens = opts.integer("--tokens");
+  spec.dim = opts.integer("--dim");
+  spec.clusters = opts.integer("--clusters");
+  spec.seed = static_cast<uint64_t>(opts.integer("--seed"));
   if (const auto noise = opts.value("--noise")) {
     const auto colon = noise->find(':');
     try {
@@ -183,7 +183,7 @@ int cmd_synth(const std::vector<std::string>& args) {
     if (spec.noise_low < 0 || spec.noise_high < 0) throw UsageError("--noise must be >= 0");
   }
   const ActivationSet acts = make_synthetic(spec);
-  const std::string dtype = opts.value_or("--dtype", "float32");
+  const std::string dtype = opts.value_or_default("--dtype");
   const DType wanted = with_flag("--", [&] { return parse_dtype(dtype); });
   const fs::path out = opts.positional()[0];
   const data::ActivationFormat* format = data::activation_format_of(out.string());

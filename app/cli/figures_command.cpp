@@ -27,10 +27,11 @@ namespace cascade::cli {
 
 namespace {
 
+// The figure ids come from the figure registry, the one list of them.
 const std::vector<OptionSpec> kSpecs = {
     {"--out", "DIR", "folder for the figures (created)", ""},
     {"--format", "LIST", "comma list of svg, pdf, png", "svg,pdf,png"},
-    {"--figures", "LIST", "comma list of figure ids (depth, token-map, jaccard, profile, gram-cost, sweep, gram, cascade-step)", "all"},
+    {"--figures", "LIST", "comma list of figure ids (" + widgets::figure_ids().join(", ").toStdString() + ")", "all"},
     {"--dpi", "N", "PNG resolution", "300"},
     {"--layer", "N", "the selected layer (depth player, Gram matrix, cascade step)", "1"},
     {"--token", "N", "the selected token (outlined)", "none"},
@@ -67,13 +68,13 @@ int cmd_figures(const std::vector<std::string>& args) {
   const auto out = opts.value("--out");
   if (!out) throw UsageError("figures needs --out DIR");
   std::vector<widgets::ExportFormat> formats;
-  for (const auto& f : split(opts.value_or("--format", "svg,pdf,png"))) formats.push_back(widgets::parse_export_format(QString::fromStdString(f)));
+  for (const auto& f : split(opts.value_or_default("--format"))) formats.push_back(widgets::parse_export_format(QString::fromStdString(f)));
   if (formats.empty()) throw UsageError("--format is empty");
   const double tau = tau_option(opts);
   const Rule rule = rule_option(opts);
   const auto taus = taus_option(opts);
-  const double dpi = opts.number("--dpi", 300);
-  const auto wanted = split(opts.value_or("--figures", "all"));
+  const double dpi = opts.number("--dpi");
+  const auto wanted = split(opts.value_or_default("--figures"));
   for (const auto& id : wanted)  // before any work
     if (id != "all" && !widgets::make_figure(QString::fromStdString(id)))
       throw UsageError("unknown figure '" + id + "' (" + widgets::figure_ids().join(", ").toStdString() + ")");

@@ -7,6 +7,7 @@
 namespace cascade::cli {
 
 Options::Options(const std::vector<OptionSpec>& specs, const std::vector<std::string>& args) {
+  for (const auto& s : specs) defaults_[s.name] = s.default_value;
   auto find = [&](const std::string& name) -> const OptionSpec* {
     for (const auto& s : specs)
       if (s.name == name) return &s;
@@ -73,6 +74,25 @@ double Options::number(const std::string& name, double fallback) const {
   if (!v) return fallback;
   return parse_whole<double>(name, *v, [](const std::string& t, size_t* used) { return std::stod(t, used); },
                              "a number");
+}
+
+std::string Options::value_or_default(const std::string& name) const {
+  if (const auto v = value(name)) return *v;
+  const auto d = defaults_.find(name);
+  if (d == defaults_.end()) throw std::logic_error("option " + name + " is not declared");
+  return d->second;
+}
+
+double Options::number(const std::string& name) const {
+  const std::string text = value_or_default(name);
+  return parse_whole<double>(name, text, [](const std::string& t, size_t* used) { return std::stod(t, used); },
+                             "a number");
+}
+
+long Options::integer(const std::string& name) const {
+  const std::string text = value_or_default(name);
+  return parse_whole<long>(name, text, [](const std::string& t, size_t* used) { return std::stol(t, used, 10); },
+                           "a whole number");
 }
 
 long Options::integer(const std::string& name, long fallback) const {

@@ -71,8 +71,8 @@ std::vector<int64_t> parse_ids(const std::string& text) {
 data::LoadedModel load(const Options& opts) {
   data::ModelRequest request;
   request.spec = opts.value_or("--model", "");
-  request.device = with_flag("", [&] { return parse_device(opts.value_or("--device", "cpu")); });
-  request.dtype = with_flag("", [&] { return parse_dtype(opts.value_or("--dtype", "float32")); });
+  request.device = with_flag("", [&] { return parse_device(opts.value_or_default("--device")); });
+  request.dtype = with_flag("", [&] { return parse_dtype(opts.value_or_default("--dtype")); });
   if (request.spec.empty() && !opts.flag("--quiet"))
     std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", data::bundled_model_dir().c_str());
   return data::load_model(request);
@@ -137,11 +137,11 @@ int cmd_run(const std::vector<std::string>& args) {
   }
   const double tau = tau_option(opts);
   const Rule rule = rule_option(opts);
-  const AttentionMode attention = parse_attention_mode(opts.value_or("--attention", "exact"));
-  const NearestRule nearest = parse_nearest_rule(opts.value_or("--nearest", "paper"));
+  const AttentionMode attention = parse_attention_mode(opts.value_or_default("--attention"));
+  const NearestRule nearest = parse_nearest_rule(opts.value_or_default("--nearest"));
   LayerRange layers;
   if (const auto range = opts.value("--layers")) layers = with_flag("--layers: ", [&] { return parse_layer_range(*range); });
-  const Format format = parse_format(opts.value_or("--format", "table"));
+  const Format format = parse_format(opts.value_or_default("--format"));
   apply_threads(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
@@ -167,7 +167,7 @@ int cmd_run(const std::vector<std::string>& args) {
     if (opts.value("--generate")) throw UsageError("--save stores an analysed run; it does not combine with --generate");
   }
   if (opts.flag("--with-activations") && !save) throw UsageError("--with-activations goes with --save S.h5");
-  const std::string grid = opts.value_or("--taus", "0.05:0.6:0.05");
+  const std::string grid = opts.value_or_default("--taus");
   const std::vector<double> taus = grid == "none" ? std::vector<double>{} : taus_option(opts);
   if (request.quality && format == Format::Csv)
     throw UsageError("--ppl numbers are not part of the per-layer CSV; use --format table or json");

@@ -70,7 +70,7 @@ namespace {
 // activations (read again with them only when a τ or rule outside the stored ones is asked for).
 struct SessionJob {
   explicit SessionJob(const Options& opts)
-      : path(opts.positional()[0]), format(parse_format(opts.value_or("--format", "table"))),
+      : path(opts.positional()[0]), format(parse_format(opts.value_or_default("--format"))),
         progress(quiet_after_setup(opts)) {
     reject_activation_options(opts);
     session = data::read_session(path, {false}, progress.control());

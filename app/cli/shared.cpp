@@ -56,19 +56,19 @@ void apply_threads(const Options& opts) {
 }
 
 double tau_option(const Options& opts) {
-  const double tau = opts.number("--tau", kDefaultTau);
+  const double tau = opts.number("--tau");
   theta_of_tau(tau);  // range check before any loading
   return tau;
 }
 
 std::vector<double> taus_option(const Options& opts) {
-  return with_flag("--taus: ", [&] { return parse_tau_grid(opts.value_or("--taus", kDefaultTauGrid)); });
+  return with_flag("--taus: ", [&] { return parse_tau_grid(opts.value_or_default("--taus")); });
 }
 
-Rule rule_option(const Options& opts) { return parse_rule(opts.value_or("--rule", "prior-max")); }
+Rule rule_option(const Options& opts) { return parse_rule(opts.value_or_default("--rule")); }
 
 int64_t tile_option(const Options& opts) {
-  const long tile = opts.integer("--tile", kDefaultTile);
+  const long tile = opts.integer("--tile");
   if (tile < 1) throw UsageError("--tile must be >= 1");
   return tile;
 }

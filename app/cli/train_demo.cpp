@@ -151,7 +151,7 @@ int cmd_train_demo(const std::vector<std::string>& args) {
   const fs::path vocab_path = fs::path(*out) / "vocab.json", merges_path = fs::path(*out) / "merges.txt";
   if (!fs::exists(vocab_path) || !fs::exists(merges_path)) {
     data::BpeTrainOptions bpe;
-    bpe.vocab_size = opts.integer("--vocab", 4096);
+    bpe.vocab_size = opts.integer("--vocab");
     const JobControl control = progress.control();
     data::write_hf_bpe(data::train_byte_level_bpe(train_docs, bpe,
                                                   [&](int64_t done, int64_t total) { control.report("bpe", done, total); }),
@@ -165,13 +165,13 @@ int cmd_train_demo(const std::vector<std::string>& args) {
 
   // 3. Train.
   TrainConfig cfg;
-  cfg.model = gpt2_config(tokenizer->vocab_size(), opts.integer("--dim", 256), opts.integer("--layers", 6),
-                          opts.integer("--heads", 8), opts.integer("--ctx", 512), "cascadelens-demo");
-  cfg.steps = opts.integer("--steps", 2400);
-  cfg.batch_size = opts.integer("--batch", 4);
-  cfg.seq_len = opts.integer("--seq", 512);
-  cfg.lr = opts.number("--lr", 2e-3);
-  cfg.seed = static_cast<uint64_t>(opts.integer("--seed", 1));
+  cfg.model = gpt2_config(tokenizer->vocab_size(), opts.integer("--dim"), opts.integer("--layers"),
+                          opts.integer("--heads"), opts.integer("--ctx"), "cascadelens-demo");
+  cfg.steps = opts.integer("--steps");
+  cfg.batch_size = opts.integer("--batch");
+  cfg.seq_len = opts.integer("--seq");
+  cfg.lr = opts.number("--lr");
+  cfg.seed = static_cast<uint64_t>(opts.integer("--seed"));
   cfg.warmup_steps = std::min<int64_t>(100, std::max<int64_t>(1, cfg.steps / 20));
   cfg.eval_every = std::max<int64_t>(1, cfg.steps / 20);
   cfg.checkpoint_every = std::max<int64_t>(1, cfg.steps / 10);
