@@ -68,8 +68,7 @@ void validate(ActivationSet& acts) {
   }
 }
 
-ActivationSet select_layers(const ActivationSet& acts, const LayerRange& range) {
-  const int64_t L = acts.num_layers();
+std::pair<int64_t, int64_t> layer_bounds(const LayerRange& range, int64_t L) {
   auto resolve = [L](std::optional<int64_t> v, int64_t fallback) {
     if (!v) return fallback;
     int64_t x = *v < 0 ? *v + L : *v;
@@ -77,8 +76,13 @@ ActivationSet select_layers(const ActivationSet& acts, const LayerRange& range) 
   };
   const int64_t b = resolve(range.begin, 0), e = resolve(range.end, L);
   if (b >= e)
-    throw UsageError("the layer range selects no layer (the input has " + std::to_string(L) + " layers, 0.." +
+    throw UsageError("selects no layer (the input has " + std::to_string(L) + " layers, 0.." +
                      std::to_string(L - 1) + ")");
+  return {b, e};
+}
+
+ActivationSet select_layers(const ActivationSet& acts, const LayerRange& range) {
+  const auto [b, e] = layer_bounds(range, acts.num_layers());
   ActivationSet out = acts;
   out.hidden = acts.hidden.narrow(0, b, e - b);
   out.layer_ids.assign(acts.layer_ids.begin() + b, acts.layer_ids.begin() + e);

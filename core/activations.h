@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cascade {
@@ -32,7 +33,10 @@ LayerRange parse_layer_range(const std::string& text);  // throws UsageError
 // `source` and the first problem (e.g. "layer 3 token 7 is NaN"). Fills layer_ids when empty.
 void validate(ActivationSet& acts);
 
-// The layers in `range`, keeping absolute layer ids. Throws UsageError when the range is empty.
+// The layers in `range`, keeping absolute layer ids. Throws UsageError "selects no layer (…)" when
+// the range is empty (the CLI puts "--layers " in front).
 ActivationSet select_layers(const ActivationSet& acts, const LayerRange& range);
+// The same check against L layers without the data: what select_layers would keep, [begin, end).
+std::pair<int64_t, int64_t> layer_bounds(const LayerRange& range, int64_t L);
 
 }  // namespace cascade

@@ -124,7 +124,7 @@ std::vector<double> parse_tau_grid(const std::string& text) {
     for (std::string p; std::getline(ss, p, ',');) taus.push_back(parse_tau(p, text));
   }
   if (taus.empty()) throw UsageError("no values");
-  for (double t : taus) theta_of_tau(t);  // range check with the same message as --tau
+  for (double t : taus) theta_of_tau(t);  // range check (the CLI adds "--taus: ")
   return taus;
 }
 

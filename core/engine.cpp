@@ -164,7 +164,8 @@ RunRecord run_model(const CausalLM& model, const RunRequest& request, const JobC
     run.quality_mode = quality_mode_of(request.attention);
     run.timings.quality_ms = ms_since(start);
   }
-  run.capture = std::move(capture);
+  // The tensors are as large as the model's work (logits alone are T × V floats): kept only when asked.
+  if (request.keep_capture) run.capture = std::move(capture);
   if (!request.sweep_taus.empty())
     run.sweep = sweep_entries(run.analyzer->sweep(request.sweep_taus, request.rule, control));
   if (request.quality_sweep) measure_quality_sweep(model, request, run, control);

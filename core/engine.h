@@ -27,7 +27,8 @@ struct RunRequest {
   LayerRange layers;                 // which layers the analysis covers (all by default)
   bool quality = false;              // ADA quality vs exact: attention error, perplexity, KL
   std::vector<double> sweep_taus;    // the τ sweep kept in the record (ascending; may be empty)
-  bool quality_sweep = false;        // ADA error and ΔPPL at every τ of the sweep (one more pass per τ)
+  bool quality_sweep = false;        // ADA error and ΔPPL at every τ of the sweep (one ADA pass per τ)
+  bool keep_capture = false;         // keep the forward pass's tensors in record.capture (--dump-activations)
   int64_t tile = kDefaultTile;
   int64_t gram_cache_bytes = 0;      // > 0: the Analyzer keeps |Gram| per layer when it fits (GUI τ slider)
   // What the record says about where the run came from (the engine knows only the model's config).
@@ -40,7 +41,8 @@ struct RunRequest {
 RunRecord run_model(const CausalLM& model, const RunRequest& request, const JobControl& control = {});
 
 // ADA-cascade quality at every τ of record.sweep (ada_error and delta_ppl of each entry): one exact
-// pass and one ADA pass per τ, on the record's ids with the request's rule and nearest rule.
+// pass in all and one ADA pass per τ, on the record's ids with the sweep's rule and the request's
+// nearest rule.
 void measure_quality_sweep(const CausalLM& model, const RunRequest& request, RunRecord& record,
                            const JobControl& control = {});
 

@@ -24,6 +24,7 @@ struct Field {
   const char* name;                         // CSV header, HDF5 dataset or attribute
   bool integer;                             // a whole number (stored as int64, printed without a point)
   std::optional<double> (*get)(const R&);   // nullopt: no value (depth_jaccard at the last layer, ...)
+  const char* meaning = "";                 // SPEC's definition in words (the app's glossary, --help)
   const char* json = nullptr;               // the JSON key where it differs from `name`
   bool derived = false;                     // not stored in session files: re-derived from the stored sets
   const char* key() const { return json ? json : name; }

@@ -106,7 +106,7 @@ struct RunRecord {
   std::optional<AdaQuality> quality;
   AttentionMode quality_mode = AttentionMode::AdaCascade;  // the ADA mode `quality` compares with exact
   Timings timings;
-  std::shared_ptr<const ForwardCapture> capture;  // a model run in this process only
+  std::shared_ptr<const ForwardCapture> capture;  // a model run in this process, when asked (RunRequest::keep_capture)
 
   int64_t num_layers() const;
   int64_t num_tokens() const;

@@ -37,7 +37,16 @@ std::shared_ptr<const RunSnapshot> RunSnapshot::of(std::shared_ptr<const RunReco
   snap->record_ = std::move(record);
   const int64_t L = snap->L(), T = snap->T();
   snap->status_.resize(static_cast<size_t>(L * T));
-  for (int64_t l = 0; l < L; ++l) layer_statuses(snap->analysis_.layers[l], T, snap->status_.data() + l * T);
+  snap->also_.assign(static_cast<size_t>(L * T), TokenStatus::Redundant);
+  for (int64_t l = 0; l < L; ++l) {
+    const LayerMeasures& m = snap->analysis_.layers[l];
+    TokenStatus* status = snap->status_.data() + l * T;
+    layer_statuses(m, T, status);
+    for (const TokenSet* step : {&m.added, &m.removed})
+      for (int64_t t : *step)
+        snap->also_[l * T + t] = hidden_relation(status[t], std::binary_search(m.reps_ind.begin(), m.reps_ind.end(), t),
+                                                 std::binary_search(m.reps_casc.begin(), m.reps_casc.end(), t));
+  }
   return snap;
 }
 

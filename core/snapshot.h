@@ -38,6 +38,9 @@ class RunSnapshot {
   const std::string& token(int64_t t) const { return record_->tokens.at(t); }
   TokenStatus status(int64_t layer, int64_t t) const { return status_[layer * T() + t]; }
   const std::vector<TokenStatus>& statuses() const { return status_; }  // [L][T] row-major
+  // The second status a token holds besides status() (core/token_status.h: hidden_relation):
+  // Missed or Extra, or Redundant when it holds only one.
+  TokenStatus also(int64_t layer, int64_t t) const { return also_[layer * T() + t]; }
   const std::vector<float>& gamma(int64_t layer) const { return record_->prior_max_of(layer).gamma; }
   const std::vector<int64_t>& partner(int64_t layer) const { return record_->prior_max_of(layer).partner; }
 
@@ -58,7 +61,7 @@ class RunSnapshot {
  private:
   std::shared_ptr<const RunRecord> record_;
   Analysis analysis_;
-  std::vector<TokenStatus> status_;
+  std::vector<TokenStatus> status_, also_;
 };
 
 }  // namespace cascade

@@ -1,5 +1,7 @@
 #include "widgets/depth_canvas.h"
 
+#include <QContextMenuEvent>
+#include <QMenu>
 #include <QMouseEvent>
 #include <QOpenGLContext>
 #include <QPainter>
@@ -83,6 +85,13 @@ bool DepthCanvas::event(QEvent* e) {
       const Hit h = figure_.hit(figure_rect(), *view_->snapshot(), view_->state(), me->position());
       view_->set_hover(h.token);
       update();
+      return true;
+    }
+    case QEvent::ContextMenu: {
+      if (captured) break;
+      QMenu menu(this);
+      menu.addAction("Export this figure…", this, [this] { Q_EMIT export_requested(figure_.id()); });
+      menu.exec(static_cast<QContextMenuEvent*>(e)->globalPos());
       return true;
     }
     case QEvent::MouseButtonPress: {

@@ -27,6 +27,9 @@ class DepthCanvas : public QOpenGLWidget {
   const DepthPlayerFigure& figure() const { return figure_; }
   QSize sizeHint() const override { return {900, 420}; }
 
+ Q_SIGNALS:
+  void export_requested(const QString& id);  // context menu "Export this figure…" (as FigureView)
+
  protected:
   void initializeGL() override;
   void paintGL() override;

@@ -64,7 +64,8 @@ class Figure {
   // Interaction beyond click-to-select (FigureView asks; the defaults do nothing):
   // hovering a token links it to its representative;
   virtual bool links_on_hover() const { return false; }
-  // pressing and dragging picks a τ (the sweep);
+  // pressing and dragging picks a τ (the sweep: a drag there does nothing else);
+  virtual bool picks_tau() const { return false; }
   virtual std::optional<double> tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
                                        QPointF pos) const {
     return std::nullopt;

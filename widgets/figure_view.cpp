@@ -60,8 +60,8 @@ void FigureView::mouseMoveEvent(QMouseEvent* e) {
   if (!view_->has_run()) return;
   const RunSnapshot& run = *view_->snapshot();
   if (dragging_) {
-    if (const auto tau = figure_->tau_at(figure_rect(), run, view_->state(), e->position())) {
-      Q_EMIT tau_dragged(*tau);
+    if (figure_->picks_tau()) {
+      if (const auto tau = figure_->tau_at(figure_rect(), run, view_->state(), e->position())) Q_EMIT tau_dragged(*tau);
       return;
     }
     if (const auto range = figure_->panned(figure_rect(), run, view_->state(), zoom_origin_, e->position() - drag_origin_)) {

@@ -216,9 +216,9 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
   }
   if (io.DisplaySize.x < 800) {  // no room for the console beside the player: its gist here
     ImGui::Text("Gram savings %.1f %%", run.analysis().summary.gram_savings * 100.0);
-    if (const auto& q = run.record().quality) {
+    if (const auto& q = run.record().quality) {  // measured with the run, at its own τ and rule
       ImGui::SameLine();
-      ImGui::Text("  ppl %.2f exact, %.2f ADA", q->ppl_exact, q->ppl_ada);
+      ImGui::Text("  ppl %.2f exact, %.2f ADA (at tau %.3f)", q->ppl_exact, q->ppl_ada, run.record().analysis.tau);
     }
   }
   ImGui::End();
@@ -241,8 +241,9 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
       ImGui::Text("forward %.0f ms  selection %.0f ms", r.timings.forward_ms, r.timings.selection_ms);
     ImGui::Text("Gram savings %.1f %%", run.analysis().summary.gram_savings * 100.0);
     if (const auto& q = r.quality)
-      ImGui::Text("ppl %.2f exact, %.2f %s; attn err %.3f", q->ppl_exact, q->ppl_ada, to_string(r.quality_mode).c_str(),
-                  mean_attention_error(*q));
+      ImGui::Text("ppl %.2f exact, %.2f %s; attn err %.3f (at tau %.3f, %s)", q->ppl_exact, q->ppl_ada,
+                  to_string(r.quality_mode).c_str(), mean_attention_error(*q), r.analysis.tau,
+                  to_string(r.analysis.rule).c_str());
     ImGui::Text("refresh %.0f ms", 1000.0f * io.DeltaTime);
     ImGui::End();
   }

@@ -88,22 +88,28 @@ void InspectorPanel::refresh() {
   const bool ind = std::binary_search(m.reps_ind.begin(), m.reps_ind.end(), t);
   const bool casc = std::binary_search(m.reps_casc.begin(), m.reps_casc.end(), t);
   QString html = QString("<b style='font-size:14pt'>\"%1\"</b> &nbsp; token %2 of %3<br>").arg(esc(run.token(t))).arg(t).arg(run.T());
-  html += QString("layer %1 (block %2): %3<br>").arg(l).arg(m.layer).arg(swatch(run.status(l, t)));
-  html += QString("independent: <b>%1</b> &nbsp; cascade: <b>%2</b><br>")
+  QString statuses = swatch(run.status(l, t));
+  if (const TokenStatus also = run.also(l, t); also != TokenStatus::Redundant) statuses += " + " + swatch(also);
+  html += QString("layer %1 (block %2): %3<br>").arg(l).arg(m.layer).arg(statuses);
+  const QString rule = QString::fromStdString(to_string(run.rule()));
+  html += QString("independent set (%1, τ = %2): <b>%3</b> &nbsp; cascade set: <b>%4</b><br>")
+              .arg(rule).arg(run.tau(), 0, 'f', 3)
               .arg(ind ? "representative" : "redundant", casc ? "representative" : "redundant");
   const float g = run.gamma(l)[t];
   const int64_t partner = run.partner(l)[t];
+  // γ and π are the prior-max scan's (τ-free); under greedy-cover they are shown for reference only.
+  const QString scan = run.rule() == Rule::PriorMax ? "prior-max" : "prior-max scan (not used by greedy-cover)";
   if (partner >= 0)
-    html += QString("γ = %1 (θ = %2), π = token %3 \"%4\"<br>").arg(g, 0, 'f', 4).arg(run.analysis().theta, 0, 'f', 4)
-                .arg(partner).arg(esc(run.token(partner)));
+    html += QString("%5: γ = %1 (θ = %2), π = token %3 \"%4\"<br>").arg(g, 0, 'f', 4).arg(run.analysis().theta, 0, 'f', 4)
+                .arg(partner).arg(esc(run.token(partner))).arg(scan);
   else
-    html += "γ = −∞ (the first token has no earlier one)<br>";
+    html += scan + ": γ = −∞ (the first token has no earlier one)<br>";
   if (!run.has_activations()) {  // nearest and represented-by are cosines: X̂ is not in this session
     html += QString("<i>%1 needs the activations (session saved without them)</i><br>")
                 .arg(casc ? "Which tokens it represents" : "Its nearest representative");
   } else if (casc) {
     const auto members = run.represented_by(l, t);
-    html += QString("represents %1 token%2").arg(members.size()).arg(members.size() == 1 ? "" : "s");
+    html += QString("in the cascade set it represents %1 token%2").arg(members.size()).arg(members.size() == 1 ? "" : "s");
     if (!members.empty()) {
       html += ": ";
       for (size_t i = 0; i < std::min<size_t>(members.size(), 24); ++i)
@@ -114,8 +120,8 @@ void InspectorPanel::refresh() {
   } else {
     const Nearest n = run.nearest_representative(l, t);
     if (n.token >= 0)
-      html += QString("nearest representative: token %1 \"%2\", cos = %3<br>").arg(n.token).arg(esc(run.token(n.token)))
-                  .arg(n.cosine, 0, 'f', 4);
+      html += QString("nearest representative in the cascade set: token %1 \"%2\", cos = %3<br>").arg(n.token)
+                  .arg(esc(run.token(n.token))).arg(n.cosine, 0, 'f', 4);
   }
   label_->setText(html);
 }

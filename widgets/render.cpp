@@ -7,7 +7,9 @@
 #include <QSaveFile>
 #include <QSvgGenerator>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "core/errors.h"
 
@@ -111,10 +113,19 @@ QStringList export_all(const RunSnapshot& run, const FigureState& state, const Q
   if (!QDir().mkpath(dir)) throw InputError(utf8(dir), "cannot create the folder");
   QStringList written;
   for (const auto& figure : all_figures()) {
-    if (!figure->available(run, state)) continue;
+    // The cascade step is drawn into the selected layer, and into layer 1 when layer 0 is selected
+    // (there is no step into layer 0), so that "all figures" includes it.
+    FigureState s = state;
+    std::unique_ptr<CascadeExplanation> explanation;
+    if (figure->demand() == Demand::Explanation && !figure->available(run, s) && run.has_activations() && run.L() >= 2) {
+      s.layer = std::max<int64_t>(s.layer, 1);
+      explanation = std::make_unique<CascadeExplanation>(run.explain(s.layer));
+      s.explanation = explanation.get();
+    }
+    if (!figure->available(run, s)) continue;
     for (ExportFormat f : formats) {
       const QString path = QDir(dir).filePath(figure->id() + "." + extension(f));
-      export_figure(*figure, run, state, path, ExportOptions{f, {}, dpi});
+      export_figure(*figure, run, s, path, ExportOptions{f, {}, dpi});
       written << path;
     }
   }

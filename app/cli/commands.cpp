@@ -56,7 +56,7 @@ Loaded load_input(const Options& opts, const char* command) {
   in.acts = data::load_activations(path, opts.value_or("--tokens", ""));  // validated there (finite, shapes)
   if (const auto range = opts.value("--layers")) {
     const LayerRange layers = with_flag("--layers: ", [&] { return parse_layer_range(*range); });
-    in.acts = with_flag("--layers: ", [&] { return select_layers(in.acts, layers); });
+    in.acts = with_flag("--layers ", [&] { return select_layers(in.acts, layers); });
   }
   in.source = path;
   return in;

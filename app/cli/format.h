@@ -1,6 +1,6 @@
 #pragma once
 // Output of analyses as a human table or the CLI's CSV, with the name tables' names
-// (core/names.h) as headers; JSON comes from data/record_json.h.
+// (core/names.h) as headers; JSON comes from data/session/record_json.h.
 #include <string>
 #include <vector>
 

@@ -71,8 +71,8 @@ std::vector<int64_t> parse_ids(const std::string& text) {
 data::LoadedModel load(const Options& opts) {
   data::ModelRequest request;
   request.spec = opts.value_or("--model", "");
-  request.device = with_flag("", [&] { return parse_device(opts.value_or_default("--device")); });
-  request.dtype = with_flag("", [&] { return parse_dtype(opts.value_or_default("--dtype")); });
+  request.device = parse_device(opts.value_or_default("--device"));
+  request.dtype = parse_dtype(opts.value_or_default("--dtype"));
   if (request.spec.empty() && !opts.flag("--quiet"))
     std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", data::bundled_model_dir().c_str());
   return data::load_model(request);
@@ -83,6 +83,16 @@ struct Input {
   std::string text;  // "" for --ids
 };
 
+// The text's ids; without a usable tokenizer the message also says how to run without one.
+std::vector<int64_t> encode(const data::LoadedModel& m, const std::string& text) {
+  try {
+    return data::encode_text(m, text);
+  } catch (const InputError& e) {
+    if (m.tokenizer) throw;
+    throw InputError(e.what(), "give token ids with --ids instead of text");
+  }
+}
+
 Input input(const Options& opts, const data::LoadedModel& m) {
   const int given = opts.value("--text").has_value() + opts.value("--text-file").has_value() +
                     opts.value("--ids").has_value();
@@ -91,7 +101,7 @@ Input input(const Options& opts, const data::LoadedModel& m) {
     const std::string path = data::bundled_default_text_path();
     if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no text given, using the bundled text %s\n", path.c_str());
     const std::string text = data::read_text_file(path);
-    return {data::encode_text(m, text), text};
+    return {encode(m, text), text};
   }
   if (const auto ids = opts.value("--ids")) {
     for (int64_t id : parse_ids(*ids))
@@ -101,7 +111,7 @@ Input input(const Options& opts, const data::LoadedModel& m) {
     return {parse_ids(*ids), ""};
   }
   const std::string text = opts.value("--text") ? *opts.value("--text") : data::read_text_file(*opts.value("--text-file"));
-  return {data::encode_text(m, text), text};
+  return {encode(m, text), text};
 }
 
 void report_saved(const std::string& path, bool with_activations) {
@@ -154,6 +164,7 @@ int cmd_run(const std::vector<std::string>& args) {
   request.nearest = nearest;
   request.quality = opts.flag("--ppl");
   request.layers = layers;
+  with_flag("--layers ", [&] { return layer_bounds(layers, m.config.num_layers); });  // before the forward pass
 
   if (const auto dump = opts.value("--dump-activations");
       dump && std::filesystem::path(*dump).extension() != ".safetensors")
@@ -191,6 +202,7 @@ int cmd_run(const std::vector<std::string>& args) {
   }
 
   if (save) request.sweep_taus = taus;  // the sweep is kept only in the session
+  request.keep_capture = opts.value("--dump-activations").has_value();
   const RunRecord run = run_model(*m.model, request, progress.control());
   if (const auto dump = opts.value("--dump-activations")) dump_activations(*dump, run);
   if (save) {

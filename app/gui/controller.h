@@ -33,7 +33,7 @@ struct RunSettings {
   DType dtype = DType::Float32;
   QString sweep = kDefaultTauGrid;  // τ grid of the sweep view
   bool quality = true;              // ppl, KL and ADA attention error at the chosen τ (one extra pass)
-  bool quality_sweep = false;       // ADA error and ΔPPL at every τ of the grid (two passes per τ)
+  bool quality_sweep = false;       // ADA error and ΔPPL at every τ of the grid (one more ADA pass per τ)
 };
 
 class Controller : public QObject {
@@ -92,7 +92,7 @@ class Controller : public QObject {
   std::atomic<bool> cancel_{false};
   bool busy_ = false;
   double tau_ = kDefaultTau;
-  QString rule_ = "prior-max";
+  QString rule_ = QString::fromStdString(to_string(Rule::PriorMax));
   QString session_path_;
   std::shared_ptr<data::LoadedModel> model_;  // cached between runs of the same model/device/dtype
   QString model_key_;

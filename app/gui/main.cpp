@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "core/version.h"
@@ -23,11 +24,22 @@ int main(int argc, char** argv) {
     if (std::strcmp(args[i], "--session") == 0 || std::strcmp(args[i], "-session") == 0) args[i] = session_file_flag;
   args.push_back(nullptr);
   int app_argc = argc;
-  QApplication::setHighDpiScaleFactorRoundingPolicy(Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
-  QApplication app(app_argc, args.data());
-  QApplication::setApplicationName("cascadelens");
-  QApplication::setOrganizationName("CascadeLens");
-  QApplication::setApplicationVersion(QString::fromStdString(cascade::version()));
+  // --help and --version print and quit: they need no display (a QApplication without one aborts).
+  bool text_only = false;
+  for (int i = 1; i < argc && std::strcmp(args[i], "--") != 0; ++i)
+    for (const char* flag : {"--help", "-h", "-?", "--help-all", "--version", "-v"})
+      text_only = text_only || std::strcmp(args[i], flag) == 0;
+  std::unique_ptr<QCoreApplication> app_holder;
+  if (text_only) {
+    app_holder = std::make_unique<QCoreApplication>(app_argc, args.data());
+  } else {
+    QApplication::setHighDpiScaleFactorRoundingPolicy(Qt::HighDpiScaleFactorRoundingPolicy::PassThrough);
+    app_holder = std::make_unique<QApplication>(app_argc, args.data());
+  }
+  QCoreApplication& app = *app_holder;
+  QCoreApplication::setApplicationName("cascadelens");
+  QCoreApplication::setOrganizationName("CascadeLens");
+  QCoreApplication::setApplicationVersion(QString::fromStdString(cascade::version()));
 
   QCommandLineParser cli;
   cli.setApplicationDescription("Cascade Lens: representative tokens across the depth of a transformer.");

@@ -28,6 +28,7 @@
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <imgui.h>
@@ -78,9 +79,11 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   if (widgets::DepthCanvas::opengl_available()) {
     canvas_ = new widgets::DepthCanvas(view_, player_, this);
     canvas_->set_tau_handler([this](double tau) { controller_->set_tau(tau); });
+    connect(canvas_, &widgets::DepthCanvas::export_requested, this, &MainWindow::export_figure_dialog);
     setCentralWidget(canvas_);
   } else {  // no OpenGL here (e.g. the offscreen platform): the same figure without the ImGui layer
     depth_view_ = new widgets::FigureView(std::make_unique<widgets::DepthPlayerFigure>(), view_, this);
+    connect(depth_view_, &widgets::FigureView::export_requested, this, &MainWindow::export_figure_dialog);
     setCentralWidget(depth_view_);
   }
   build_controls();
@@ -111,17 +114,24 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   connect(controller_, &Controller::job_finished, this, [this](const QString& summary) {
     set_busy(false);
     status_->setText(summary);
+    if (model_job_) {  // the model loaded: only now is it remembered
+      model_job_ = starting_ = false;
+      if (trying_model_) add_recent("model", model_);
+      trying_model_ = false;
+    }
     show_run_info();
   });
   connect(view_, &widgets::RunView::run_changed, this, &MainWindow::show_run_info);
   connect(controller_, &Controller::job_cancelled, this, [this] {
     set_busy(false);
+    model_run_ended(false);
     status_->setText("Cancelled (" + last_job_ + "): nothing changed; the previous run is still shown.");
   });
   connect(controller_, &Controller::job_failed, this, [this](const QString& message) {
     if (!controller_->busy()) set_busy(false);  // a refused τ/rule change while a job runs leaves it running
+    const bool fell_back = !controller_->busy() && model_run_ended(true);
     status_->setText("Failed: " + message.left(160));
-    warn(message);
+    warn(fell_back ? message + "\n\nShowing the bundled demo model instead." : message);
   });
   connect(controller_, &Controller::job_rejected, this, [this](const QString& why) { statusBar()->showMessage(why, 4000); });
   connect(controller_, &Controller::tau_changed, this, [this](double tau) {
@@ -183,6 +193,9 @@ void MainWindow::build_controls() {
   tau_box_->setDecimals(3);
   tau_box_->setSingleStep(0.01);
   tau_box_->setValue(kDefaultTau);
+  // A typed value is applied on Enter, focus out or the arrows, never keystroke by keystroke: the
+  // controller writes the τ in use back into the box, which would overwrite a half-typed "0.2".
+  tau_box_->setKeyboardTracking(false);
   tau_slider_ = new QSlider(Qt::Horizontal, panel);
   tau_slider_->setRange(0, 1000);
   tau_slider_->setValue(static_cast<int>(std::lround(kDefaultTau * 1000)));
@@ -213,11 +226,19 @@ void MainWindow::build_controls() {
   quality_sweep_ = new QCheckBox("ADA error and ΔPPL at every τ of the sweep", panel);
   form->addRow("", quality_sweep_);
   layout->addLayout(form);
+  stale_label_ = new QLabel(panel);
+  stale_label_->setObjectName("stale");
+  stale_label_->setWordWrap(true);
+  stale_label_->setStyleSheet("QLabel { background: #fff3cd; color: #664d03; padding: 4px; }");
+  stale_label_->setVisible(false);
+  layout->addWidget(stale_label_);
   run_button_ = new QPushButton("Run", panel);
   run_button_->setObjectName("run");
   run_button_->setToolTip("Run the model on the text (Ctrl+R)");
   layout->addWidget(run_button_);
   connect(run_button_, &QPushButton::clicked, this, &MainWindow::run_now);
+  for (QComboBox* box : {attention_, device_, dtype_}) connect(box, &QComboBox::currentTextChanged, this, &MainWindow::update_stale);
+  connect(text_, &QPlainTextEdit::textChanged, this, &MainWindow::update_stale);
   dock->setWidget(panel);
   addDockWidget(Qt::LeftDockWidgetArea, dock);
 }
@@ -324,6 +345,7 @@ void MainWindow::build_menus() {
   });
 
   QMenu* help = menuBar()->addMenu("&Help");
+  help->addAction("&Glossary and shortcuts", QKeySequence::HelpContents, this, &MainWindow::show_glossary);
   help->addAction("&About Cascade Lens", this, &MainWindow::show_about);
 }
 
@@ -346,7 +368,28 @@ void MainWindow::run_now() {
     QMessageBox::information(this, "Cascade Lens", "Type or paste a text first (or pick a bundled one).");
     return;
   }
+  if (!controller_->busy()) model_job_ = true;  // else the controller refuses the run (job_rejected)
   controller_->run_model(settings_from_ui());
+}
+
+bool MainWindow::model_run_ended(bool failed) {
+  if (!model_job_) return false;
+  model_job_ = false;
+  const bool at_start = starting_;
+  starting_ = false;
+  if (trying_model_) {  // a model the user just picked did not load: the previous one stays
+    trying_model_ = false;
+    model_ = previous_model_;
+    set_model_label();
+    return false;
+  }
+  if (!failed || !at_start || model_.isEmpty()) return false;
+  // The model remembered from the last session (or given with --model) does not load any more: run
+  // the bundled default instead, so the app starts with something to show.
+  model_.clear();
+  set_model_label();
+  QTimer::singleShot(0, this, [this] { run_now(); });
+  return true;
 }
 
 void MainWindow::start_default() {
@@ -372,6 +415,7 @@ void MainWindow::start_default() {
     } catch (const std::exception&) {
     }
   }
+  starting_ = true;
   if (model_.isEmpty()) {
     try {
       data::bundled_model_dir();
@@ -441,8 +485,31 @@ void MainWindow::set_model_label() {
   model_label_->setText(html);
 }
 
+bool MainWindow::stale() const {
+  if (!view_->has_run()) return false;
+  const RunRecord& r = view_->snapshot()->record();
+  if (r.kind != SourceKind::Model) return false;  // an activation file or session: Run starts something new
+  return attention_->currentText() != q(to_string(r.attention)) || device_->currentText() != q(to_string(r.device)) ||
+         dtype_->currentText() != q(to_string(r.dtype)) || (!r.text.empty() && text_->toPlainText() != q(r.text));
+}
+
+void MainWindow::update_stale() {
+  const bool is_stale = stale() && controller_->session_path().isEmpty();
+  stale_label_->setVisible(is_stale);
+  if (!is_stale) {
+    run_button_->setText("Run");
+    return;
+  }
+  const RunRecord& r = view_->snapshot()->record();
+  stale_label_->setText(QString("The views show the run with attention %1 on %2, %3%4. Press Run to update them.")
+                            .arg(q(to_string(r.attention)), q(to_string(r.device)), q(to_string(r.dtype)),
+                                 text_->toPlainText() != q(r.text) ? " and the previous text" : ""));
+  run_button_->setText("Run (settings changed)");
+}
+
 void MainWindow::show_run_info() {
   set_model_label();
+  update_stale();
   const QString session = controller_->session_path();
   // A session's text goes into an empty text box, so Run can run it again.
   if (view_->has_run() && !session.isEmpty() && text_->toPlainText().trimmed().isEmpty())
@@ -451,7 +518,6 @@ void MainWindow::show_run_info() {
   // Limited τ: the spin box applies a typed value on Enter (each keystroke would snap) and steps
   // through the stored values; the slider snaps to the nearest.
   const bool limited = controller_->tau_limited();
-  tau_box_->setKeyboardTracking(!limited);
   const QString tip = limited ? "This session was saved without activations: τ snaps to the values it stores" : QString();
   tau_box_->setToolTip(tip);
   tau_slider_->setToolTip(tip);

@@ -50,6 +50,7 @@ class MainWindow : public QMainWindow {
   widgets::DepthCanvas* canvas() { return canvas_; }  // null without OpenGL (then depth_view())
   widgets::FigureView* depth_view() { return depth_view_; }
   widgets::Player* player() { return player_; }
+  bool stale() const;  // the settings differ from the run shown: Run would change it
   const std::vector<widgets::FigureView*>& figure_views() const { return figure_views_; }
   RunSettings settings_from_ui() const;
   void start_default();  // the first run: bundled model + text (or what options/settings say)
@@ -62,7 +63,10 @@ class MainWindow : public QMainWindow {
   void export_figure_dialog(const QString& id);
   void export_all_dialog();
   void show_teaching();
+  void show_glossary();  // Help: the statuses and measures in words (the name tables' own), and every shortcut
   void apply_default_layout() { if (!options_.restore) default_dock_sizes(); }  // after a resize
+  QString model() const { return model_; }            // the model runs use ("" = bundled); only one that loaded
+  const QStringList& recent() const { return recent_; }
 
  Q_SIGNALS:
   void batch_error(const QString& message);
@@ -83,11 +87,13 @@ class MainWindow : public QMainWindow {
   void rebuild_recent_menu();
   void choose_cached_model();
   void show_about();
+
   void set_busy(bool busy);
   void load_text_file(const QString& path);
   void warn(const QString& message);  // a message box, or stderr + batch_error in batch mode
   void set_model_label();
   void show_run_info();  // the label, window title, τ controls and Save actions for the run shown
+  void update_stale();   // marks the view stale when attention, device, dtype or the text changed since the run
   QString session_dir() const;
 
   StartOptions options_;
@@ -98,7 +104,15 @@ class MainWindow : public QMainWindow {
   widgets::FigureView* depth_view_ = nullptr;
   std::vector<widgets::FigureView*> figure_views_;
   widgets::TeachingWindow* teaching_ = nullptr;
+  // A model run's outcome: a model just picked is remembered only once it loaded (else the previous
+  // one is restored); a failure at start-up falls back to the bundled model. True when it fell back.
+  bool model_run_ended(bool failed);
+
   QString model_;  // "" = bundled
+  QString previous_model_;     // what model_ was before the one being tried
+  bool trying_model_ = false;  // model_ was just picked and has not loaded yet
+  bool model_job_ = false;     // the running job is a model run started here
+  bool starting_ = false;      // ... and it is the first one (start_default)
   QPlainTextEdit* text_ = nullptr;
   QComboBox* bundled_texts_ = nullptr;
   QDoubleSpinBox* tau_box_ = nullptr;
@@ -106,6 +120,7 @@ class MainWindow : public QMainWindow {
   QComboBox *rule_ = nullptr, *attention_ = nullptr, *device_ = nullptr, *dtype_ = nullptr;
   QCheckBox *quality_ = nullptr, *quality_sweep_ = nullptr;
   QLabel* model_label_ = nullptr;
+  QLabel* stale_label_ = nullptr;  // shown when the settings no longer match the run on screen
   QPushButton *run_button_ = nullptr, *cancel_button_ = nullptr;
   QProgressBar* progress_ = nullptr;
   QLabel* status_ = nullptr;

@@ -29,6 +29,7 @@
 #include <QSettings>
 #include <QSlider>
 #include <QStatusBar>
+#include <QTextBrowser>
 #include <QVBoxLayout>
 
 #include <imgui.h>
@@ -37,6 +38,8 @@
 #include <cstdio>
 
 #include "core/kernel_dispatch.h"
+#include "core/names.h"
+#include "core/token_status.h"
 #include "core/version.h"
 #include "data/formats/activation_io.h"
 #include "data/hf/hf_model.h"
@@ -47,6 +50,7 @@
 #include "widgets/player.h"
 #include "widgets/figure_view.h"
 #include "widgets/inspector_panel.h"
+#include "widgets/palette.h"
 #include "widgets/render.h"
 #include "widgets/teaching_window.h"
 
@@ -113,6 +117,44 @@ void MainWindow::show_teaching() {
   teaching_->showFullScreen();
   teaching_->activateWindow();
   teaching_->setFocus();
+}
+
+void MainWindow::show_glossary() {
+  QString html = "<h3>Token statuses</h3><table cellpadding=3>";
+  for (int i = 0; i < kNumStatuses; ++i) {
+    const auto status = static_cast<TokenStatus>(i);
+    html += QString("<tr><td bgcolor='%1' width=18></td><td><b>%2</b></td><td>%3</td></tr>")
+                .arg(widgets::status_color(status).name(), status_name(status), status_meaning(status));
+  }
+  html += "</table><p>A token can be in several at once: a removed token the independent rule keeps is also "
+          "<i>missed</i>, an added one is also <i>extra</i> or a representative.</p><h3>Measures</h3><table cellpadding=2>";
+  auto rows = [&html](const auto& fields) {
+    for (const auto* f : fields) html += QString("<tr><td><tt>%1</tt></td><td>%2</td></tr>").arg(f->name, f->meaning);
+  };
+  rows(names::layer_fields());
+  rows(names::summary_fields());
+  html += "</table><p>θ = 1 − τ²: two tokens whose hidden states have |cos| ≥ θ say the same thing.</p>"
+          "<h3>Keyboard shortcuts</h3><table cellpadding=2>";
+  for (QAction* menu : menuBar()->actions())
+    if (menu->menu())
+      for (QAction* a : menu->menu()->actions())
+        if (!a->shortcut().isEmpty())
+          html += QString("<tr><td><tt>%1</tt></td><td>%2</td></tr>")
+                      .arg(a->shortcut().toString(QKeySequence::NativeText), a->text().remove('&'));
+  html += "<tr><td><tt>Space, ←, →</tt></td><td>play / pause, previous / next layer (depth player)</td></tr></table>";
+  auto* dialog = new QDialog(this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  dialog->setWindowTitle("Cascade Lens — glossary and shortcuts");
+  auto* layout = new QVBoxLayout(dialog);
+  auto* text = new QTextBrowser(dialog);
+  text->setObjectName("glossary");
+  text->setHtml(html);
+  layout->addWidget(text);
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, dialog);
+  connect(buttons, &QDialogButtonBox::rejected, dialog, &QDialog::close);
+  layout->addWidget(buttons);
+  dialog->resize(720, 640);
+  dialog->show();
 }
 
 void MainWindow::show_about() {

@@ -54,8 +54,14 @@
 namespace cascade::app {
 
 void MainWindow::open_model_folder(const QString& dir) {
+  if (controller_->busy()) {
+    statusBar()->showMessage("Another job is still running: wait for it or press Cancel.", 4000);
+    return;
+  }
+  // Tried, not yet remembered: it becomes the model (and a recent entry) once it has loaded.
+  if (!trying_model_) previous_model_ = model_;
+  trying_model_ = true;
   model_ = dir;
-  add_recent("model", dir);
   set_model_label();
   run_now();
 }
@@ -173,10 +179,11 @@ void MainWindow::load_settings() {
   text_->setPlainText(s.value("run/text").toString());
   tau_box_->setValue(s.value("run/tau", kDefaultTau).toDouble());
   tau_slider_->setValue(static_cast<int>(std::lround(tau_box_->value() * 1000)));
-  rule_->setCurrentText(s.value("run/rule", "prior-max").toString());
-  attention_->setCurrentText(s.value("run/attention", "exact").toString());
-  device_->setCurrentText(s.value("run/device", "cpu").toString());
-  dtype_->setCurrentText(s.value("run/dtype", "float32").toString());
+  // Absent settings keep what the controls were built with (the defaults of RunSettings).
+  rule_->setCurrentText(s.value("run/rule", rule_->currentText()).toString());
+  attention_->setCurrentText(s.value("run/attention", attention_->currentText()).toString());
+  device_->setCurrentText(s.value("run/device", device_->currentText()).toString());
+  dtype_->setCurrentText(s.value("run/dtype", dtype_->currentText()).toString());
   player_->state().layers_per_second = s.value("player/speed", 2.0).toDouble();
   player_->state().loop = s.value("player/loop", true).toBool();
   quality_->setChecked(s.value("run/quality", true).toBool());
@@ -189,7 +196,7 @@ void MainWindow::save_settings() const {
   s.setValue("window/geometry", saveGeometry());
   s.setValue("window/state", saveState());
   s.setValue("recent", recent_);
-  s.setValue("run/model", model_);
+  s.setValue("run/model", trying_model_ ? previous_model_ : model_);  // only a model that loaded
   s.setValue("run/text", text_->toPlainText());
   s.setValue("run/tau", tau_box_->value());
   s.setValue("run/rule", rule_->currentText());

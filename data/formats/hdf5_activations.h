@@ -12,6 +12,6 @@ namespace cascade::data {
 // HDF5 throw InputError naming `path`.
 at::Tensor read_hdf5_hidden_states(const std::string& path);
 
-// write_hdf5_activations is declared in data/activation_io.h.
+// write_hdf5_activations is declared in data/formats/activation_io.h.
 
 }  // namespace cascade::data

@@ -25,6 +25,6 @@ NpyHeader read_npy_header(const std::string& path);
 // converted to native byte order. Throws InputError naming `path`.
 at::Tensor read_npy(const std::string& path);
 
-// write_npy is declared in data/activation_io.h.
+// write_npy is declared in data/formats/activation_io.h.
 
 }  // namespace cascade::data

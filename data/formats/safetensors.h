@@ -48,6 +48,6 @@ class SafetensorsFile {
   std::vector<SafetensorsEntry> entries_;
 };
 
-// write_safetensors is declared in data/activation_io.h.
+// write_safetensors is declared in data/formats/activation_io.h.
 
 }  // namespace cascade::data

@@ -81,8 +81,9 @@ LoadedModel load_model(const ModelRequest& request) {
   m.dtype = request.dtype;
   try {
     m.tokenizer = load_tokenizer(m.dir, m.config.model_type);
-  } catch (const InputError&) {
+  } catch (const InputError& e) {
     m.tokenizer.reset();  // ids still work; text needs a tokenizer (reported where text is encoded)
+    m.tokenizer_error = e.what();
   }
   return m;
 }
@@ -95,7 +96,7 @@ std::vector<std::string> display_tokens(const LoadedModel& m, const std::vector<
 }
 
 std::vector<int64_t> encode_text(const LoadedModel& m, const std::string& text) {
-  if (!m.tokenizer) throw InputError(m.dir, "no tokenizer files found; give token ids instead of text");
+  if (!m.tokenizer) throw InputError(m.dir, "cannot encode text without a tokenizer: " + m.tokenizer_error);
   std::vector<int64_t> ids = m.tokenizer->encode(text, /*add_special=*/true);
   if (ids.empty()) throw UsageError("the text is empty after tokenization");
   return ids;

@@ -39,7 +39,8 @@ struct LoadedModel {
   std::string dir;   // the resolved folder
   ModelConfig config;
   std::unique_ptr<CausalLM> model;
-  std::unique_ptr<Tokenizer> tokenizer;  // null when the folder has no tokenizer files
+  std::unique_ptr<Tokenizer> tokenizer;  // null when the folder has no usable tokenizer files
+  std::string tokenizer_error;           // then why: no files, or the file and its problem
   DeviceKind device = DeviceKind::Cpu;   // as requested
   DType dtype = DType::Float32;
   std::string label() const;             // "spec (dir)" or just dir
@@ -52,8 +53,8 @@ LoadedModel load_model(const ModelRequest& request);
 // The model's display string for every id (the id itself without a tokenizer).
 std::vector<std::string> display_tokens(const LoadedModel& m, const std::vector<int64_t>& ids);
 
-// Tokenizes text with BOS where the model wants it; InputError without a tokenizer, UsageError
-// when nothing is left.
+// Tokenizes text with BOS where the model wants it; InputError without a tokenizer (saying why: no
+// tokenizer files, or which file is damaged and how), UsageError when nothing is left.
 std::vector<int64_t> encode_text(const LoadedModel& m, const std::string& text);
 
 // What a session records of the model: name, type, shape, the SHA-256 of config.json, and the

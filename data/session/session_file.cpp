@@ -560,7 +560,7 @@ Analysis read_analysis(const Reader& r, const std::string& name, int64_t T, cons
   // Every stored count must be what the sets give; the real-valued measures must be there and
   // well-formed, and are re-derived above.
   for (const names::LayerField* f : names::layer_fields()) {
-    if (f->derived) continue;
+    if (f->derived || f == &names::per_layer::layer) continue;  // `layer` was checked above
     const std::string full = name + "/" + f->name;
     if (!f->integer) {
       r.read<double>(full, {L}, "L");
@@ -682,7 +682,7 @@ RunRecord read_session(const std::string& path, const SessionReadOptions& option
   if (r.exists("/quality")) {
     const Handle g = r.group("/quality");
     AdaQuality q;
-    s.quality_mode = r.parsed(g.get(), "/quality", "mode", parse_attention_mode, "ada-independent or ada-cascade");
+    s.quality_mode = r.parsed(g.get(), "/quality", "mode", parse_attention_mode, "exact, ada-independent or ada-cascade");
     for (const auto& f : names::quality_fields()) q.*f.member = r.attr_double(g.get(), "/quality", f.name);
     std::vector<int64_t> shape;
     const auto e = r.read<double>("/quality/attention_error", {-1, -1}, "blocks, heads", &shape);

@@ -77,7 +77,10 @@ TEST(Ada, RunRecordsResidualsAndAnalysis) {
   const at::Tensor ids_t = golden.at("input_ids");
   RunRequest request;
   request.ids.assign(ids_t.data_ptr<int64_t>(), ids_t.data_ptr<int64_t>() + ids_t.numel());
+  EXPECT_EQ(run_model(*model, request).capture, nullptr);  // the forward's tensors only when asked
+  request.keep_capture = true;
   const cascade::RunRecord run = run_model(*model, request);
+  ASSERT_NE(run.capture, nullptr);
   ASSERT_EQ(run.capture->activations.num_layers(), 3);
   EXPECT_TRUE(fixtures::within_golden_tolerance(run.capture->activations.hidden[2], golden.at("hidden_states.2")));
   EXPECT_EQ(run.analysis.L(), 3);

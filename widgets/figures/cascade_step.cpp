@@ -83,7 +83,9 @@ bool CascadeStepFigure::available(const RunSnapshot& run, const FigureState& sta
 
 QString CascadeStepFigure::unavailable_reason(const RunSnapshot& run, const FigureState& state) const {
   if (!run.has_activations()) return "the session was saved without activations";
-  return state.layer < 1 ? "layer 0 has no cascade step into it" : "the cascade step is computed on request";
+  if (state.layer < 1) return "layer 0 has no cascade step into it";
+  if (run.T() > state.gram_limit) return QString("T above %1").arg(state.gram_limit);
+  return "the cascade step is computed on request";
 }
 
 QString CascadeStepFigure::step_name(int step) {

@@ -42,7 +42,28 @@ void draw_status_legend(QPainter& p, QPointF origin, double font_pt) {
   for (TokenStatus s : {TokenStatus::Representative, TokenStatus::Added, TokenStatus::Removed, TokenStatus::Missed,
                         TokenStatus::Extra, TokenStatus::Redundant})
     entries.push_back({status_color(s), status_name(s), false});
-  draw_legend(p, origin, entries, font_pt);
+  const double width = draw_legend(p, origin, entries, font_pt);
+  // The second status a token can hold: an outline and a corner dot in its colour.
+  const QRectF sample(origin.x() + width, origin.y(), font_pt * 1.6, font_pt * 1.1);
+  p.setPen(Qt::NoPen);
+  p.setBrush(status_color(TokenStatus::Removed));
+  p.drawRoundedRect(sample, font_pt * 0.3, font_pt * 0.3);
+  draw_also_marker(p, sample, TokenStatus::Missed, font_pt);
+  p.setPen(kInk);
+  p.setFont(figure_font(font_pt));
+  p.drawText(QPointF(sample.right() + font_pt * 0.4, origin.y() + QFontMetricsF(p.font()).ascent()), "also missed / extra");
+}
+
+void draw_also_marker(QPainter& p, const QRectF& cell, TokenStatus also, double font_pt) {
+  if (also == TokenStatus::Redundant) return;
+  const double w = std::max(1.0, font_pt * 0.2);
+  p.setPen(QPen(status_color(also), w));
+  p.setBrush(Qt::NoBrush);
+  p.drawRect(cell.adjusted(w / 2, w / 2, -w / 2, -w / 2));
+  const double r = std::max(1.5, font_pt * 0.28);
+  p.setPen(QPen(kInk, std::max(0.5, w * 0.4)));
+  p.setBrush(status_color(also));
+  p.drawEllipse(QPointF(cell.right() - r, cell.top() + r), r, r);
 }
 
 QSizeF DepthPlayerFigure::natural_size(const RunSnapshot& run) const {
@@ -99,10 +120,13 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
       p.drawRoundedRect(c, f * 0.3, f * 0.3);
       p.setPen(qGray(fill.rgb()) < 140 ? QColor(Qt::white) : kInk);
       p.drawText(c, Qt::AlignCenter, token_label(run.token(t), kMaxChipChars));
+      draw_also_marker(p, c, run.also(state.layer, t), f);
     }
   } else {
     p.setRenderHint(QPainter::Antialiasing, false);
     for (int64_t t = 0; t < T; ++t) p.fillRect(lay.cells[t], fill_for(run, state, t));
+    if (lay.side >= 6)
+      for (int64_t t = 0; t < T; ++t) draw_also_marker(p, lay.cells[t], run.also(state.layer, t), lay.side);
     p.setRenderHint(QPainter::Antialiasing, true);
   }
   // Selection and hover outlines, and the link from a redundant token to its representative.

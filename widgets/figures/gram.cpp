@@ -16,7 +16,8 @@ bool GramFigure::available(const RunSnapshot& run, const FigureState& state) con
 
 QString GramFigure::unavailable_reason(const RunSnapshot& run, const FigureState& state) const {
   if (!run.has_activations()) return "the session was saved without activations";
-  return QString("T above %1").arg(state.gram_limit);
+  if (run.T() > state.gram_limit) return QString("T above %1").arg(state.gram_limit);
+  return "the Gram matrix of this layer is computed on request";
 }
 
 std::optional<QRectF> GramFigure::zoomed(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF at,

@@ -13,6 +13,7 @@ class SweepFigure final : public Figure {
   QSizeF natural_size(const RunSnapshot&) const override { return {500, 320}; }
   bool available(const RunSnapshot& run, const FigureState&) const override { return run.record().sweep.size() >= 2; }
   QString unavailable_reason(const RunSnapshot&, const FigureState&) const override { return "no sweep"; }
+  bool picks_tau() const override { return true; }
   std::optional<double> tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
                                QPointF pos) const override;
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;

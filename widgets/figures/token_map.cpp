@@ -38,6 +38,16 @@ void TokenMapFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
   // y is flipped (layer 0 at the top): Axes maps y0 to the bottom, so give y0 = L − 0.5.
   draw_axes(p, axes, "token position", "layer", f, true, false, true);
   const double cw = area.width() / static_cast<double>(T), ch = area.height() / static_cast<double>(L);
+  // A second status (a removed token that is also missed, an added one that is also extra): a dot.
+  if (cw >= 2.5)
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t t = 0; t < T; ++t)
+        if (const TokenStatus also = run.also(l, t); also != TokenStatus::Redundant) {
+          const double r = std::max(1.0, std::min(cw, ch) * 0.32);
+          p.setPen(QPen(kInk, 0.4));
+          p.setBrush(status_color(also));
+          p.drawEllipse(QPointF(area.left() + (t + 0.5) * cw, area.top() + (l + 0.5) * ch), r, r);
+        }
   p.setBrush(Qt::NoBrush);
   if (state.layer >= 0 && state.layer < L) {
     p.setPen(QPen(kInk, 1.5));
@@ -60,6 +70,8 @@ Hit TokenMapFigure::hit(const QRectF& rect, const RunSnapshot& run, const Figure
   h.tooltip = QString("layer %1, token %2 %3: %4").arg(h.layer).arg(h.token)
                   .arg(QString::fromStdString(run.token(h.token)))
                   .arg(status_name(run.status(h.layer, h.token)));
+  if (const TokenStatus also = run.also(h.layer, h.token); also != TokenStatus::Redundant)
+    h.tooltip += QString(" + ") + status_name(also);
   return h;
 }
 

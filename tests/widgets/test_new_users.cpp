@@ -1,0 +1,215 @@
+// What new users hit first, as they would hit it: typing τ key by key, a model folder that does not
+// load (not remembered; at start-up the bundled model instead), the help's glossary, "export all".
+#include <QDir>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTextBrowser>
+
+#include <gtest/gtest.h>
+
+#include "core/names.h"
+#include "core/token_status.h"
+#include "data/formats/activation_io.h"
+#include "fixtures.h"
+#include "widgets/figures/token_map.h"
+#include "widgets/render.h"
+
+namespace cascade::widgets {
+namespace {
+
+using testing::start_main_window;
+using testing::wait_until;
+
+QString write_acts(const QTemporaryDir& dir) {
+  SyntheticSpec spec;
+  spec.layers = 5, spec.tokens = 40, spec.dim = 16, spec.seed = 5;
+  const ActivationSet acts = make_synthetic(spec);
+  const QString path = dir.filePath("acts.npy");
+  data::write_npy(path.toStdString(), acts.hidden);
+  return path;
+}
+
+// Selects the box's text and types `keys` one key at a time (120 ms apart, as a person types), then Enter.
+void type_into(QDoubleSpinBox* box, const QString& keys) {
+  box->setFocus();
+  box->selectAll();
+  QTest::keyClicks(box, keys, Qt::NoModifier, 120);
+  QTest::keyClick(box, Qt::Key_Return);
+}
+
+TEST(NewUsers, TypingIntoTheTauBoxGivesThatTau) {
+  QTemporaryDir dir;
+  app::StartOptions options;
+  options.activations = write_acts(dir);
+  options.restore = false;
+  app::MainWindow window(options);
+  ASSERT_TRUE(start_main_window(window));
+  auto* box = window.findChild<QDoubleSpinBox*>("tau");
+  ASSERT_NE(box, nullptr);
+  EXPECT_DOUBLE_EQ(window.controller()->tau(), 0.3);
+  // Every keystroke used to be applied and written back: "0.25" ended at 0.000, ".45" at 0.400.
+  for (const auto& [keys, want] : std::vector<std::pair<QString, double>>{{"0.25", 0.25}, {".45", 0.45}, {"0.3", 0.3}}) {
+    type_into(box, keys);
+    EXPECT_DOUBLE_EQ(window.controller()->tau(), want) << keys.toStdString();
+    EXPECT_DOUBLE_EQ(window.view()->snapshot()->tau(), want) << keys.toStdString();
+    EXPECT_DOUBLE_EQ(box->value(), want) << keys.toStdString();
+  }
+  // Half-typed, nothing is applied yet: the run stays at the τ in use.
+  box->selectAll();
+  QTest::keyClicks(box, "0.1", Qt::NoModifier, 50);
+  EXPECT_DOUBLE_EQ(window.controller()->tau(), 0.3);
+  QTest::keyClick(box, Qt::Key_Return);
+  EXPECT_DOUBLE_EQ(window.controller()->tau(), 0.1);
+  // The arrow keys, and τ from elsewhere (the sweep's drag, the ImGui slider), agree with the box.
+  QTest::keyClick(box, Qt::Key_Up);
+  EXPECT_NEAR(window.controller()->tau(), 0.11, 1e-12);
+  window.controller()->set_tau(0.42);
+  EXPECT_DOUBLE_EQ(box->value(), 0.42);
+  EXPECT_DOUBLE_EQ(window.view()->snapshot()->tau(), 0.42);
+}
+
+TEST(NewUsers, AModelFolderThatFailsIsNotRemembered) {
+  QTemporaryDir dir;
+  app::StartOptions options;
+  options.restore = false;
+  options.batch = true;  // errors to stderr instead of a modal box
+  app::MainWindow window(options);
+  ASSERT_TRUE(start_main_window(window));  // the bundled model
+  EXPECT_TRUE(window.model().isEmpty());
+  QSignalSpy failed(window.controller(), &app::Controller::job_failed);
+  QDir(dir.path()).mkdir("broken");
+  const QString broken = dir.filePath("broken");  // no config.json, no tokenizer
+  window.open_model_folder(broken);
+  ASSERT_TRUE(wait_until([&] { return failed.count() == 1; }));
+  EXPECT_TRUE(window.model().isEmpty()) << "a folder that did not load became the model";
+  for (const QString& entry : window.recent()) EXPECT_FALSE(entry.contains(broken)) << entry.toStdString();
+  EXPECT_TRUE(window.view()->has_run());  // the previous run stays on screen
+}
+
+TEST(NewUsers, AtStartUpAModelThatFailsFallsBackToTheBundledOne) {
+  app::StartOptions options;
+  options.restore = false;
+  options.batch = true;
+  options.model = "/nonexistent/model";  // as if remembered from a session whose folder is gone
+  app::MainWindow window(options);
+  window.resize(1400, 900);
+  window.show();
+  QSignalSpy done(window.controller(), &app::Controller::job_finished),
+      failed(window.controller(), &app::Controller::job_failed);
+  window.start_default();
+  ASSERT_TRUE(wait_until([&] { return done.count() == 1; })) << "no fallback run";
+  EXPECT_EQ(failed.count(), 1);
+  EXPECT_TRUE(window.model().isEmpty());
+  ASSERT_TRUE(window.view()->has_run());
+  EXPECT_EQ(window.view()->snapshot()->record().kind, SourceKind::Model);
+}
+
+TEST(NewUsers, GlossaryNamesEveryStatusAndMeasure) {
+  QTemporaryDir dir;
+  app::StartOptions options;
+  options.activations = write_acts(dir);
+  options.restore = false;
+  app::MainWindow window(options);
+  ASSERT_TRUE(start_main_window(window));
+  window.show_glossary();
+  QTextBrowser* text = nullptr;
+  ASSERT_TRUE(wait_until([&] { return (text = window.findChild<QTextBrowser*>("glossary")) != nullptr; }, 5000));
+  const QString plain = text->toPlainText();
+  for (int i = 0; i < kNumStatuses; ++i)
+    EXPECT_TRUE(plain.contains(status_name(static_cast<TokenStatus>(i)))) << status_name(static_cast<TokenStatus>(i));
+  for (const auto* f : names::layer_fields()) EXPECT_TRUE(plain.contains(f->meaning)) << f->name;
+  EXPECT_TRUE(plain.contains("Ctrl+R")) << "the shortcuts";
+}
+
+TEST(NewUsers, ExportAllIncludesTheCascadeStepAtLayerZero) {
+  const auto run = testing::synthetic_snapshot();
+  FigureState state;
+  state.layer = 0;
+  QTemporaryDir dir;
+  const QStringList files = export_all(*run, state, dir.path(), {ExportFormat::Svg});
+  EXPECT_TRUE(files.contains(dir.filePath("cascade-step.svg"))) << files.join(", ").toStdString();
+}
+
+}  // namespace
+}  // namespace cascade::widgets
+
+namespace cascade::widgets {
+namespace {
+
+// The token map's hit at the centre of (layer, token)'s cell.
+Hit hit_at(const RunSnapshot& run, int64_t layer, int64_t token) {
+  const TokenMapFigure map;
+  const QRectF rect(0, 0, 900, 400);
+  for (double y = 0; y < rect.height(); y += 1) {
+    if (map.hit(rect, run, FigureState{}, QPointF(rect.center().x(), y)).layer != layer) continue;
+    for (double x = 0; x < rect.width(); x += 0.25)
+      if (const Hit h = map.hit(rect, run, FigureState{}, QPointF(x, y)); h.token == token) return h;
+  }
+  return {};
+}
+
+// A token removed by the cascade that the independent rule keeps is "cascade-removed" and "missed";
+// an added one the independent rule does not keep is "cascade-added" and "extra": both are held.
+TEST(NewUsers, EveryStatusATokenHoldsIsShown) {
+  int both = 0;
+  for (double tau : {0.2, 0.3, 0.4, 0.5}) {
+    const auto run = testing::synthetic_snapshot(tau, 8, 60);
+    for (int64_t l = 0; l < run->L(); ++l) {
+      const LayerMeasures& m = run->analysis().layers[l];
+      auto in = [](const TokenSet& s, int64_t t) { return std::binary_search(s.begin(), s.end(), t); };
+      for (int64_t t = 0; t < run->T(); ++t) {
+        TokenStatus want = TokenStatus::Redundant;
+        if (in(m.removed, t) && in(m.reps_ind, t)) want = TokenStatus::Missed;
+        if (in(m.added, t) && !in(m.reps_ind, t)) want = TokenStatus::Extra;
+        ASSERT_EQ(run->also(l, t), want) << "tau " << tau << " layer " << l << " token " << t;
+        if (want == TokenStatus::Redundant) continue;
+        ++both;
+        // The token map's tooltip names both.
+        const Hit h = hit_at(*run, l, t);
+        ASSERT_EQ(h.token, t);
+        EXPECT_TRUE(h.tooltip.contains(QString(status_name(run->status(l, t))) + " + " + status_name(want)))
+            << h.tooltip.toStdString();
+      }
+    }
+  }
+  EXPECT_GT(both, 0) << "the data should hold tokens with two statuses";
+}
+
+}  // namespace
+}  // namespace cascade::widgets
+
+namespace cascade::widgets {
+namespace {
+
+TEST(NewUsers, ASettingThatNeedsARunMarksTheViewStale) {
+  app::StartOptions options;
+  options.restore = false;
+  app::MainWindow window(options);
+  ASSERT_TRUE(start_main_window(window));  // the bundled model, exact attention
+  auto* stale = window.findChild<QLabel*>("stale");
+  ASSERT_NE(stale, nullptr);
+  EXPECT_FALSE(window.stale());
+  EXPECT_FALSE(stale->isVisibleTo(&window));
+  QComboBox* mode = nullptr;
+  for (QComboBox* box : window.findChildren<QComboBox*>())
+    if (box->findText("ada-cascade") >= 0) mode = box;
+  ASSERT_NE(mode, nullptr);
+  mode->setCurrentText("ada-cascade");
+  EXPECT_TRUE(window.stale());
+  EXPECT_TRUE(stale->isVisibleTo(&window));
+  EXPECT_TRUE(stale->text().contains("attention exact")) << stale->text().toStdString();
+  QSignalSpy done(window.controller(), &app::Controller::job_finished);
+  window.run_now();
+  ASSERT_TRUE(wait_until([&] { return done.count() == 1; }));
+  EXPECT_FALSE(window.stale());
+  EXPECT_FALSE(stale->isVisibleTo(&window));
+  EXPECT_EQ(window.view()->snapshot()->record().attention, AttentionMode::AdaCascade);
+}
+
+}  // namespace
+}  // namespace cascade::widgets
