@@ -162,29 +162,58 @@ void draw_right_axis(QPainter& p, const Axes& a, const QString& label, double fo
   p.restore();
 }
 
-double draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt) {
-  p.save();
-  p.setFont(figure_font(font_pt * 0.9));
-  const QFontMetricsF fm(p.font());
-  double x = origin.x();
-  const double h = fm.height(), swatch = font_pt * 1.6;
-  for (const auto& e : entries) {
-    const double cy = origin.y() + h / 2;
-    if (e.line) {
-      p.setPen(QPen(e.color, 1.6, e.style));
-      p.drawLine(QPointF(x, cy), QPointF(x + swatch, cy));
-    } else {
-      p.setPen(Qt::NoPen);
-      p.setBrush(e.color);
-      p.drawRect(QRectF(x, cy - font_pt * 0.45, swatch * 0.6, font_pt * 0.9));
-    }
-    x += swatch + font_pt * 0.4;
-    p.setPen(kInk);
-    p.drawText(QPointF(x, origin.y() + fm.ascent()), e.label);
-    x += fm.horizontalAdvance(e.label) + font_pt * 1.2;
+namespace {
+
+// Lays the legend out (and draws it when p is given): one place for the size and the drawing.
+QSizeF layout_legend(QPainter* p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt,
+                     double max_width) {
+  const QFont font = figure_font(font_pt * 0.9);
+  const QFontMetricsF fm(font);
+  if (p) {
+    p->save();
+    p->setFont(font);
   }
-  p.restore();
-  return x - origin.x();
+  const double h = fm.height(), swatch = font_pt * 1.6, line_gap = font_pt * 0.35;
+  double x = origin.x(), y = origin.y(), widest = 0;
+  for (const auto& e : entries) {
+    const double w = swatch + font_pt * 0.4 + fm.horizontalAdvance(e.label);
+    if (max_width > 0 && x > origin.x() && x + w > origin.x() + max_width) {
+      widest = std::max(widest, x - font_pt * 1.2 - origin.x());
+      x = origin.x();
+      y += h + line_gap;
+    }
+    if (p) {
+      const double cy = y + h / 2;
+      const QRectF square(x, cy - font_pt * 0.45, swatch * 0.6, font_pt * 0.9);
+      if (e.swatch) {
+        e.swatch(*p, square);
+      } else if (e.line) {
+        p->setPen(QPen(e.color, 1.6, e.style));
+        p->drawLine(QPointF(x, cy), QPointF(x + swatch, cy));
+      } else {
+        p->setPen(Qt::NoPen);
+        p->setBrush(e.color);
+        p->drawRect(square);
+      }
+      p->setPen(kInk);
+      p->drawText(QPointF(x + swatch + font_pt * 0.4, y + fm.ascent()), e.label);
+    }
+    x += w + font_pt * 1.2;
+  }
+  if (p) p->restore();
+  widest = std::max(widest, x - font_pt * 1.2 - origin.x());
+  return {widest, y + h - origin.y()};
+}
+
+}  // namespace
+
+QSizeF draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt,
+                   double max_width) {
+  return layout_legend(&p, origin, entries, font_pt, max_width);
+}
+
+QSizeF legend_size(const std::vector<LegendEntry>& entries, double font_pt, double max_width) {
+  return layout_legend(nullptr, {}, entries, font_pt, max_width);
 }
 
 void draw_layer_series(QPainter& p, const Axes& a, const std::vector<std::optional<double>>& ys, const QColor& color,

@@ -6,6 +6,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -36,8 +37,14 @@ struct LegendEntry {
   QString label;
   bool line = true;  // false: a filled square
   Qt::PenStyle style = Qt::SolidLine;
+  std::function<void(QPainter&, const QRectF&)> swatch = nullptr;  // draws the square itself when set
 };
-double draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt);
+// Entries left to right from `origin` (its top); with max_width > 0 they wrap onto further lines
+// instead of running past it. Returns the size used.
+QSizeF draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt,
+                   double max_width = 0);
+// The size draw_legend would use, without drawing.
+QSizeF legend_size(const std::vector<LegendEntry>& entries, double font_pt, double max_width = 0);
 // Small raster images (heatmaps) enlarged by nearest neighbour so PDF/SVG viewers keep the cells sharp.
 QImage crisp(const QImage& img);
 // A rows × cols grid of cells filling `area`. As rectangles (equal neighbours in a row merged) when

@@ -257,8 +257,11 @@ TEST(Export, AllWritesEveryAvailableFigure) {
   const auto run = testing::synthetic_snapshot();
   QTemporaryDir dir;
   const QStringList files = export_all(*run, {}, dir.path(), {ExportFormat::Svg, ExportFormat::Pdf});
-  // Without a Gram matrix or an explanation those two are skipped: 6 figures × 2 formats.
-  EXPECT_EQ(files.size(), 12);
+  // The Gram matrix (not computed here) is skipped; the cascade step is explained into layer 1 when
+  // layer 0 is selected: 7 figures × 2 formats.
+  EXPECT_EQ(files.size(), 14);
+  EXPECT_TRUE(files.contains(dir.filePath("cascade-step.pdf")));
+  EXPECT_FALSE(files.contains(dir.filePath("gram.pdf")));
   for (const QString& f : files) EXPECT_TRUE(QFile::exists(f));
 }
 

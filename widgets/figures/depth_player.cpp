@@ -37,21 +37,34 @@ QString layer_caption(const RunSnapshot& run, int64_t layer) {
   return s;
 }
 
-void draw_status_legend(QPainter& p, QPointF origin, double font_pt) {
+namespace {
+
+std::vector<LegendEntry> status_legend(double font_pt) {
   std::vector<LegendEntry> entries;
   for (TokenStatus s : {TokenStatus::Representative, TokenStatus::Added, TokenStatus::Removed, TokenStatus::Missed,
                         TokenStatus::Extra, TokenStatus::Redundant})
     entries.push_back({status_color(s), status_name(s), false});
-  const double width = draw_legend(p, origin, entries, font_pt);
   // The second status a token can hold: an outline and a corner dot in its colour.
-  const QRectF sample(origin.x() + width, origin.y(), font_pt * 1.6, font_pt * 1.1);
-  p.setPen(Qt::NoPen);
-  p.setBrush(status_color(TokenStatus::Removed));
-  p.drawRoundedRect(sample, font_pt * 0.3, font_pt * 0.3);
-  draw_also_marker(p, sample, TokenStatus::Missed, font_pt);
-  p.setPen(kInk);
-  p.setFont(figure_font(font_pt));
-  p.drawText(QPointF(sample.right() + font_pt * 0.4, origin.y() + QFontMetricsF(p.font()).ascent()), "also missed / extra");
+  LegendEntry also{status_color(TokenStatus::Removed), "+ also missed / extra", false};
+  also.swatch = [font_pt](QPainter& p, const QRectF& square) {
+    const QRectF cell = square.adjusted(-font_pt * 0.2, -font_pt * 0.15, font_pt * 0.5, font_pt * 0.15);
+    p.setPen(Qt::NoPen);
+    p.setBrush(status_color(TokenStatus::Removed));
+    p.drawRect(cell);
+    draw_also_marker(p, cell, TokenStatus::Missed, font_pt * 0.7);
+  };
+  entries.push_back(also);
+  return entries;
+}
+
+}  // namespace
+
+double status_legend_height(double width, double font_pt) {
+  return legend_size(status_legend(font_pt), font_pt, width).height();
+}
+
+void draw_status_legend(QPainter& p, QPointF origin, double font_pt, double width) {
+  draw_legend(p, origin, status_legend(font_pt), font_pt, width);
 }
 
 void draw_also_marker(QPainter& p, const QRectF& cell, TokenStatus also, double font_pt) {
@@ -78,7 +91,8 @@ DepthPlayerFigure::Layout DepthPlayerFigure::layout(const QRectF& rect, const Ru
   out.font_pt = 9 * state.scale;
   const double f = out.font_pt;
   out.header = QRectF(rect.left(), rect.top(), rect.width(), f * 3.6);
-  out.legend = QRectF(rect.left(), rect.bottom() - f * 2.0, rect.width(), f * 2.0);
+  const double legend_h = status_legend_height(rect.width() - f * 1.2, f) + f * 0.7;
+  out.legend = QRectF(rect.left(), rect.bottom() - legend_h, rect.width(), legend_h);
   out.body = QRectF(rect.left() + f * 0.6, out.header.bottom(), rect.width() - f * 1.2,
                     out.legend.top() - out.header.bottom() - f * 0.4);
   // Chips flowing like text while they fit; one cell per token beyond that (long runs).
@@ -150,7 +164,7 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
   }
   outline(state.hover_token, kMuted, 1.2);
   outline(state.token, kInk, 2.0);
-  draw_status_legend(p, QPointF(lay.legend.left() + f * 0.6, lay.legend.top() + f * 0.3), f);
+  draw_status_legend(p, QPointF(lay.legend.left() + f * 0.6, lay.legend.top() + f * 0.3), f, lay.legend.width() - f * 1.2);
 }
 
 Hit DepthPlayerFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {

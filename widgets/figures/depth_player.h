@@ -28,8 +28,10 @@ class DepthPlayerFigure final : public Figure {
 };
 
 // Status legend entries (shared with the token map).
-// The status colours and the marker of a second status (draw_also_marker), after `origin`.
-void draw_status_legend(QPainter& p, QPointF origin, double font_pt);
+// The status colours and the marker of a second status (draw_also_marker) from `origin`, wrapped
+// to `width`; status_legend_height says how tall that is.
+void draw_status_legend(QPainter& p, QPointF origin, double font_pt, double width);
+double status_legend_height(double width, double font_pt);
 // A token's second status (RunSnapshot::also): an inset outline and a corner dot in its colour.
 void draw_also_marker(QPainter& p, const QRectF& cell, TokenStatus also, double font_pt);
 // "Layer 3 (block 3) · r 41/180 · +2 −1 · missed 0" for the header lines.

@@ -10,9 +10,13 @@ namespace cascade::widgets {
 
 namespace {
 
+// The legend's width and height under the map.
+double legend_width(const QRectF& rect, double f) { return rect.width() - f * 2; }
+double legend_height(const QRectF& rect, double f) { return status_legend_height(legend_width(rect, f), f); }
+
 QRectF map_area(const QRectF& rect, double f) {
   QRectF a = inner_area(rect, f, false, true);
-  a.setBottom(a.bottom() - f * 1.8);  // room for the legend
+  a.setBottom(a.bottom() - legend_height(rect, f));  // room for the legend
   return a;
 }
 
@@ -57,7 +61,7 @@ void TokenMapFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
     p.setPen(QPen(kInk, 1.5));
     p.drawRect(QRectF(area.left() + state.token * cw, area.top(), std::max(cw, 1.0), area.height()));
   }
-  draw_status_legend(p, QPointF(area.left(), rect.bottom() - f * 1.9), f);
+  draw_status_legend(p, QPointF(rect.left() + f, rect.bottom() - legend_height(rect, f) - f * 0.2), f, legend_width(rect, f));
 }
 
 Hit TokenMapFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
