@@ -198,19 +198,26 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
   if (ImGui::Button(">|")) view.set_layer(run.L() - 1);
   ImGui::SameLine();
   ImGui::Checkbox("loop", &player.loop);
+  // The sliders carry no text: a wide grab (6 layers: a sixth of the slider) would cover it, so the
+  // value is printed beside each one.
   int layer = static_cast<int>(st.layer);
-  ImGui::SetNextItemWidth(260);
-  if (ImGui::SliderInt("layer", &layer, 0, static_cast<int>(run.L() - 1))) view.set_layer(layer);
+  ImGui::SetNextItemWidth(220);
+  if (ImGui::SliderInt("##layer", &layer, 0, static_cast<int>(run.L() - 1), "")) view.set_layer(layer);
+  ImGui::SameLine();
+  ImGui::Text("layer %d of 0-%d", layer, static_cast<int>(run.L() - 1));
   float speed = static_cast<float>(player.layers_per_second);
-  ImGui::SetNextItemWidth(260);
-  if (ImGui::SliderFloat("layers/s", &speed, 0.25f, 12.0f, "%.2f", ImGuiSliderFlags_Logarithmic))
+  ImGui::SetNextItemWidth(220);
+  if (ImGui::SliderFloat("##speed", &speed, 0.25f, 12.0f, "", ImGuiSliderFlags_Logarithmic))
     player.layers_per_second = speed;
+  ImGui::SameLine();
+  ImGui::Text("%.2f layers/s", speed);
   float tau = static_cast<float>(run.tau());
-  ImGui::SetNextItemWidth(260);
+  ImGui::SetNextItemWidth(220);
   if (actions.set_tau) {
     // Without activations τ snaps to the values the session stores (the controller picks the nearest).
-    const char* label = run.has_activations() ? "tau" : "tau (stored)";
-    if (ImGui::SliderFloat(label, &tau, 0.0f, 1.0f, "%.3f") && std::abs(tau - run.tau()) > 1e-6) actions.set_tau(tau);
+    if (ImGui::SliderFloat("##tau", &tau, 0.0f, 1.0f, "") && std::abs(tau - run.tau()) > 1e-6) actions.set_tau(tau);
+    ImGui::SameLine();
+    ImGui::Text(run.has_activations() ? "tau %.3f" : "tau %.3f (stored)", tau);
   } else {
     ImGui::Text("tau %.3f", tau);
   }

@@ -168,11 +168,12 @@ namespace {
 QSizeF layout_legend(QPainter* p, QPointF origin, const std::vector<LegendEntry>& entries, double font_pt,
                      double max_width) {
   const QFont font = figure_font(font_pt * 0.9);
-  const QFontMetricsF fm(font);
   if (p) {
     p->save();
     p->setFont(font);
   }
+  // The painter's own metrics where there is one (its device's resolution), the font's otherwise.
+  const QFontMetricsF fm = p ? QFontMetricsF(p->font()) : QFontMetricsF(font);
   const double h = fm.height(), swatch = font_pt * 1.6, line_gap = font_pt * 0.35;
   double x = origin.x(), y = origin.y(), widest = 0;
   for (const auto& e : entries) {

@@ -144,7 +144,9 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
     rule_->setCurrentText(rule);
   });
   connect(controller_, &Controller::session_saved, this, [this](const QString& path) { add_recent("session", path); });
-  centralWidget()->setMinimumSize(460, 260);  // the depth player keeps room however the docks are dragged
+  // The depth player keeps room however the docks are dragged, and the window still fits a 1024 × 768
+  // projector with the side docks beside it.
+  centralWidget()->setMinimumSize(340, 240);
   if (options_.restore) load_settings();
   else resize(1400, 900);
   if (!options_.restore || !QSettings().contains("window/state")) default_dock_sizes();
@@ -220,10 +222,12 @@ void MainWindow::build_controls() {
   dtype_ = new QComboBox(panel);
   dtype_->addItems(names(DType::Float32, DType::BFloat16, DType::Float16));
   form->addRow("dtype", dtype_);
-  quality_ = new QCheckBox("perplexity and ADA error at τ (one more pass)", panel);
+  quality_ = new QCheckBox("ppl and ADA error at τ", panel);
+  quality_->setToolTip("Perplexity and KL of ADA vs exact attention, and ADA's attention error, at this τ (one more pass)");
   quality_->setChecked(true);
   form->addRow("quality", quality_);
-  quality_sweep_ = new QCheckBox("ADA error and ΔPPL at every τ of the sweep", panel);
+  quality_sweep_ = new QCheckBox("… at every τ of the sweep", panel);
+  quality_sweep_->setToolTip("ADA error and ΔPPL at every τ of the sweep (one more pass per τ)");
   form->addRow("", quality_sweep_);
   layout->addLayout(form);
   stale_label_ = new QLabel(panel);
@@ -250,8 +254,8 @@ void MainWindow::default_dock_sizes() {
     const auto area = dockWidgetArea(d);
     (area == Qt::LeftDockWidgetArea ? left : area == Qt::RightDockWidgetArea ? right : bottom) << d;
   }
-  if (!left.isEmpty()) resizeDocks({left.first()}, {std::max(300, width() / 5)}, Qt::Horizontal);
-  if (!right.isEmpty()) resizeDocks({right.first()}, {std::max(320, width() / 4)}, Qt::Horizontal);
+  if (!left.isEmpty()) resizeDocks({left.first()}, {std::max(260, width() / 5)}, Qt::Horizontal);
+  if (!right.isEmpty()) resizeDocks({right.first()}, {std::max(260, width() / 4)}, Qt::Horizontal);
   if (!bottom.isEmpty()) resizeDocks({bottom.first()}, {std::max(220, height() / 3)}, Qt::Vertical);
 }
 

@@ -213,3 +213,26 @@ TEST(NewUsers, ASettingThatNeedsARunMarksTheViewStale) {
 
 }  // namespace
 }  // namespace cascade::widgets
+
+namespace cascade::widgets {
+namespace {
+
+// A common projector: the whole window, docks included, fits 1024 × 768.
+TEST(NewUsers, TheWindowFitsA1024By768Projector) {
+  QTemporaryDir dir;
+  app::StartOptions options;
+  options.activations = write_acts(dir);
+  options.restore = false;
+  app::MainWindow window(options);
+  window.resize(1024, 768);
+  window.apply_default_layout();
+  window.show();
+  QSignalSpy done(window.controller(), &app::Controller::job_finished);
+  window.start_default();
+  ASSERT_TRUE(wait_until([&] { return done.count() == 1; }));
+  EXPECT_LE(window.width(), 1024) << "minimum size hint " << window.minimumSizeHint().width();
+  EXPECT_LE(window.height(), 768);
+}
+
+}  // namespace
+}  // namespace cascade::widgets
