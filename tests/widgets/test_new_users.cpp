@@ -34,6 +34,14 @@ QString write_acts(const QTemporaryDir& dir) {
   return path;
 }
 
+// A window that opens a small activation file in `dir` (no model run, no saved settings).
+app::StartOptions on_activations(const QTemporaryDir& dir) {
+  app::StartOptions options;
+  options.activations = write_acts(dir);
+  options.restore = false;
+  return options;
+}
+
 // Selects the box's text and types `keys` one key at a time (120 ms apart, as a person types), then Enter.
 void type_into(QDoubleSpinBox* box, const QString& keys) {
   box->setFocus();
@@ -44,10 +52,7 @@ void type_into(QDoubleSpinBox* box, const QString& keys) {
 
 TEST(NewUsers, TypingIntoTheTauBoxGivesThatTau) {
   QTemporaryDir dir;
-  app::StartOptions options;
-  options.activations = write_acts(dir);
-  options.restore = false;
-  app::MainWindow window(options);
+  app::MainWindow window(on_activations(dir));
   ASSERT_TRUE(start_main_window(window));
   auto* box = window.findChild<QDoubleSpinBox*>("tau");
   ASSERT_NE(box, nullptr);
@@ -111,10 +116,7 @@ TEST(NewUsers, AtStartUpAModelThatFailsFallsBackToTheBundledOne) {
 
 TEST(NewUsers, GlossaryNamesEveryStatusAndMeasure) {
   QTemporaryDir dir;
-  app::StartOptions options;
-  options.activations = write_acts(dir);
-  options.restore = false;
-  app::MainWindow window(options);
+  app::MainWindow window(on_activations(dir));
   ASSERT_TRUE(start_main_window(window));
   window.show_glossary();
   QTextBrowser* text = nullptr;
@@ -220,10 +222,7 @@ namespace {
 // A common projector: the whole window, docks included, fits 1024 × 768.
 TEST(NewUsers, TheWindowFitsA1024By768Projector) {
   QTemporaryDir dir;
-  app::StartOptions options;
-  options.activations = write_acts(dir);
-  options.restore = false;
-  app::MainWindow window(options);
+  app::MainWindow window(on_activations(dir));
   window.resize(1024, 768);
   window.apply_default_layout();
   window.show();
