@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
 
 #include "core/errors.h"
 #include "core/sets.h"
@@ -113,6 +114,20 @@ std::string utc_now_iso8601() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
+}
+
+std::string short_source(const RunRecord& r) {
+  const std::string name = r.model ? r.model->name : r.source;
+  // A hub id ("ORG/NAME") is not a path; a folder or a file is shown by its last part.
+  const bool path = !name.empty() && (name[0] == '/' || name[0] == '.' || name[0] == '~' ||
+                                      std::count(name.begin(), name.end(), '/') > 1 || !r.model);
+  if (!path) return name;
+  std::filesystem::path p = std::filesystem::path(name).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();  // "models/gpt2/" → "models/gpt2"
+  const std::filesystem::path last = p.filename();
+  if (r.model && last == "model" && p.has_parent_path())
+    return p.parent_path().filename().string() + "-model";  // data/demo/model → demo-model
+  return last.string();
 }
 
 RunRecord analyze_activations(const ActivationSet& acts, const std::vector<double>& taus, Rule rule,

@@ -119,6 +119,10 @@ struct RunRecord {
   std::vector<double> stored_taus(Rule rule) const;
 };
 
+// What a figure may print about where the run came from: the model's hub id or folder name ("demo-
+// model" for the bundled data/demo/model), or the activation file's name; never a local path.
+std::string short_source(const RunRecord& record);
+
 // The record of an activation file: normalised and scanned here, with the sweep over `taus` (no
 // analysis at a τ yet: derive a snapshot for that).
 RunRecord analyze_activations(const ActivationSet& acts, const std::vector<double>& taus, Rule rule,

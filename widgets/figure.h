@@ -28,6 +28,8 @@ struct FigureState {
   QRectF gram_zoom;            // Gram view: the visible token range (x, y, w, h in tokens); empty = all
   int64_t gram_limit = 4096;   // Gram view: the largest T whose Gram matrix the caller computes on request
   double scale = 1;            // type scale (teaching mode draws everything larger)
+  bool hints = true;           // on-screen hints ("→ next: …"); exports leave them out
+  bool anonymous = false;      // no model or file name anywhere (double-blind review)
 };
 
 // Data a figure needs that is computed on request, not in paint() (RunView::ensure).

@@ -66,8 +66,10 @@ QString extension(ExportFormat format) {
   return "png";
 }
 
-void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& state, const QString& path,
+void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& view_state, const QString& path,
                    const ExportOptions& options) {
+  FigureState state = view_state;
+  state.hints = false;  // a figure in a paper carries no "what to click next"
   if (!figure.available(run, state))
     throw UsageError("the " + utf8(figure.title()) + " figure has nothing to draw for this run");
   const QSizeF size = options.size.isEmpty() ? figure.natural_size(run) : options.size;

@@ -35,6 +35,7 @@ const std::vector<OptionSpec> kSpecs = {
     {"--dpi", "N", "PNG resolution", "300"},
     {"--layer", "N", "the selected layer (depth player, Gram matrix, cascade step)", "1"},
     {"--token", "N", "the selected token (outlined)", "none"},
+    {"--anonymous", "", "no model or file name in the figures (double-blind review)", ""},
     kTau,
     kRule,
     kTaus,
@@ -131,6 +132,7 @@ int cmd_figures(const std::vector<std::string>& args) {
     if (state.token < 0 || state.token >= snap->T())
       throw UsageError("--token must be in 0.." + std::to_string(snap->T() - 1));
   }
+  state.anonymous = opts.flag("--anonymous");
   std::vector<float> gram;
   state.gram_limit = 4096;  // headless: no UI thread to keep responsive
   if (snap->T() <= state.gram_limit && snap->has_activations()) {

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <string>
+#include <vector>
 
 #include "cli_runner.h"
 
@@ -95,6 +97,46 @@ TEST_F(CliFigures, BadRequestsAreUsageOrInputErrors) {
   EXPECT_NE(r.err.find("missing.npy"), std::string::npos) << r.err;
   r = run({"figures", acts.string(), "--out", (dir_ / "d").string(), "--token", "999"});
   EXPECT_EQ(r.code, 2);
+}
+
+}  // namespace
+
+namespace {
+
+// Every <text> element's content of an SVG.
+std::vector<std::string> svg_texts(const std::string& svg) {
+  std::vector<std::string> out;
+  for (size_t at = svg.find("<text"); at != std::string::npos; at = svg.find("<text", at + 1)) {
+    const size_t open = svg.find('>', at), close = svg.find("</text>", at);
+    if (open == std::string::npos || close == std::string::npos || close < open) break;
+    out.push_back(svg.substr(open + 1, close - open - 1));
+  }
+  return out;
+}
+
+// Exported figures identify nothing of the author's machine: no local path in any text, and with
+// --anonymous not even the model's name. No "what to click next" hint either.
+TEST_F(CliFigures, ExportsCarryNoLocalPathAndAnonymousCarriesNoName) {
+  for (const bool anonymous : {false, true}) {
+    SCOPED_TRACE(anonymous ? "--anonymous" : "named");
+    const fs::path out = dir_ / (anonymous ? "anon" : "named");
+    std::vector<std::string> args = {"figures", "--out", out.string(), "--format", "svg", "--layer", "1", "--quiet"};
+    if (anonymous) args.push_back("--anonymous");
+    const auto r = run(args);
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::string all;
+    for (const auto& entry : fs::directory_iterator(out)) {
+      for (const std::string& text : svg_texts(slurp(entry.path()))) {
+        // An absolute path has a "/dir/" at the start of a word ("r_ind / T" is fine).
+        EXPECT_FALSE(std::regex_search(text, std::regex(R"((^|[\s(])/[A-Za-z0-9_.-]+/)")))
+            << entry.path().filename() << ": " << text;
+        EXPECT_EQ(text.find(CASCADE_SOURCE_DIR), std::string::npos) << entry.path().filename() << ": " << text;
+        EXPECT_EQ(text.find("next:"), std::string::npos) << entry.path().filename() << ": " << text;
+        all += text + "\n";
+      }
+    }
+    EXPECT_EQ(all.find("demo-model") != std::string::npos, !anonymous) << all;
+  }
 }
 
 }  // namespace

@@ -161,6 +161,7 @@ void CascadeStepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
 
   // The numbers that decide the stage: each relevant token's best |cos| against θ (none yet at "inherit").
   if (step == 0) {
+    if (!state.hints) return;
     p.setFont(figure_font(f * 0.9));
     p.setPen(kMuted);
     p.drawText(lay.bars, Qt::AlignCenter | Qt::TextWordWrap, "→ next: validate the inherited set");

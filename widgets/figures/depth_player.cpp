@@ -114,11 +114,11 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
              Qt::AlignLeft | Qt::AlignVCenter, layer_caption(run, state.layer));
   p.setFont(figure_font(f * 0.9));
   p.setPen(kMuted);
-  QString sub = QString("τ = %1 (θ = %2), %3  ·  %4")
+  QString sub = QString("τ = %1 (θ = %2), %3")
                     .arg(run.tau(), 0, 'f', 2)
                     .arg(run.analysis().theta, 0, 'f', 3)
-                    .arg(QString::fromStdString(to_string(run.rule())))
-                    .arg(QString::fromStdString(run.record().source));
+                    .arg(QString::fromStdString(to_string(run.rule())));
+  if (!state.anonymous) sub += "  ·  " + QString::fromStdString(short_source(run.record()));
   if (state.phase > 0 && state.layer + 1 < run.L()) sub += QString("  ·  → layer %1").arg(state.layer + 1);
   p.drawText(QRectF(lay.header.left() + f * 0.6, lay.header.top() + f * 1.8, lay.header.width() - f, f * 1.6),
              Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(sub, Qt::ElideMiddle, lay.header.width() - f));
