@@ -164,20 +164,23 @@ RunRecord run_model(const CausalLM& model, const RunRequest& request, const JobC
     run.quality_mode = quality_mode_of(request.attention);
     run.timings.quality_ms = ms_since(start);
   }
-  // The tensors are as large as the model's work (logits alone are T × V floats): kept only when asked.
-  if (request.keep_capture) run.capture = std::move(capture);
   if (!request.sweep_taus.empty())
     run.sweep = sweep_entries(run.analyzer->sweep(request.sweep_taus, request.rule, control));
-  if (request.quality_sweep) measure_quality_sweep(model, request, run, control);
+  // An exact run's own logits are the exact pass the quality sweep compares with.
+  if (request.quality_sweep)
+    measure_quality_sweep(model, request, run, control,
+                          ada_run ? std::nullopt : std::optional<double>(perplexity(capture->logits, request.ids)));
+  // The tensors are as large as the model's work (logits alone are T × V floats): kept only when asked.
+  if (request.keep_capture) run.capture = std::move(capture);
   return run;
 }
 
 void measure_quality_sweep(const CausalLM& model, const RunRequest& request, RunRecord& record,
-                           const JobControl& control) {
+                           const JobControl& control, std::optional<double> ppl_exact) {
   const at::Tensor ids = at::tensor(record.ids, at::TensorOptions().dtype(at::kLong));
   const auto total = static_cast<int64_t>(record.sweep.size());
   const JobControl quiet{nullptr, control.cancel};
-  const double ppl_exact = perplexity(model.forward(ids, nullptr, nullptr), record.ids);
+  if (!ppl_exact) ppl_exact = perplexity(model.forward(ids, nullptr, nullptr), record.ids);
   for (int64_t i = 0; i < total; ++i) {
     control.check();
     control.report("quality sweep", i, total);
@@ -186,7 +189,7 @@ void measure_quality_sweep(const CausalLM& model, const RunRequest& request, Run
     AdaQuality q;
     q.attention_error = errors;
     e.ada_error = mean_attention_error(q);
-    e.delta_ppl = perplexity(ada, record.ids) - ppl_exact;
+    e.delta_ppl = perplexity(ada, record.ids) - *ppl_exact;
   }
   control.report("quality sweep", total, total);
 }

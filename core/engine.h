@@ -40,11 +40,11 @@ struct RunRequest {
 // Throws UsageError (empty ids, τ out of range), Cancelled (between layers).
 RunRecord run_model(const CausalLM& model, const RunRequest& request, const JobControl& control = {});
 
-// ADA-cascade quality at every τ of record.sweep (ada_error and delta_ppl of each entry): one exact
-// pass in all and one ADA pass per τ, on the record's ids with the sweep's rule and the request's
-// nearest rule.
+// ADA-cascade quality at every τ of record.sweep (ada_error and delta_ppl of each entry): one ADA
+// pass per τ, on the record's ids with the sweep's rule and the request's nearest rule, and one exact
+// pass unless `ppl_exact` (the exact perplexity of those ids) is given.
 void measure_quality_sweep(const CausalLM& model, const RunRequest& request, RunRecord& record,
-                           const JobControl& control = {});
+                           const JobControl& control = {}, std::optional<double> ppl_exact = std::nullopt);
 
 // A model's name, type and shape (no hash or revision: data::model_identity adds those).
 ModelIdentity identity_of(const ModelConfig& config);
