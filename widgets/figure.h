@@ -7,13 +7,27 @@
 #include <QSizeF>
 #include <QString>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "core/snapshot.h"
 
 namespace cascade::widgets {
+
+// A window onto layers or tokens: [begin, end), Python slice style; end −1 means "to the last".
+struct Span {
+  int64_t begin = 0, end = -1;
+  bool all() const { return begin == 0 && end < 0; }
+  // The window within 0..n as a clamped [first, last) pair (never empty when n > 0).
+  std::pair<int64_t, int64_t> within(int64_t n) const;
+  bool contains(int64_t i, int64_t n) const {
+    const auto [a, b] = within(n);
+    return i >= a && i < b;
+  }
+};
 
 // The view state a figure needs besides the snapshot: what is selected and where the animation is.
 struct FigureState {
@@ -30,7 +44,20 @@ struct FigureState {
   double scale = 1;            // type scale (teaching mode draws everything larger)
   bool hints = true;           // on-screen hints ("→ next: …"); exports leave them out
   bool anonymous = false;      // no model or file name anywhere (double-blind review)
+  // Paper layout (figures --font-size/--no-title/--no-highlight/--layers/--tokens, the export presets):
+  double font_pt = 0;          // no text smaller than this (points); 0: the figure's own type sizes
+  bool title = true;           // the title line (a paper's caption usually replaces it)
+  bool highlight = true;       // the selected layer and token emphasised
+  Span layers, tokens;         // the layers and tokens drawn (the τ sweep has neither axis)
 };
+
+// The figure's body type size: its design size (points, at scale 1) times the scale, and never
+// below state.font_pt. Smaller texts (legends, ticks) are kept at or above font_pt by the floor
+// render_figure and export_figure set (palette.h, TypeFloor).
+double type_pt(const FigureState& state, double design = 9);
+// The selected layer and token when they are emphasised, else −1.
+inline int64_t highlighted_layer(const FigureState& s) { return s.highlight ? s.layer : -1; }
+inline int64_t highlighted_token(const FigureState& s) { return s.highlight ? s.token : -1; }
 
 // Data a figure needs that is computed on request, not in paint() (RunView::ensure).
 enum class Demand { None, Gram, Explanation };
@@ -52,6 +79,13 @@ class Figure {
   virtual QString title() const = 0;  // menu/dock title
   // A good default size in points (export default; a column is ~240 pt, a page ~500 pt wide).
   virtual QSizeF natural_size(const RunSnapshot& run) const { return {500, 300}; }
+  // The height at another width with body type of font_pt: the plot scales with the width, the
+  // text margins (about 6.2 type sizes: title, ticks, axis label) with the type.
+  virtual double height_for_width(const RunSnapshot& run, double width, double font_pt) const {
+    const QSizeF n = natural_size(run);
+    const double margins = 6.2 * 9;
+    return std::max(n.height() * 0.25, (n.height() - margins) * width / n.width()) + 6.2 * font_pt;
+  }
   // Whether the figure can draw this state (the Gram view needs state.gram, teaching an explanation).
   virtual bool available(const RunSnapshot& run, const FigureState& state) const { return true; }
   // Why it cannot, in a few words ("the session was saved without activations"); the screen and

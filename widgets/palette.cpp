@@ -48,9 +48,17 @@ QColor viridis(double v) {
   return mix(a, b, t);
 }
 
+namespace {
+thread_local double type_floor = 0;
+}  // namespace
+
+TypeFloor::TypeFloor(double points) : outer_(type_floor) { type_floor = std::max(0.0, points); }
+TypeFloor::~TypeFloor() { type_floor = outer_; }
+double TypeFloor::current() { return type_floor; }
+
 QFont figure_font(double point_size, bool bold) {
   QFont f("DejaVu Sans");
-  f.setPointSizeF(point_size);
+  f.setPointSizeF(std::max(point_size, type_floor));
   f.setBold(bold);
   f.setStyleHint(QFont::SansSerif);
   return f;

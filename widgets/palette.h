@@ -22,7 +22,23 @@ inline const QColor kInk{30, 30, 30};      // text and axes
 inline const QColor kGrid{225, 225, 225};  // grid lines
 inline const QColor kMuted{110, 110, 110}; // secondary text
 
-// Figure type: size in points (1/72 in); figures are laid out for these.
+// Figure type: size in points (1/72 in); figures are laid out for these. Never smaller than the
+// floor in force on this thread (TypeFloor).
 QFont figure_font(double point_size, bool bold = false);
+
+// While one lives, figure_font gives no type smaller than `points` on this thread (a paper's
+// minimum type size; render_figure and export_figure hold one while a figure paints). Nested
+// floors restore the outer one.
+class TypeFloor {
+ public:
+  explicit TypeFloor(double points);
+  ~TypeFloor();
+  TypeFloor(const TypeFloor&) = delete;
+  TypeFloor& operator=(const TypeFloor&) = delete;
+  static double current();
+
+ private:
+  double outer_;
+};
 
 }  // namespace cascade::widgets

@@ -28,6 +28,24 @@ QString tick_label(double v, double step) {
   return QString::number(v, 'f', std::clamp(decimals, 0, 4));
 }
 
+void draw_hatch(QPainter& p, const QPainterPath& region, double spacing, bool rising, const QColor& color,
+                double width) {
+  if (region.isEmpty() || !(spacing > 0)) return;
+  const QRectF box = region.boundingRect();
+  p.save();
+  p.setClipPath(region, Qt::IntersectClip);
+  p.setPen(QPen(color, width, Qt::SolidLine, Qt::FlatCap));
+  // Lines at 45°: x − y = c (falling) or x + y = c (rising), every `spacing`·√2 along x.
+  const double step = spacing * std::sqrt(2.0), h = box.height();
+  const double start = std::floor((rising ? box.left() + box.top() : box.left() - box.bottom()) / step) * step;
+  const double stop = rising ? box.right() + box.bottom() : box.right() - box.top();
+  for (double c = start; c <= stop + step; c += step) {
+    if (rising) p.drawLine(QPointF(c - box.top(), box.top()), QPointF(c - box.bottom(), box.bottom()));
+    else p.drawLine(QPointF(c + box.bottom() - h, box.top()), QPointF(c + box.bottom(), box.bottom()));
+  }
+  p.restore();
+}
+
 QImage crisp(const QImage& img) {
   const int k = std::max(1, 1024 / std::max(1, std::max(img.width(), img.height())));
   return k == 1 ? img : img.scaled(img.width() * k, img.height() * k, Qt::IgnoreAspectRatio, Qt::FastTransformation);
@@ -239,6 +257,7 @@ void draw_layer_series(QPainter& p, const Axes& a, const std::vector<std::option
 }
 
 void mark_layer(QPainter& p, const Axes& a, int64_t layer) {
+  if (layer < 0) return;  // nothing selected, or --no-highlight
   p.setPen(QPen(okabe_ito::vermillion, 1.0, Qt::DotLine));
   p.drawLine(QPointF(a.px(static_cast<double>(layer)), a.area.top()), QPointF(a.px(static_cast<double>(layer)), a.area.bottom()));
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Small plotting helpers shared by the figures: axes with "nice" ticks, labels, legends.
 #include <QImage>
+#include <QPainterPath>
 #include <QPainter>
 #include <QRectF>
 #include <QString>
@@ -45,6 +46,10 @@ QSizeF draw_legend(QPainter& p, QPointF origin, const std::vector<LegendEntry>& 
                    double max_width = 0);
 // The size draw_legend would use, without drawing.
 QSizeF legend_size(const std::vector<LegendEntry>& entries, double font_pt, double max_width = 0);
+// Parallel stripes over `region`, `spacing` points apart, rising (/) or falling (\\) — a second
+// channel beside colour; vector lines in PDF/SVG.
+void draw_hatch(QPainter& p, const QPainterPath& region, double spacing, bool rising, const QColor& color,
+                double width);
 // Small raster images (heatmaps) enlarged by nearest neighbour so PDF/SVG viewers keep the cells sharp.
 QImage crisp(const QImage& img);
 // A rows × cols grid of cells filling `area`. As rectangles (equal neighbours in a row merged) when

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "core/errors.h"
+#include "widgets/palette.h"
 
 namespace cascade::widgets {
 
@@ -26,6 +27,7 @@ int dots_per_meter(double dpi) { return static_cast<int>(std::lround(dpi / 0.025
 
 void paint_on(QPaintDevice& device, const Figure& figure, const RunSnapshot& run, const FigureState& state,
               QSizeF size, double scale) {
+  const TypeFloor floor(state.font_pt);  // no text below the paper's type size
   QPainter p(&device);
   p.setRenderHint(QPainter::Antialiasing);
   p.setRenderHint(QPainter::TextAntialiasing);
@@ -66,13 +68,25 @@ QString extension(ExportFormat format) {
   return "png";
 }
 
+QSizeF export_size(const Figure& figure, const RunSnapshot& run, const FigureState& state, QSizeF asked) {
+  const QSizeF natural = figure.natural_size(run);
+  double w = asked.width() > 0 ? asked.width() : natural.width();
+  double h = asked.height() > 0 ? asked.height()
+             : asked.width() > 0 ? figure.height_for_width(run, w, type_pt(state) / state.scale)
+                                 : natural.height();
+  if (!state.title && asked.height() <= 0 && asked.width() > 0) h -= 1.8 * type_pt(state);  // no title line
+  for (double v : {w, h})
+    if (!(v >= 36 && v <= 10000)) throw UsageError("a figure's width and height must be between 36 and 10000 points");
+  return {w, h};
+}
+
 void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& view_state, const QString& path,
                    const ExportOptions& options) {
   FigureState state = view_state;
   state.hints = false;  // a figure in a paper carries no "what to click next"
   if (!figure.available(run, state))
     throw UsageError("the " + utf8(figure.title()) + " figure has nothing to draw for this run");
-  const QSizeF size = options.size.isEmpty() ? figure.natural_size(run) : options.size;
+  const QSizeF size = export_size(figure, run, state, options.size);
   if (!(options.dpi >= 10 && options.dpi <= 2400)) throw UsageError("DPI must be between 10 and 2400");
   QSaveFile out(path);
   if (!out.open(QIODevice::WriteOnly)) throw InputError(utf8(path), "cannot write: " + utf8(out.errorString()));
@@ -111,7 +125,7 @@ void export_figure(const Figure& figure, const RunSnapshot& run, const FigureSta
 }
 
 QStringList export_all(const RunSnapshot& run, const FigureState& state, const QString& dir,
-                       const std::vector<ExportFormat>& formats, double dpi) {
+                       const std::vector<ExportFormat>& formats, double dpi, QSizeF size) {
   if (!QDir().mkpath(dir)) throw InputError(utf8(dir), "cannot create the folder");
   QStringList written;
   for (const auto& figure : all_figures()) {
@@ -127,7 +141,7 @@ QStringList export_all(const RunSnapshot& run, const FigureState& state, const Q
     if (!figure->available(run, s)) continue;
     for (ExportFormat f : formats) {
       const QString path = QDir(dir).filePath(figure->id() + "." + extension(f));
-      export_figure(*figure, run, s, path, ExportOptions{f, {}, dpi});
+      export_figure(*figure, run, s, path, ExportOptions{f, size, dpi});
       written << path;
     }
   }

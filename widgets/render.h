@@ -20,9 +20,13 @@ QString extension(ExportFormat format);
 
 struct ExportOptions {
   ExportFormat format = ExportFormat::Png;
-  QSizeF size;       // points; empty: the figure's natural size
+  QSizeF size;       // points; 0 × 0: the figure's natural size; W × 0: its height at width W
   double dpi = 300;  // PNG only (the PNG records it)
 };
+
+// The size an export gets for the asked one (see ExportOptions::size); throws UsageError for a size
+// outside 36..10000 points.
+QSizeF export_size(const Figure& figure, const RunSnapshot& run, const FigureState& state, QSizeF asked);
 
 // Writes one figure, atomically (a temporary file renamed into place). Throws InputError naming the
 // path when it cannot be written, UsageError when the figure cannot draw this state.
@@ -31,6 +35,6 @@ void export_figure(const Figure& figure, const RunSnapshot& run, const FigureSta
 
 // Every available figure into `dir` as <id>.<ext> per format; returns the files written.
 QStringList export_all(const RunSnapshot& run, const FigureState& state, const QString& dir,
-                       const std::vector<ExportFormat>& formats, double dpi = 300);
+                       const std::vector<ExportFormat>& formats, double dpi = 300, QSizeF size = {});
 
 }  // namespace cascade::widgets

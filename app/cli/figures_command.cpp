@@ -36,6 +36,13 @@ const std::vector<OptionSpec> kSpecs = {
     {"--layer", "N", "the selected layer (depth player, Gram matrix, cascade step)", "1"},
     {"--token", "N", "the selected token (outlined)", "none"},
     {"--anonymous", "", "no model or file name in the figures (double-blind review)", ""},
+    {"--width", "POINTS", "figure width (a paper column is ~240, a page ~500)", "each figure's own"},
+    {"--height", "POINTS", "figure height", "fits the width and type"},
+    {"--font-size", "POINTS", "no text smaller than this (8 for a paper column)", "each figure's own (7-10)"},
+    {"--no-title", "", "leave out the title line (the caption says it)", ""},
+    {"--no-highlight", "", "no selected-layer or token emphasis", ""},
+    {"--layers", "A:B", "draw layers A..B-1 only (Python slice; either end may be left out)", "all"},
+    {"--tokens", "A:B", "draw tokens A..B-1 only (token map, depth player, Gram matrix)", "all"},
     kTau,
     kRule,
     kTaus,
@@ -45,6 +52,35 @@ const std::vector<OptionSpec> kSpecs = {
     kThreads,
     kQuiet,
     kHelp};
+
+// "A:B", ":B", "A:" or "A" (that one index) as a window within 0..n−1; `flag` names the option in errors.
+widgets::Span span_option(const Options& opts, const std::string& flag, int64_t n, const char* what) {
+  widgets::Span span;
+  const auto v = opts.value(flag);
+  if (!v) return span;
+  const std::string s = *v;
+  const auto colon = s.find(':');
+  auto index = [&](const std::string& part, int64_t fallback) -> int64_t {
+    if (part.empty()) return fallback;
+    size_t used = 0;
+    long long x = 0;
+    try {
+      x = std::stoll(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != part.size()) throw UsageError(flag + " wants A:B with whole numbers, got '" + s + "'");
+    return x < 0 ? n + x : x;  // −1 is the last, as in Python
+  };
+  const int64_t a = index(s.substr(0, colon), 0);
+  const int64_t b = colon == std::string::npos ? a + 1 : index(s.substr(colon + 1), n);
+  if (a < 0 || a >= n || b <= a || b > n)
+    throw UsageError(flag + " " + s + " is outside this run's " + std::to_string(n) + " " + what + " (0.." +
+                     std::to_string(n - 1) + "), or empty");
+  span.begin = a;
+  span.end = b;
+  return span;
+}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;
@@ -133,6 +169,15 @@ int cmd_figures(const std::vector<std::string>& args) {
       throw UsageError("--token must be in 0.." + std::to_string(snap->T() - 1));
   }
   state.anonymous = opts.flag("--anonymous");
+  state.title = !opts.flag("--no-title");
+  state.highlight = !opts.flag("--no-highlight");
+  state.layers = span_option(opts, "--layers", snap->L(), "layers");
+  state.tokens = span_option(opts, "--tokens", snap->T(), "tokens");
+  if (opts.value("--font-size")) {
+    state.font_pt = opts.number("--font-size");
+    if (!(state.font_pt >= 4 && state.font_pt <= 72)) throw UsageError("--font-size must be between 4 and 72 points");
+  }
+  const QSizeF size(opts.value("--width") ? opts.number("--width") : 0, opts.value("--height") ? opts.number("--height") : 0);
   std::vector<float> gram;
   state.gram_limit = 4096;  // headless: no UI thread to keep responsive
   if (snap->T() <= state.gram_limit && snap->has_activations()) {
@@ -158,7 +203,7 @@ int cmd_figures(const std::vector<std::string>& args) {
     }
     for (auto f : formats) {
       const QString path = QDir(dir).filePath(figure->id() + "." + widgets::extension(f));
-      widgets::export_figure(*figure, *snap, state, path, widgets::ExportOptions{f, {}, dpi});
+      widgets::export_figure(*figure, *snap, state, path, widgets::ExportOptions{f, size, dpi});
       written << path;
     }
   }

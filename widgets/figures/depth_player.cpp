@@ -42,8 +42,20 @@ namespace {
 std::vector<LegendEntry> status_legend(double font_pt) {
   std::vector<LegendEntry> entries;
   for (TokenStatus s : {TokenStatus::Representative, TokenStatus::Added, TokenStatus::Removed, TokenStatus::Missed,
-                        TokenStatus::Extra, TokenStatus::Redundant})
-    entries.push_back({status_color(s), status_name(s), false});
+                        TokenStatus::Extra, TokenStatus::Redundant}) {
+    LegendEntry e{status_color(s), status_name(s), false};
+    if (status_hatched(s))
+      e.swatch = [font_pt, s](QPainter& p, const QRectF& square) {
+        const QRectF cell = square.adjusted(-font_pt * 0.2, -font_pt * 0.15, font_pt * 0.5, font_pt * 0.15);
+        p.setPen(Qt::NoPen);
+        p.setBrush(status_color(s));
+        p.drawRect(cell);
+        QPainterPath path;
+        path.addRect(cell);
+        hatch_status(p, path, s, font_pt);
+      };
+    entries.push_back(e);
+  }
   // The second status a token can hold: an outline and a corner dot in its colour.
   LegendEntry also{status_color(TokenStatus::Removed), "+ also missed / extra", false};
   also.swatch = [font_pt](QPainter& p, const QRectF& square) {
@@ -51,6 +63,9 @@ std::vector<LegendEntry> status_legend(double font_pt) {
     p.setPen(Qt::NoPen);
     p.setBrush(status_color(TokenStatus::Removed));
     p.drawRect(cell);
+    QPainterPath path;
+    path.addRect(cell);
+    hatch_status(p, path, TokenStatus::Removed, font_pt);
     draw_also_marker(p, cell, TokenStatus::Missed, font_pt * 0.7);
   };
   entries.push_back(also);
@@ -65,6 +80,14 @@ double status_legend_height(double width, double font_pt) {
 
 void draw_status_legend(QPainter& p, QPointF origin, double font_pt, double width) {
   draw_legend(p, origin, status_legend(font_pt), font_pt, width);
+}
+
+bool status_hatched(TokenStatus s) { return s == TokenStatus::Removed || s == TokenStatus::Extra; }
+
+void hatch_status(QPainter& p, const QPainterPath& region, TokenStatus s, double font_pt) {
+  if (!status_hatched(s)) return;
+  const double spacing = std::max(2.2, font_pt * 0.36);
+  draw_hatch(p, region, spacing, s == TokenStatus::Removed, QColor(255, 255, 255, 170), spacing * 0.32);
 }
 
 void draw_also_marker(QPainter& p, const QRectF& cell, TokenStatus also, double font_pt) {
@@ -85,20 +108,37 @@ QSizeF DepthPlayerFigure::natural_size(const RunSnapshot& run) const {
   return {500, std::clamp(60 + lines * 17, 160.0, 700.0)};
 }
 
+double DepthPlayerFigure::height_for_width(const RunSnapshot& run, double width, double font_pt) const {
+  // As tall as the chips flow at this width (the header, the legend and the chips' lines), at most
+  // a tall page; beyond that the layout falls back to cells.
+  FigureState s;
+  s.font_pt = font_pt;
+  const double f = type_pt(s);
+  const TypeFloor floor(font_pt);
+  const double legend_h = status_legend_height(width - f * 1.2, f) + f * 0.7;
+  std::vector<QRectF> cells;
+  const QRectF body(f * 0.6, 0, width - f * 1.2, 1e6);
+  flow_chips(run, body, f, kMaxChipChars, cells);
+  const double chips_h = cells.empty() ? f * 2 : cells.back().bottom() + f * 0.6;
+  return std::clamp(f * 3.6 + chips_h + legend_h + f * 0.4, 120.0, 1000.0);
+}
+
 DepthPlayerFigure::Layout DepthPlayerFigure::layout(const QRectF& rect, const RunSnapshot& run,
                                                     const FigureState& state) {
   Layout out;
-  out.font_pt = 9 * state.scale;
+  out.font_pt = type_pt(state);
   const double f = out.font_pt;
-  out.header = QRectF(rect.left(), rect.top(), rect.width(), f * 3.6);
+  const auto [t0, t1] = state.tokens.within(run.T());
+  out.first = t0;
+  out.header = QRectF(rect.left(), rect.top(), rect.width(), state.title ? f * 3.6 : f * 0.4);
   const double legend_h = status_legend_height(rect.width() - f * 1.2, f) + f * 0.7;
   out.legend = QRectF(rect.left(), rect.bottom() - legend_h, rect.width(), legend_h);
   out.body = QRectF(rect.left() + f * 0.6, out.header.bottom(), rect.width() - f * 1.2,
                     out.legend.top() - out.header.bottom() - f * 0.4);
   // Chips flowing like text while they fit; one cell per token beyond that (long runs).
-  if (run.T() <= 4096 && flow_chips(run, out.body, f, kMaxChipChars, out.cells)) return out;
+  if (t1 - t0 <= 4096 && flow_chips(run, out.body, f, kMaxChipChars, out.cells, t0, t1)) return out;
   out.chips = false;
-  const Grid grid = grid_cells(out.body, run.T(), out.cells);
+  const Grid grid = grid_cells(out.body, t1 - t0, out.cells);
   out.cols = grid.cols;
   out.side = grid.side;
   return out;
@@ -107,7 +147,8 @@ DepthPlayerFigure::Layout DepthPlayerFigure::layout(const QRectF& rect, const Ru
 void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
   const Layout lay = layout(rect, run, state);
   const double f = lay.font_pt;
-  // Header: what layer, what the numbers are.
+  // Header: what layer, what the numbers are (the title lines).
+  if (state.title) {
   p.setPen(kInk);
   p.setFont(figure_font(f * 1.1, true));
   p.drawText(QRectF(lay.header.left() + f * 0.6, lay.header.top(), lay.header.width(), f * 1.9),
@@ -122,38 +163,53 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
   if (state.phase > 0 && state.layer + 1 < run.L()) sub += QString("  ·  → layer %1").arg(state.layer + 1);
   p.drawText(QRectF(lay.header.left() + f * 0.6, lay.header.top() + f * 1.8, lay.header.width() - f, f * 1.6),
              Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(sub, Qt::ElideMiddle, lay.header.width() - f));
+  }
 
-  const int64_t T = run.T();
+  const int64_t first = lay.first, n = static_cast<int64_t>(lay.cells.size());
   if (lay.chips) {
     p.setFont(figure_font(f));
-    for (int64_t t = 0; t < T; ++t) {
-      const QRectF& c = lay.cells[t];
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t t = first + i;
+      const QRectF& c = lay.cells[i];
       const QColor fill = fill_for(run, state, t);
       p.setPen(Qt::NoPen);
       p.setBrush(fill);
       p.drawRoundedRect(c, f * 0.3, f * 0.3);
+      if (const TokenStatus st = run.status(state.layer, t); status_hatched(st) && state.phase <= 0) {
+        QPainterPath shape;
+        shape.addRoundedRect(c, f * 0.3, f * 0.3);
+        hatch_status(p, shape, st, f);
+      }
       p.setPen(qGray(fill.rgb()) < 140 ? QColor(Qt::white) : kInk);
       p.drawText(c, Qt::AlignCenter, token_label(run.token(t), kMaxChipChars));
       draw_also_marker(p, c, run.also(state.layer, t), f);
     }
   } else {
     p.setRenderHint(QPainter::Antialiasing, false);
-    for (int64_t t = 0; t < T; ++t) p.fillRect(lay.cells[t], fill_for(run, state, t));
+    for (int64_t i = 0; i < n; ++i) p.fillRect(lay.cells[i], fill_for(run, state, first + i));
+    if (state.phase <= 0)
+      for (TokenStatus hatched : {TokenStatus::Removed, TokenStatus::Extra}) {
+        QPainterPath cells;
+        for (int64_t i = 0; i < n; ++i)
+          if (run.status(state.layer, first + i) == hatched) cells.addRect(lay.cells[i]);
+        hatch_status(p, cells, hatched, f);
+      }
     if (lay.side >= 6)
-      for (int64_t t = 0; t < T; ++t) draw_also_marker(p, lay.cells[t], run.also(state.layer, t), lay.side);
+      for (int64_t i = 0; i < n; ++i) draw_also_marker(p, lay.cells[i], run.also(state.layer, first + i), lay.side);
     p.setRenderHint(QPainter::Antialiasing, true);
   }
   // Selection and hover outlines, and the link from a redundant token to its representative.
   auto outline = [&](int64_t t, const QColor& color, double width) {
-    if (t < 0 || t >= T) return;
+    if (t < first || t >= first + n) return;
     p.setPen(QPen(color, width));
     p.setBrush(Qt::NoBrush);
-    const QRectF c = lay.cells[t].adjusted(-width / 2, -width / 2, width / 2, width / 2);
+    const QRectF c = lay.cells[t - first].adjusted(-width / 2, -width / 2, width / 2, width / 2);
     if (lay.chips) p.drawRoundedRect(c, f * 0.3, f * 0.3);
     else p.drawRect(c);
   };
-  if (state.hover_token >= 0 && state.link_to >= 0 && state.link_to < T && state.link_to != state.hover_token) {
-    const QPointF a = lay.cells[state.hover_token].center(), b = lay.cells[state.link_to].center();
+  auto shown = [&](int64_t t) { return t >= first && t < first + n; };
+  if (shown(state.hover_token) && shown(state.link_to) && state.link_to != state.hover_token) {
+    const QPointF a = lay.cells[state.hover_token - first].center(), b = lay.cells[state.link_to - first].center();
     QPainterPath path(a);
     const QPointF mid = (a + b) / 2 - QPointF(0, std::max(f * 2.0, std::abs(a.x() - b.x()) * 0.15));
     path.quadTo(mid, b);
@@ -163,7 +219,7 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
     outline(state.link_to, kInk, 1.6);
   }
   outline(state.hover_token, kMuted, 1.2);
-  outline(state.token, kInk, 2.0);
+  outline(highlighted_token(state), kInk, 2.0);
   draw_status_legend(p, QPointF(lay.legend.left() + f * 0.6, lay.legend.top() + f * 0.3), f, lay.legend.width() - f * 1.2);
 }
 
@@ -176,12 +232,13 @@ Hit DepthPlayerFigure::hit(const QRectF& rect, const RunSnapshot& run, const Fig
     if (!lay.body.contains(pos)) return h;
     const int64_t col = static_cast<int64_t>((pos.x() - lay.body.left()) / side);
     const int64_t row = static_cast<int64_t>((pos.y() - lay.body.top()) / side);
-    const int64_t t = row * cols + col;
-    if (col < cols && t >= 0 && t < run.T() && lay.cells[t].contains(pos)) h.token = t;
+    const int64_t i = row * cols + col;
+    if (col < cols && i >= 0 && i < static_cast<int64_t>(lay.cells.size()) && lay.cells[i].contains(pos))
+      h.token = lay.first + i;
   } else {
-    for (int64_t t = 0; t < run.T(); ++t)
-      if (lay.cells[t].contains(pos)) {
-        h.token = t;
+    for (size_t i = 0; i < lay.cells.size(); ++i)
+      if (lay.cells[i].contains(pos)) {
+        h.token = lay.first + static_cast<int64_t>(i);
         break;
       }
   }

@@ -22,7 +22,7 @@ QString GramFigure::unavailable_reason(const RunSnapshot& run, const FigureState
 
 std::optional<QRectF> GramFigure::zoomed(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF at,
                                          double factor) const {
-  const QRectF area = plot_area(rect, 9 * state.scale);
+  const QRectF area = plot_area(rect, type_pt(state), state.title);
   const QRectF vis = visible_range(run, state);
   const QPointF p(vis.left() + (at.x() - area.left()) / area.width() * vis.width(),
                   vis.top() + (at.y() - area.top()) / area.height() * vis.height());
@@ -37,27 +37,31 @@ std::optional<QRectF> GramFigure::panned(const QRectF& rect, const RunSnapshot& 
   // `from` is the zoom when the drag began; empty: the whole matrix.
   const double T = static_cast<double>(run.T());
   const QRectF origin = from.isEmpty() ? QRectF(0, 0, T, T) : from;
-  const double per_px = origin.width() / plot_area(rect, 9 * state.scale).width();
+  const double per_px = origin.width() / plot_area(rect, type_pt(state), state.title).width();
   return origin.translated(-delta.x() * per_px, -delta.y() * per_px);
 }
 
-QRectF GramFigure::plot_area(const QRectF& rect, double f) {
-  const QRectF inner = rect.adjusted(f * 6.8, f * 2.8, -f * 7.5, -f * 3.8);
+QRectF GramFigure::plot_area(const QRectF& rect, double f, bool title) {
+  const QRectF inner = rect.adjusted(f * 6.8, title ? f * 2.8 : f * 0.8, -f * 7.5, -f * 3.8);
   const double side = std::max(1.0, std::min(inner.width(), inner.height()));
   return QRectF(inner.left(), inner.top(), side, side);
 }
 
 QRectF GramFigure::visible_range(const RunSnapshot& run, const FigureState& state) {
-  const QRectF all(0, 0, static_cast<double>(run.T()), static_cast<double>(run.T()));
+  QRectF all(0, 0, static_cast<double>(run.T()), static_cast<double>(run.T()));
+  if (!state.tokens.all()) {  // figures --tokens: that square of the matrix
+    const auto [t0, t1] = state.tokens.within(run.T());
+    all = QRectF(static_cast<double>(t0), static_cast<double>(t0), static_cast<double>(t1 - t0), static_cast<double>(t1 - t0));
+  }
   if (state.gram_zoom.isEmpty()) return all;
   return state.gram_zoom.intersected(all).isEmpty() ? all : state.gram_zoom.intersected(all);
 }
 
 void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
-  const double f = 9 * state.scale;
-  draw_title(p, rect, QString("|cos| between tokens at layer %1 (block %2)").arg(state.layer)
+  const double f = type_pt(state);
+  if (state.title) draw_title(p, rect, QString("|cos| between tokens at layer %1 (block %2)").arg(state.layer)
                           .arg(run.analysis().layers.at(state.layer).layer), f);
-  const QRectF area = plot_area(rect, f);
+  const QRectF area = plot_area(rect, f, state.title);
   if (!available(run, state)) {
     p.setPen(kMuted);
     p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap,
@@ -103,14 +107,15 @@ void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, 
       p.drawLine(QPointF(area.left() - f * 0.6, y), QPointF(area.left(), y));
     }
   }
-  if (state.token >= c0 && state.token < c1) {
+  const int64_t sel = highlighted_token(state);
+  if (sel >= c0 && sel < c1) {
     p.setPen(QPen(Qt::white, 1.0, Qt::DashLine));
-    const double x = area.left() + (static_cast<double>(state.token - c0) + 0.5) * cell;
+    const double x = area.left() + (static_cast<double>(sel - c0) + 0.5) * cell;
     p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()));
   }
-  if (state.token >= r0 && state.token < r1) {
+  if (sel >= r0 && sel < r1) {
     p.setPen(QPen(Qt::white, 1.0, Qt::DashLine));
-    const double y = area.top() + (static_cast<double>(state.token - r0) + 0.5) * area.height() / static_cast<double>(nr);
+    const double y = area.top() + (static_cast<double>(sel - r0) + 0.5) * area.height() / static_cast<double>(nr);
     p.drawLine(QPointF(area.left(), y), QPointF(area.right(), y));
   }
   Axes axes{area, static_cast<double>(c0) - 0.5, static_cast<double>(c1) - 0.5, static_cast<double>(r1) - 0.5,
@@ -121,7 +126,7 @@ void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, 
 
 Hit GramFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
   Hit h;
-  const QRectF area = plot_area(rect, 9 * state.scale);
+  const QRectF area = plot_area(rect, type_pt(state), state.title);
   if (!available(run, state) || !area.contains(pos)) return h;
   // The same integer token range paint() draws.
   const QRectF vis = visible_range(run, state);

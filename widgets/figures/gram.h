@@ -22,7 +22,7 @@ class GramFigure final : public Figure {
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
   // The plotted square and the visible token range (x: columns, y: rows).
-  static QRectF plot_area(const QRectF& rect, double f);
+  static QRectF plot_area(const QRectF& rect, double f, bool title = true);
   static QRectF visible_range(const RunSnapshot& run, const FigureState& state);
 };
 

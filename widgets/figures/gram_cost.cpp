@@ -10,28 +10,34 @@ namespace cascade::widgets {
 
 namespace {
 
-Axes cost_axes(const QRectF& rect, const RunSnapshot& run, double f) {
+Axes cost_axes(const QRectF& rect, const RunSnapshot& run, const FigureState& state, double f) {
+  const auto [l0, l1] = state.layers.within(run.L());
   double top = 1;
-  for (const auto& m : run.analysis().layers)
+  for (int64_t l = l0; l < l1; ++l) {
+    const LayerMeasures& m = run.analysis().layers[l];
     top = std::max({top, static_cast<double>(m.gram_entries_ind), static_cast<double>(m.gram_entries_casc)});
-  return Axes{inner_area(rect, f, true, true), -0.5, static_cast<double>(run.L()) - 0.5, 0, top * 1.1};
+  }
+  return Axes{inner_area(rect, f, true, state.title), static_cast<double>(l0) - 0.5, static_cast<double>(l1) - 0.5, 0,
+              top * 1.1};
 }
 
 }  // namespace
 
 void GramCostFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
-  const double f = 9 * state.scale;
+  const double f = type_pt(state);
   const auto& layers = run.analysis().layers;
   const int64_t L = run.L();
-  const Axes a = cost_axes(rect, run, f);
-  draw_title(p, rect, QString("Gram entries per layer (total savings %1 %)")
+  const Axes a = cost_axes(rect, run, state, f);
+  const auto [l0, l1] = state.layers.within(L);
+  if (state.title) draw_title(p, rect, QString("Gram entries per layer (total savings %1 %)")
                           .arg(run.analysis().summary.gram_savings * 100, 0, 'f', 1), f);
   draw_axes(p, a, "layer", "Gram entries (pairs)", f, true);
-  const double bw = a.area.width() / static_cast<double>(std::max<int64_t>(L, 1)) * 0.38;
+  const double bw = a.area.width() / static_cast<double>(l1 - l0) * 0.38;
   p.setPen(Qt::NoPen);
-  std::vector<std::optional<double>> cumulative;
+  // The cumulative savings count from the window's first layer.
+  std::vector<std::optional<double>> cumulative(static_cast<size_t>(l0));
   double sum_ind = 0, sum_casc = 0;
-  for (int64_t l = 0; l < L; ++l) {
+  for (int64_t l = l0; l < l1; ++l) {
     const double x = a.px(static_cast<double>(l));
     p.setBrush(QColor(170, 170, 170));
     p.drawRect(QRectF(QPointF(x - bw, a.py(static_cast<double>(layers[l].gram_entries_ind))), QPointF(x, a.py(0))));
@@ -42,11 +48,12 @@ void GramCostFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
     cumulative.push_back(sum_ind > 0 ? 100.0 * (1.0 - sum_casc / sum_ind) : 0.0);
   }
   double lo = 0, hi = 10;
-  for (const auto& c : cumulative) lo = std::min(lo, *c), hi = std::max(hi, *c);
+  for (const auto& c : cumulative)
+    if (c) lo = std::min(lo, *c), hi = std::max(hi, *c);
   const Axes right{a.area, a.x0, a.x1, lo, hi * 1.1};
   draw_layer_series(p, right, cumulative, okabe_ito::vermillion, Qt::SolidLine, true);
   draw_right_axis(p, right, "cumulative savings (%)", f);
-  mark_layer(p, a, state.layer);
+  mark_layer(p, a, highlighted_layer(state));
   draw_legend(p, QPointF(a.area.left() + f * 0.6, a.area.top() + f * 0.4),
               {{QColor(170, 170, 170), "independent (T²)", false},
                {okabe_ito::blue, "cascade", false},
@@ -55,10 +62,11 @@ void GramCostFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
 }
 
 Hit GramCostFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
-  const Axes a = cost_axes(rect, run, 9 * state.scale);
+  const Axes a = cost_axes(rect, run, state, type_pt(state));
   Hit h;
   if (!a.area.contains(pos)) return h;
-  h.layer = layer_at(a, pos, run.L());
+  const auto [l0, l1] = state.layers.within(run.L());
+  h.layer = std::clamp(layer_at(a, pos, run.L()), l0, l1 - 1);
   const auto& m = run.analysis().layers[h.layer];
   h.tooltip = QString("layer %1: %2 entries independent, %3 cascade").arg(h.layer).arg(m.gram_entries_ind).arg(m.gram_entries_casc);
   return h;

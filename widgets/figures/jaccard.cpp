@@ -7,10 +7,10 @@
 
 namespace cascade::widgets {
 
-JaccardFigure::Layout JaccardFigure::layout(const QRectF& rect, int64_t L, double f) {
+JaccardFigure::Layout JaccardFigure::layout(const QRectF& rect, int64_t L, double f, bool title) {
   Layout out;
   // Right of the matrix: gap 1.2, fidelity strip 2.6, gap 2.6, colour bar 1, its ticks and label 5.4.
-  const QRectF inner = rect.adjusted(f * 5, f * 2.8, -f * 12.8, -f * 7.6);  // bottom: the strip's label
+  const QRectF inner = rect.adjusted(f * 5, title ? f * 2.8 : f * 0.8, -f * 12.8, -f * 7.6);  // bottom: the strip's label
   const double side = std::max(1.0, std::min(inner.width(), inner.height()));
   out.cell = side / static_cast<double>(std::max<int64_t>(L, 1));
   out.matrix = QRectF(inner.left(), inner.top(), out.cell * L, out.cell * L);
@@ -20,12 +20,13 @@ JaccardFigure::Layout JaccardFigure::layout(const QRectF& rect, int64_t L, doubl
 }
 
 void JaccardFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
-  const double f = 9 * state.scale;
-  const int64_t L = run.L();
+  const double f = type_pt(state);
+  const auto [l0, l1] = state.layers.within(run.L());
+  const int64_t L = l1 - l0;  // the window drawn: matrix row i is layer l0 + i
   const auto& J = run.analysis().jaccard_matrix;
-  const Layout lay = layout(rect, L, f);
+  const Layout lay = layout(rect, L, f, state.title);
   const auto& sm = run.analysis().summary;
-  draw_title(p, rect, QString("Depth Jaccard of R_ind (τ = %1; mean consecutive %2)")
+  if (state.title) draw_title(p, rect, QString("Depth Jaccard of R_ind (τ = %1; mean consecutive %2)")
                           .arg(run.tau(), 0, 'f', 2)
                           .arg(sm.mean_depth_jaccard ? QString::number(*sm.mean_depth_jaccard, 'f', 3) : "n/a"), f);
   const bool values = lay.cell >= f * 2.6;
@@ -33,7 +34,7 @@ void JaccardFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
   for (int64_t i = 0; i < L; ++i)
     for (int64_t j = 0; j < L; ++j) {
       const QRectF c(lay.matrix.left() + j * lay.cell, lay.matrix.top() + i * lay.cell, lay.cell, lay.cell);
-      const double v = J[i][j];
+      const double v = J[l0 + i][l0 + j];
       p.fillRect(c, viridis(v));
       if (values) {
         p.setPen(v > 0.6 ? kInk : QColor(Qt::white));
@@ -50,15 +51,15 @@ void JaccardFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
       p.setPen(QPen(kInk, 0.6));
       p.drawRect(cell.adjusted(1, 1, -1, -1));
     }
-  if (state.layer >= 0 && state.layer < L) {  // the selected layer's row and column
+  if (const int64_t sel = highlighted_layer(state) - l0; sel >= 0 && sel < L) {  // the selected layer's row and column
     p.setPen(QPen(okabe_ito::vermillion, 1.4));
-    p.drawRect(QRectF(lay.matrix.left(), lay.matrix.top() + state.layer * lay.cell, lay.matrix.width(), lay.cell));
-    p.drawRect(QRectF(lay.matrix.left() + state.layer * lay.cell, lay.matrix.top(), lay.cell, lay.matrix.height()));
+    p.drawRect(QRectF(lay.matrix.left(), lay.matrix.top() + sel * lay.cell, lay.matrix.width(), lay.cell));
+    p.drawRect(QRectF(lay.matrix.left() + sel * lay.cell, lay.matrix.top(), lay.cell, lay.matrix.height()));
   }
   // casc_fidelity strip.
   for (int64_t i = 0; i < L; ++i) {
     const QRectF c(lay.fidelity.left(), lay.fidelity.top() + i * lay.cell, lay.fidelity.width(), lay.cell);
-    const double v = run.analysis().layers[i].casc_fidelity;
+    const double v = run.analysis().layers[l0 + i].casc_fidelity;
     p.fillRect(c, viridis(v));
     if (values) {
       p.setPen(v > 0.6 ? kInk : QColor(Qt::white));
@@ -73,7 +74,7 @@ void JaccardFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
   p.setFont(figure_font(f * 0.85));
   const int64_t every = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(f * 1.6 / lay.cell)));
   for (int64_t i = 0; i < L; i += every) {
-    const QString label = QString::number(i);
+    const QString label = QString::number(l0 + i);
     p.drawText(QRectF(lay.matrix.left() - f * 3.2, lay.matrix.top() + i * lay.cell, f * 3, lay.cell),
                Qt::AlignRight | Qt::AlignVCenter, label);
     p.drawText(QRectF(lay.matrix.left() + i * lay.cell - f, lay.matrix.bottom() + 2, lay.cell + 2 * f, f * 1.4),
@@ -97,17 +98,18 @@ void JaccardFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
 }
 
 Hit JaccardFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
-  const double f = 9 * state.scale;
-  const Layout lay = layout(rect, run.L(), f);
+  const double f = type_pt(state);
+  const auto [l0, l1] = state.layers.within(run.L());
+  const Layout lay = layout(rect, l1 - l0, f, state.title);
   Hit h;
   if (lay.matrix.contains(pos)) {
-    const int64_t i = std::min<int64_t>(run.L() - 1, static_cast<int64_t>((pos.y() - lay.matrix.top()) / lay.cell));
-    const int64_t j = std::min<int64_t>(run.L() - 1, static_cast<int64_t>((pos.x() - lay.matrix.left()) / lay.cell));
+    const int64_t i = l0 + std::min<int64_t>(l1 - l0 - 1, static_cast<int64_t>((pos.y() - lay.matrix.top()) / lay.cell));
+    const int64_t j = l0 + std::min<int64_t>(l1 - l0 - 1, static_cast<int64_t>((pos.x() - lay.matrix.left()) / lay.cell));
     h.layer = i;
     h.tooltip = QString("J(R_ind layer %1, R_ind layer %2) = %3").arg(i).arg(j)
                     .arg(run.analysis().jaccard_matrix[i][j], 0, 'f', 4);
   } else if (lay.fidelity.contains(pos)) {
-    const int64_t i = std::min<int64_t>(run.L() - 1, static_cast<int64_t>((pos.y() - lay.fidelity.top()) / lay.cell));
+    const int64_t i = l0 + std::min<int64_t>(l1 - l0 - 1, static_cast<int64_t>((pos.y() - lay.fidelity.top()) / lay.cell));
     h.layer = i;
     h.tooltip = QString("casc_fidelity at layer %1 = %2").arg(i).arg(run.analysis().layers[i].casc_fidelity, 0, 'f', 4);
   }

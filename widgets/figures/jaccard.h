@@ -18,7 +18,7 @@ class JaccardFigure final : public Figure {
     QRectF matrix, fidelity, colorbar;
     double cell = 0;
   };
-  static Layout layout(const QRectF& rect, int64_t L, double f);
+  static Layout layout(const QRectF& rect, int64_t L, double f, bool title = true);
 };
 
 }  // namespace cascade::widgets

@@ -14,14 +14,16 @@ struct Panels {
   Axes top, bottom;
 };
 
-Panels profile_panels(const QRectF& rect, const RunSnapshot& run, double f) {
-  const QRectF inner = inner_area(rect, f, /*right_axis=*/true, /*title=*/true);
+Panels profile_panels(const QRectF& rect, const RunSnapshot& run, const FigureState& state, double f) {
+  const QRectF inner = inner_area(rect, f, /*right_axis=*/true, state.title);
   const double gap = f * 3.4, h_top = (inner.height() - gap) * 0.55;
   Panels out;
-  const double x0 = -0.5, x1 = static_cast<double>(run.L()) - 0.5;
+  const auto [l0, l1] = state.layers.within(run.L());
+  const double x0 = static_cast<double>(l0) - 0.5, x1 = static_cast<double>(l1) - 0.5;
   double r_max = 1;
   int64_t change_max = 1;
-  for (const auto& m : run.analysis().layers) {
+  for (int64_t l = l0; l < l1; ++l) {
+    const LayerMeasures& m = run.analysis().layers[l];
     r_max = std::max({r_max, static_cast<double>(m.r_ind), static_cast<double>(m.r_casc)});
     change_max = std::max({change_max, m.adds, m.removes});
   }
@@ -34,29 +36,35 @@ Panels profile_panels(const QRectF& rect, const RunSnapshot& run, double f) {
 }  // namespace
 
 void ProfileFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
-  const double f = 9 * state.scale;
+  const double f = type_pt(state);
   const auto& layers = run.analysis().layers;
   const int64_t L = run.L();
-  const Panels pan = profile_panels(rect, run, f);
-  draw_title(p, rect, QString("Representatives per layer (T = %1, τ = %2)").arg(run.T()).arg(run.tau(), 0, 'f', 2), f);
+  const Panels pan = profile_panels(rect, run, state, f);
+  const auto [l0, l1] = state.layers.within(L);
+  if (state.title) draw_title(p, rect, QString("Representatives per layer (T = %1, τ = %2)").arg(run.T()).arg(run.tau(), 0, 'f', 2), f);
   draw_axes(p, pan.top, "", "representatives r", f, true);
   std::vector<std::optional<double>> r_ind, r_casc, turnover;
-  for (const auto& m : layers) {
+  for (int64_t l = 0; l < L; ++l) {  // the whole depth, the window's x range clips it
+    const LayerMeasures& m = layers[l];
+    if (l < l0 || l >= l1) {
+      r_ind.emplace_back(), r_casc.emplace_back(), turnover.emplace_back();
+      continue;
+    }
     r_ind.push_back(static_cast<double>(m.r_ind));
     r_casc.push_back(static_cast<double>(m.r_casc));
     turnover.push_back(m.turnover ? std::optional<double>(*m.turnover * 100.0) : std::nullopt);
   }
   draw_layer_series(p, pan.top, r_ind, okabe_ito::orange, Qt::SolidLine, true);
   draw_layer_series(p, pan.top, r_casc, okabe_ito::blue, Qt::DashLine, true);
-  mark_layer(p, pan.top, state.layer);
+  mark_layer(p, pan.top, highlighted_layer(state));
   // Legends sit in the margins (title row, gap between panels), never on the data.
   draw_legend(p, QPointF(pan.top.area.right() - f * 13, rect.top() + f * 0.5),
               {{okabe_ito::orange, "r_ind"}, {okabe_ito::blue, "r_casc", true, Qt::DashLine}}, f);
 
   draw_axes(p, pan.bottom, "layer", "tokens changed", f, true);
-  const double bw = pan.bottom.area.width() / static_cast<double>(std::max<int64_t>(L, 1)) * 0.6;
+  const double bw = pan.bottom.area.width() / static_cast<double>(l1 - l0) * 0.6;
   p.setPen(Qt::NoPen);
-  for (int64_t l = 0; l < L; ++l) {
+  for (int64_t l = l0; l < l1; ++l) {
     const double x = pan.bottom.px(static_cast<double>(l));
     const double zero = pan.bottom.py(0);
     p.setBrush(okabe_ito::bluish_green);
@@ -72,17 +80,18 @@ void ProfileFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& ru
   const Axes right{pan.bottom.area, pan.bottom.x0, pan.bottom.x1, 0, t_max * 1.1};
   draw_layer_series(p, right, turnover, kInk, Qt::SolidLine, true);
   draw_right_axis(p, right, "turnover (%)", f);
-  mark_layer(p, pan.bottom, state.layer);
+  mark_layer(p, pan.bottom, highlighted_layer(state));
   draw_legend(p, QPointF(pan.bottom.area.left(), pan.top.area.bottom() + f * 1.55),
               {{okabe_ito::bluish_green, "adds", false}, {okabe_ito::vermillion, "removes", false}, {kInk, "turnover"}},
               f * 0.95);
 }
 
 Hit ProfileFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
-  const Panels pan = profile_panels(rect, run, 9 * state.scale);
+  const Panels pan = profile_panels(rect, run, state, type_pt(state));
   Hit h;
   if (!pan.top.area.contains(pos) && !pan.bottom.area.contains(pos)) return h;
-  h.layer = layer_at(pan.top, pos, run.L());
+  const auto [l0, l1] = state.layers.within(run.L());
+  h.layer = std::clamp(layer_at(pan.top, pos, run.L()), l0, l1 - 1);
   const auto& m = run.analysis().layers[h.layer];
   h.tooltip = QString("layer %1: r_ind %2, r_casc %3, +%4 \u2212%5, turnover %6")
                   .arg(h.layer).arg(m.r_ind).arg(m.r_casc).arg(m.adds).arg(m.removes)

@@ -1,5 +1,8 @@
 // The one list of figure kinds: views, "export all" and `cascadelens-cli figures` iterate it.
 #include "widgets/figure.h"
+
+#include <algorithm>
+
 #include "widgets/figures/cascade_step.h"
 #include "widgets/figures/depth_player.h"
 #include "widgets/figures/gram.h"
@@ -35,5 +38,18 @@ QStringList figure_ids() {
   for (const auto& f : all_figures()) out << f->id();
   return out;
 }
+
+}  // namespace cascade::widgets
+
+namespace cascade::widgets {
+
+std::pair<int64_t, int64_t> Span::within(int64_t n) const {
+  if (n <= 0) return {0, 0};
+  const int64_t a = std::clamp<int64_t>(begin, 0, n - 1);
+  const int64_t b = end < 0 ? n : std::clamp<int64_t>(end, a + 1, n);
+  return {a, b};
+}
+
+double type_pt(const FigureState& state, double design) { return std::max(design * state.scale, state.font_pt); }
 
 }  // namespace cascade::widgets

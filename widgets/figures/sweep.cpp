@@ -16,9 +16,9 @@ bool has_quality(const std::vector<SweepEntry>& s) {
 }
 double tau_of(const SweepEntry& e) { return e.analysis.tau; }
 
-Axes sweep_axes(const QRectF& rect, const RunSnapshot& run, double f) {
+Axes sweep_axes(const QRectF& rect, const RunSnapshot& run, const FigureState& state, double f) {
   const auto& s = run.record().sweep;
-  const QRectF area = inner_area(rect, f, has_quality(s), true).adjusted(0, 0, 0, -f * 1.8);
+  const QRectF area = inner_area(rect, f, has_quality(s), state.title).adjusted(0, 0, 0, -f * 1.8);
   const double t0 = s.empty() ? 0 : tau_of(s.front()), t1 = s.empty() ? 1 : tau_of(s.back());
   return Axes{area, t0, t1 > t0 ? t1 : t0 + 1, 0, 1.05};
 }
@@ -44,10 +44,10 @@ void polyline(QPainter& p, const Axes& a, const std::vector<SweepEntry>& s, cons
 }  // namespace
 
 void SweepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
-  const double f = 9 * state.scale;
+  const double f = type_pt(state);
   const auto& s = run.record().sweep;
-  const Axes a = sweep_axes(rect, run, f);
-  draw_title(p, rect, QString("τ sweep (%1, T = %2, %3 layers)").arg(QString::fromStdString(to_string(run.rule())))
+  const Axes a = sweep_axes(rect, run, state, f);
+  if (state.title) draw_title(p, rect, QString("τ sweep (%1, T = %2, %3 layers)").arg(QString::fromStdString(to_string(run.rule())))
                           .arg(run.T()).arg(run.L()), f);
   draw_axes(p, a, "τ (θ = 1 − τ²)", "fraction", f);
   polyline(p, a, s, okabe_ito::orange, Qt::SolidLine, names::sweep::r_ind_over_T);
@@ -82,7 +82,7 @@ void SweepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run,
 
 std::optional<double> SweepFigure::tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
                                           QPointF pos) const {
-  const Axes a = sweep_axes(rect, run, 9 * state.scale);
+  const Axes a = sweep_axes(rect, run, state, type_pt(state));
   if (!a.area.adjusted(-6, -6, 6, 6).contains(pos)) return std::nullopt;
   return std::clamp(a.x_of(pos.x()), a.x0, a.x1);
 }

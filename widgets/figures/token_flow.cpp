@@ -18,14 +18,16 @@ QString token_label(const std::string& token, int max_chars) {
   return s;
 }
 
-bool flow_chips(const RunSnapshot& run, const QRectF& body, double font_pt, int max_chars, std::vector<QRectF>& cells) {
+bool flow_chips(const RunSnapshot& run, const QRectF& body, double font_pt, int max_chars, std::vector<QRectF>& cells,
+                int64_t first, int64_t last) {
   const QFontMetricsF fm(figure_font(font_pt));
   const double pad = font_pt * 0.35, h = fm.height() + pad, gap = font_pt * 0.22;
-  const int64_t T = run.T();
+  if (last < 0) last = run.T();
+  const int64_t T = last - first;
   cells.resize(T);
   double x = body.left(), y = body.top();
   for (int64_t t = 0; t < T; ++t) {
-    const double w = fm.horizontalAdvance(token_label(run.token(t), max_chars)) + 2 * pad;
+    const double w = fm.horizontalAdvance(token_label(run.token(first + t), max_chars)) + 2 * pad;
     if (x + w > body.right() && x > body.left()) x = body.left(), y += h + gap;
     if (y + h > body.bottom()) return false;
     cells[t] = QRectF(x, y, std::min(w, body.width()), h);

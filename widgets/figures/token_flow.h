@@ -17,7 +17,9 @@ QString token_label(const std::string& token, int max_chars);
 
 // Flows every token's chip (text at font_pt plus padding) through `body`, line by line. Returns
 // false when they do not all fit (cells then hold a partial layout).
-bool flow_chips(const RunSnapshot& run, const QRectF& body, double font_pt, int max_chars, std::vector<QRectF>& cells);
+// With first/last, only tokens first..last−1 (last −1: to the end); cells[i] is token first + i.
+bool flow_chips(const RunSnapshot& run, const QRectF& body, double font_pt, int max_chars, std::vector<QRectF>& cells,
+                int64_t first = 0, int64_t last = -1);
 
 // A row-major grid of square cells, the largest that fits `body` for T of them.
 struct Grid {

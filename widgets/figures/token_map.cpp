@@ -1,6 +1,7 @@
 #include "widgets/figures/token_map.h"
 
 #include <QImage>
+#include <QPainterPath>
 
 #include "widgets/figures/depth_player.h"
 #include "widgets/palette.h"
@@ -14,8 +15,8 @@ namespace {
 double legend_width(const QRectF& rect, double f) { return rect.width() - f * 2; }
 double legend_height(const QRectF& rect, double f) { return status_legend_height(legend_width(rect, f), f); }
 
-QRectF map_area(const QRectF& rect, double f) {
-  QRectF a = inner_area(rect, f, false, true);
+QRectF map_area(const QRectF& rect, double f, bool title) {
+  QRectF a = inner_area(rect, f, false, title);
   a.setBottom(a.bottom() - legend_height(rect, f));  // room for the legend
   return a;
 }
@@ -27,50 +28,65 @@ QSizeF TokenMapFigure::natural_size(const RunSnapshot& run) const {
 }
 
 void TokenMapFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
-  const double f = 9 * state.scale;
-  const int64_t L = run.L(), T = run.T();
-  draw_title(p, rect, QString("Token status by layer (τ = %1, %2)").arg(run.tau(), 0, 'f', 2)
-                          .arg(QString::fromStdString(to_string(run.rule()))), f);
-  const QRectF area = map_area(rect, f);
+  const double f = type_pt(state);
+  const auto [l0, l1] = state.layers.within(run.L());
+  const auto [t0, t1] = state.tokens.within(run.T());
+  const int64_t L = l1 - l0, T = t1 - t0;  // the window drawn
+  if (state.title)
+    draw_title(p, rect, QString("Token status by layer (τ = %1, %2)").arg(run.tau(), 0, 'f', 2)
+                            .arg(QString::fromStdString(to_string(run.rule()))), f);
+  const QRectF area = map_area(rect, f, state.title);
   std::vector<QRgb> colors(static_cast<size_t>(L * T));
   QRgb lut[kNumStatuses];
   for (int s = 0; s < kNumStatuses; ++s) lut[s] = status_color(static_cast<TokenStatus>(s)).rgb();
   for (int64_t l = 0; l < L; ++l)
-    for (int64_t t = 0; t < T; ++t) colors[l * T + t] = lut[static_cast<int>(run.status(l, t))];
+    for (int64_t t = 0; t < T; ++t) colors[l * T + t] = lut[static_cast<int>(run.status(l0 + l, t0 + t))];
   draw_cells(p, area, L, T, colors);
-  Axes axes{area, -0.5, static_cast<double>(T) - 0.5, static_cast<double>(L) - 0.5, -0.5};
-  // y is flipped (layer 0 at the top): Axes maps y0 to the bottom, so give y0 = L − 0.5.
-  draw_axes(p, axes, "token position", "layer", f, true, false, true);
   const double cw = area.width() / static_cast<double>(T), ch = area.height() / static_cast<double>(L);
+  // The second channel beside colour (deuteranopia and protanopia merge removed with missed and
+  // added with extra): removed and extra cells are striped, each its own way.
+  for (TokenStatus hatched : {TokenStatus::Removed, TokenStatus::Extra}) {
+    QPainterPath cells;
+    for (int64_t l = 0; l < L; ++l)
+      for (int64_t t = 0; t < T; ++t)
+        if (run.status(l0 + l, t0 + t) == hatched) cells.addRect(QRectF(area.left() + t * cw, area.top() + l * ch, cw, ch));
+    hatch_status(p, cells, hatched, f);
+  }
+  Axes axes{area, static_cast<double>(t0) - 0.5, static_cast<double>(t1) - 0.5, static_cast<double>(l1) - 0.5,
+            static_cast<double>(l0) - 0.5};
+  // y is flipped (the first layer at the top): Axes maps y0 to the bottom, so give y0 = l1 − 0.5.
+  draw_axes(p, axes, "token position", "layer", f, true, false, true);
   // A second status (a removed token that is also missed, an added one that is also extra): a dot.
   if (cw >= 2.5)
     for (int64_t l = 0; l < L; ++l)
       for (int64_t t = 0; t < T; ++t)
-        if (const TokenStatus also = run.also(l, t); also != TokenStatus::Redundant) {
+        if (const TokenStatus also = run.also(l0 + l, t0 + t); also != TokenStatus::Redundant) {
           const double r = std::max(1.0, std::min(cw, ch) * 0.32);
           p.setPen(QPen(kInk, 0.4));
           p.setBrush(status_color(also));
           p.drawEllipse(QPointF(area.left() + (t + 0.5) * cw, area.top() + (l + 0.5) * ch), r, r);
         }
   p.setBrush(Qt::NoBrush);
-  if (state.layer >= 0 && state.layer < L) {
+  if (const int64_t sel = highlighted_layer(state); sel >= l0 && sel < l1) {
     p.setPen(QPen(kInk, 1.5));
-    p.drawRect(QRectF(area.left(), area.top() + state.layer * ch, area.width(), ch));
+    p.drawRect(QRectF(area.left(), area.top() + (sel - l0) * ch, area.width(), ch));
   }
-  if (state.token >= 0 && state.token < T) {
+  if (const int64_t sel = highlighted_token(state); sel >= t0 && sel < t1) {
     p.setPen(QPen(kInk, 1.5));
-    p.drawRect(QRectF(area.left() + state.token * cw, area.top(), std::max(cw, 1.0), area.height()));
+    p.drawRect(QRectF(area.left() + (sel - t0) * cw, area.top(), std::max(cw, 1.0), area.height()));
   }
   draw_status_legend(p, QPointF(rect.left() + f, rect.bottom() - legend_height(rect, f) - f * 0.2), f, legend_width(rect, f));
 }
 
 Hit TokenMapFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
-  const double f = 9 * state.scale;
-  const QRectF area = map_area(rect, f);
+  const double f = type_pt(state);
+  const QRectF area = map_area(rect, f, state.title);
+  const auto [l0, l1] = state.layers.within(run.L());
+  const auto [t0, t1] = state.tokens.within(run.T());
   Hit h;
   if (!area.contains(pos)) return h;
-  h.token = std::clamp<int64_t>(static_cast<int64_t>((pos.x() - area.left()) / area.width() * run.T()), 0, run.T() - 1);
-  h.layer = std::clamp<int64_t>(static_cast<int64_t>((pos.y() - area.top()) / area.height() * run.L()), 0, run.L() - 1);
+  h.token = std::clamp<int64_t>(t0 + static_cast<int64_t>((pos.x() - area.left()) / area.width() * (t1 - t0)), t0, t1 - 1);
+  h.layer = std::clamp<int64_t>(l0 + static_cast<int64_t>((pos.y() - area.top()) / area.height() * (l1 - l0)), l0, l1 - 1);
   h.tooltip = QString("layer %1, token %2 %3: %4").arg(h.layer).arg(h.token)
                   .arg(QString::fromStdString(run.token(h.token)))
                   .arg(status_name(run.status(h.layer, h.token)));
