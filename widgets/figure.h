@@ -30,6 +30,10 @@ struct FigureState {
   double scale = 1;            // type scale (teaching mode draws everything larger)
   bool hints = true;           // on-screen hints ("→ next: …"); exports leave them out
   bool anonymous = false;      // no model or file name anywhere (double-blind review)
+  // teaching
+  int intro_stage = 0;                             // the opening sequence's stage (TeachingIntroFigure)
+  const std::vector<int64_t>* guesses = nullptr;   // the exercise: tokens the student picked (sorted)
+  bool reveal = false;                             // the exercise: the answer is shown
 };
 
 // Data a figure needs that is computed on request, not in paint() (RunView::ensure).
