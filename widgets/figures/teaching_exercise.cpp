@@ -83,8 +83,8 @@ Look look_of(Verdict v, bool guessed, bool revealed) {
 }
 
 void draw_badge(QPainter& p, const QRectF& chip, const QString& badge, double pt) {
-  const double d = std::max(8.0, std::min(chip.height() * 0.62, pt * 1.1));
-  const QRectF circle(chip.right() - d * 0.75, chip.top() - d * 0.35, d, d);
+  const double d = std::max(8.0, std::min(chip.height() * 0.5, pt * 0.9));
+  const QRectF circle(chip.right() - d * 0.6, chip.top() - d * 0.4, d, d);
   p.setPen(QPen(kInk, std::max(1.0, d * 0.07)));
   p.setBrush(Qt::white);
   p.drawEllipse(circle);
@@ -157,7 +157,7 @@ void TeachingExerciseFigure::paint(QPainter& p, const QRectF& rect, const RunSna
     p.setPen(look.outline == Qt::NoPen ? QPen(Qt::NoPen) : QPen(kInk, std::max(1.5, chip_pt * 0.12), look.outline));
     p.setBrush(look.fill);
     p.drawRoundedRect(c, 3, 3);
-    if (look.hatched) teach::hatch(p, c.adjusted(2, 2, -2, -2), QColor(255, 255, 255, 150), std::max(4.0, chip_pt * 0.5));
+    if (look.hatched) teach::hatch(p, c.adjusted(2, 2, -2, -2), QColor(255, 255, 255, 110), std::max(4.0, chip_pt * 0.5));
     if (in(now, t)) p.fillRect(QRectF(c.left() + 2, c.bottom() - std::max(2.0, c.height() * 0.14), c.width() - 4,
                                       std::max(2.0, c.height() * 0.1)), okabe_ito::blue);
     if (text) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <numbers>
+#include <tuple>
 
 #include "core/analyzer.h"
 #include "widgets/figures/teaching_draw.h"
@@ -162,13 +163,12 @@ void angle_panel(QPainter& p, const QRectF& box, const RunSnapshot& run, int64_t
   p.setFont(figure_font(f * 0.8, true));
   const QPointF tip_a = o + QPointF(std::cos(base), -std::sin(base)) * (len + f * 0.3);
   const QPointF tip_b = o + QPointF(std::cos(base + angle), -std::sin(base + angle)) * (len + f * 0.3);
-  const double w = fm.horizontalAdvance(word(run, a) + "  ") + f;
+  const QString label_a = QString("%1 [%2]").arg(word(run, a)).arg(a), label_b = QString("%1 [%2]").arg(word(run, b)).arg(b);
+  const double w = metrics(figure_font(f * 0.8, true)).horizontalAdvance(label_a.size() > label_b.size() ? label_a : label_b) + f * 0.5;
   p.setPen(kInk);
-  draw_line(p, QRectF(std::min(tip_a.x(), box.right() - w), tip_a.y() - fm.height(), w, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
-            QString("%1 [%2]").arg(word(run, a)).arg(a));
+  draw_line(p, QRectF(std::min(tip_a.x(), box.right() - w), tip_a.y() - fm.height(), w, fm.height()), Qt::AlignLeft | Qt::AlignVCenter, label_a);
   p.setPen(color);
-  draw_line(p, QRectF(std::min(tip_b.x(), box.right() - w), tip_b.y() - fm.height(), w, fm.height()), Qt::AlignLeft | Qt::AlignVCenter,
-            QString("%1 [%2]").arg(word(run, b)).arg(b));
+  draw_line(p, QRectF(std::min(tip_b.x(), box.right() - w), tip_b.y() - fm.height(), w, fm.height()), Qt::AlignLeft | Qt::AlignVCenter, label_b);
   p.setFont(figure_font(f * 0.8));
   p.setPen(kInk);
   draw_line(p, QRectF(box.left(), pic.bottom() + f * 0.3, box.width(), fm.lineSpacing()), Qt::AlignHCenter | Qt::AlignTop,
@@ -192,24 +192,28 @@ void stage_threshold(QPainter& p, const QRectF& area, const RunSnapshot& run, co
     bars.push_back({word(run, t), std::isfinite(s.gamma[t]) ? s.gamma[t] : std::numeric_limits<double>::quiet_NaN(),
                     said ? QColor(150, 150, 150) : okabe_ito::blue, said});
   }
+  // Legend: colour and hatching both say "already said"; a second line when one is too narrow.
   const QFontMetricsF fm = metrics(figure_font(f * 0.75));
-  const double legend_h = fm.lineSpacing() * 1.4;
+  const double sw = fm.height() * 0.9;
+  const std::vector<std::tuple<QColor, bool, QString>> entries = {
+      {okabe_ito::blue, false, "below θ: not yet said"}, {QColor(150, 150, 150), true, "above θ: already said by an earlier token"}};
+  double total = 0;
+  for (const auto& [c, h, text] : entries) total += sw * 1.4 + fm.horizontalAdvance(text) + f * 1.2;
+  const int lines = total > area.width() ? 2 : 1;
+  const double legend_h = fm.lineSpacing() * (lines + 0.4);
   teach::draw_token_bars(p, QRectF(area.left(), area.top(), area.width(), area.height() - legend_h), bars, s.theta, f);
-  // Legend: colour and hatching both say "already said".
-  const double y = area.bottom() - legend_h + fm.lineSpacing() * 0.3, sw = fm.height() * 0.9;
-  double x = area.left();
-  auto entry = [&](const QColor& c, bool hatched, const QString& text) {
+  double x = area.left(), y = area.bottom() - legend_h + fm.lineSpacing() * 0.3;
+  for (const auto& [c, hatched, text] : entries) {
     const QRectF sq(x, y + (fm.height() - sw) / 2, sw, sw);
     p.fillRect(sq, c);
     if (hatched) teach::hatch(p, sq, Qt::white, sw * 0.3);
     p.setFont(figure_font(f * 0.75));
     p.setPen(kInk);
-    const double w = fm.horizontalAdvance(text) + f * 0.2;
+    const double w = std::min(fm.horizontalAdvance(text) + f * 0.2, area.right() - x - sw * 1.4);
     draw_line(p, QRectF(x + sw * 1.4, y, w, fm.height()), Qt::AlignLeft | Qt::AlignVCenter, text);
-    x += sw * 1.4 + w + f;
-  };
-  entry(okabe_ito::blue, false, "below θ: not yet said");
-  entry(QColor(150, 150, 150), true, "above θ: already said by an earlier token");
+    if (lines == 2) y += fm.lineSpacing();
+    else x += sw * 1.4 + w + f;
+  }
 }
 
 void stage_representatives(QPainter& p, const QRectF& area, const RunSnapshot& run, const TeachingIntroFigure::Story& s,
@@ -330,8 +334,14 @@ TeachingIntroFigure::Story TeachingIntroFigure::story(const RunSnapshot& run) {
     for (int64_t b = a + 1; b < n; ++b) cosines[a * n + b] = cosines[b * n + a] = run.cosine(s.layer, a, b);
   s.angle = arrow_angles(cosines, n);
   // Stage 1: the most "already said" token with its partner, and the token least like it.
-  for (int64_t t = 1; t < n; ++t)
-    if (s.similar_a < 0 || s.gamma[t] > s.gamma[s.similar_a]) s.similar_a = t;
+  // (A said token with the longest word, the earliest of equals: "cat" reads better than "m".)
+  auto letters = [&](int64_t t) { return word(run, t).size(); };
+  for (int64_t t = 1; t < n; ++t) {
+    const bool said = s.gamma[t] >= s.theta, best_said = s.similar_a >= 0 && s.gamma[s.similar_a] >= s.theta;
+    if (s.similar_a < 0 || (said && !best_said) ||
+        (said == best_said && (said ? letters(t) > letters(s.similar_a) : s.gamma[t] > s.gamma[s.similar_a])))
+      s.similar_a = t;
+  }
   s.similar_b = s.partner[s.similar_a];
   s.similar_cos = std::abs(cosines[s.similar_a * n + s.similar_b]);
   for (int64_t t = 0; t < n; ++t)
