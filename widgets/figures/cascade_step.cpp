@@ -129,7 +129,7 @@ QString CascadeStepFigure::narration(const RunSnapshot& run, const FigureState& 
           .arg(l).arg(r).arg(l - 1).arg(T);
     case 1:
       if (empty) return QString("Validate: a single inherited token has nothing to be compared with, so it stays.");
-      return QString("Validate: compare the %1 inherited tokens with each other; one whose |cos| with an earlier one reaches θ = %2 is no longer distinct (red).")
+      return QString("Validate: compare the %1 inherited tokens with each other; one whose |cos| with an earlier one reaches θ\u00A0=\u00A0%2 is no longer distinct (red).")
           .arg(r).arg(theta, 0, 'f', 2);
     case 2:
       if (empty)

@@ -373,7 +373,7 @@ QString TeachingIntroFigure::narration(const RunSnapshot& run, const Story& s, i
     case 1:
       return QString("Two tokens are similar when their vectors point the same way: |cos| near 1 is a small angle, near 0 a right angle.");
     case 2:
-      return QString("A token whose |cos| with an earlier token is above θ = 1 − τ² = %1 has already been said.")
+      return QString("A token whose |cos| with an earlier token is above θ\u00A0=\u00A01\u00A0−\u00A0τ²\u00A0=\u00A0%1 has already been said.")
           .arg(s.theta, 0, 'f', 2);
     case 3:
       return QString("A representative is a token not yet said: %1 of these %2 are.").arg(s.representatives()).arg(s.tokens);
