@@ -49,6 +49,10 @@ struct FigureState {
   bool title = true;           // the title line (a paper's caption usually replaces it)
   bool highlight = true;       // the selected layer and token emphasised
   Span layers, tokens;         // the layers and tokens drawn (the τ sweep has neither axis)
+  // teaching
+  int intro_stage = 0;                             // the opening sequence's stage (TeachingIntroFigure)
+  const std::vector<int64_t>* guesses = nullptr;   // the exercise: tokens the student picked (sorted)
+  bool reveal = false;                             // the exercise: the answer is shown
 };
 
 // The figure's body type size: its design size (points, at scale 1) times the scale, and never

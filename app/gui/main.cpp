@@ -1,6 +1,6 @@
 // cascadelens: the desktop app. Opens on the bundled demo model and text and runs it at once.
 //   cascadelens [--model DIR|ID] [--text-file F] [--activations FILE | --session FILE.h5] [--fresh]
-//               [--screenshot OUT.png [--size WxH]]   (run, save a window screenshot, quit)
+//               [--screenshot OUT.png [--size WxH] [--teaching STAGE]]   (run, save a window screenshot, quit)
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QScreen>
@@ -14,6 +14,7 @@
 
 #include "core/version.h"
 #include "gui/main_window.h"
+#include "widgets/teaching_window.h"
 
 int main(int argc, char** argv) {
   // QGuiApplication takes "-session ID" / "--session ID" for X11 session management and removes them
@@ -61,7 +62,11 @@ int main(int argc, char** argv) {
                                 "FILE, and quit; an error goes to stderr with exit status 1.", "FILE");
   QCommandLineOption size("size", "Window size for --screenshot (default 1600x1000).", "WxH", "1600x1000");
   QCommandLineOption layer("layer", "Select this layer once the run is shown.", "N");
-  cli.addOptions({model, text_file, activations, session, session_file, fresh, screenshot, size, layer});
+  QCommandLineOption teaching("teaching",
+                              "With --screenshot: the teaching window (F5) at --size instead of the main window, at STAGE: "
+                              "intro1 … intro5 (the opening sequence), step1 … step5 (the cascade into --layer), "
+                              "exercise (guesses: this layer's representatives) or exercise-reveal.", "STAGE");
+  cli.addOptions({model, text_file, activations, session, session_file, fresh, screenshot, size, layer, teaching});
   cli.process(app);
   const QString session_path = cli.isSet(session) ? cli.value(session) : cli.value(session_file);
   if (cli.isSet(activations) && !session_path.isEmpty()) {
@@ -88,12 +93,40 @@ int main(int argc, char** argv) {
     const QString out = cli.value(screenshot);
     const int chosen_layer = cli.value(layer).toInt();
     const bool has_layer = cli.isSet(layer);
-    auto shown = [&window, out, chosen_layer, has_layer, &exit_code](bool ok) {
+    const QString stage = cli.value(teaching);
+    const QStringList wh = cli.value(size).split('x');
+    const QSize teach_size = wh.size() == 2 ? QSize(wh[0].toInt(), wh[1].toInt()) : QSize(1600, 1000);
+    auto shown = [&window, out, chosen_layer, has_layer, stage, teach_size, &exit_code](bool ok) {
       if (has_layer) window.view()->set_layer(chosen_layer);
       if (out.isEmpty()) return;
       window.view()->set_token(-1);
-      QTimer::singleShot(400, &window, [&window, out, ok, &exit_code] {  // a few canvas frames first
-        if (!window.grab().save(out)) {
+      QWidget* target = &window;
+      if (!stage.isEmpty()) {
+        window.show_teaching();
+        auto* teach = window.findChild<cascade::widgets::TeachingWindow*>("teaching");
+        if (!teach) {
+          std::fprintf(stderr, "cascadelens: teaching mode is not available for this run\n");
+          exit_code = 1;
+          QTimer::singleShot(0, [] { QApplication::quit(); });
+          return;
+        }
+        teach->setWindowState(Qt::WindowNoState);
+        teach->resize(teach_size);
+        if (stage.startsWith("intro")) {
+          for (int i = 1; i < stage.mid(5).toInt(); ++i) teach->next();
+        } else if (stage.startsWith("step")) {
+          if (has_layer) window.view()->set_layer(chosen_layer);
+          teach->show_algorithm();
+          window.view()->set_teach_step(stage.mid(4).toInt() - 1);
+        } else if (stage.startsWith("exercise")) {
+          teach->start_exercise();
+          for (int64_t t : window.view()->snapshot()->analysis().layers[teach->exercise_layer()].reps_casc) teach->toggle_guess(t);
+          if (stage == "exercise-reveal") teach->reveal();
+        }
+        target = teach;
+      }
+      QTimer::singleShot(400, &window, [&window, target, out, ok, &exit_code] {  // a few canvas frames first
+        if (!target->grab().save(out)) {
           std::fprintf(stderr, "cascadelens: cannot write %s\n", out.toLocal8Bit().constData());
           exit_code = 1;
         }

@@ -294,6 +294,7 @@ TEST(MainWindow, OpensAFileShowsEveryViewAndTeaches) {
   teach.resize(1280, 720);
   window.view()->set_layer(1);
   window.view()->set_teach_step(0);
+  teach.show_algorithm();  // past the opening sequence
   ASSERT_TRUE(window.view()->ensure_explanation());
   for (int i = 0; i < 5; ++i) teach.next();
   EXPECT_EQ(window.view()->state().layer, 2);

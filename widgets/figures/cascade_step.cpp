@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/sets.h"
+#include "widgets/figures/teaching_draw.h"
 #include "widgets/figures/token_flow.h"
 #include "widgets/palette.h"
 #include "widgets/plot.h"
@@ -43,7 +45,7 @@ Look chip_look(const CascadeTrace& tr, int step, int64_t t, double best, double 
 constexpr int kMaxChipChars = 18;
 
 struct Layout {
-  QRectF narration, chips, bars;
+  QRectF title, narration, chips, caption, bars;
   std::vector<QRectF> cells;
   double f = 12;
 };
@@ -52,13 +54,20 @@ Layout layout_of(const QRectF& rect, const RunSnapshot& run, const FigureState& 
   Layout lay;
   lay.f = 11 * state.scale;
   const double f = lay.f;
-  lay.narration = QRectF(rect.left() + f, rect.top() + f * 0.6, rect.width() - 2 * f, f * 5.2);
-  const double bars_h = std::max(f * 8, rect.height() * 0.34);
-  lay.bars = QRectF(rect.left() + f * 4.5, rect.bottom() - bars_h, rect.width() - f * 6, bars_h - f * 2.6);
-  lay.chips = QRectF(rect.left() + f, lay.narration.bottom() + f * 0.4, rect.width() - 2 * f,
-                     lay.bars.top() - lay.narration.bottom() - f * 2.2);
+  const QRectF inner = rect.adjusted(f, f * 0.5, -f, -f * 0.4);
+  const double head = teach::metrics(figure_font(f * 1.05, true)).lineSpacing();
+  lay.title = QRectF(inner.left(), inner.top(), inner.width(), head);
+  const QString text = CascadeStepFigure::narration(run, state);
+  const double text_h = std::min(teach::wrapped_height(text, figure_font(f), inner.width()), inner.height() * 0.4);
+  lay.narration = QRectF(inner.left(), lay.title.bottom() + head * 0.1, inner.width(), text_h);
+  const double bars_h = std::max(f * 6, inner.height() * 0.36);
+  lay.bars = QRectF(inner.left(), inner.bottom() - bars_h, inner.width(), bars_h);
+  const double cap_h = teach::metrics(figure_font(f * 0.7)).lineSpacing();
+  lay.caption = QRectF(inner.left(), lay.bars.top() - cap_h - f * 0.2, inner.width(), cap_h);
+  lay.chips = QRectF(inner.left(), lay.narration.bottom() + f * 0.5, inner.width(),
+                     lay.caption.top() - lay.narration.bottom() - f * 1.0);
   // Chips at the largest of a few type sizes that fits; cells (with a gap) beyond that.
-  for (double cf : {f * 0.95, f * 0.8, f * 0.65, f * 0.5})
+  for (double cf : {f * 0.8, f * 0.7, f * 0.6, f * 0.5, f * 0.42, f * 0.35})
     if (flow_chips(run, lay.chips, cf, kMaxChipChars, lay.cells)) return lay;
   grid_cells(lay.chips, run.T(), lay.cells);
   for (QRectF& c : lay.cells) c.setSize(c.size() * 0.9);
@@ -93,60 +102,92 @@ QString CascadeStepFigure::step_name(int step) {
   return names[std::clamp(step, 0, kSteps - 1)];
 }
 
+bool CascadeStepFigure::stage_compares(const CascadeExplanation& ex, int64_t T, int step) {
+  const int64_t r = static_cast<int64_t>(ex.trace.inherited.size()), rv = static_cast<int64_t>(ex.trace.valid.size());
+  switch (std::clamp(step, 0, kSteps - 1)) {
+    case 0: return true;
+    case 1: case 3: return r >= 2;
+    default: return T - r > 0 && rv > 0;
+  }
+}
+
 QString CascadeStepFigure::narration(const RunSnapshot& run, const FigureState& state) {
   if (!state.explanation) return {};
   const CascadeTrace& tr = state.explanation->trace;
   const int64_t T = run.T(), r = static_cast<int64_t>(tr.inherited.size()), rv = static_cast<int64_t>(tr.valid.size());
   const int64_t l = state.layer;
   const double theta = state.explanation->theta;
-  switch (std::clamp(state.teach_step, 0, kSteps - 1)) {
+  const int step = std::clamp(state.teach_step, 0, kSteps - 1);
+  const bool empty = !stage_compares(*state.explanation, T, step);
+  const int64_t saved_pct = std::lround(100.0 * (1.0 - static_cast<double>(tr.gram_entries) / static_cast<double>(T * T)));
+  switch (step) {
     case 0:
+      if (r == T)
+        return QString("At layer %1 every one of the %2 tokens was a representative, so layer %3 starts from all of them (blue).")
+            .arg(l - 1).arg(T).arg(l);
       return QString("Layer %1 starts from the %2 representatives of layer %3 (blue) instead of comparing all %4 tokens with each other.")
           .arg(l).arg(r).arg(l - 1).arg(T);
     case 1:
-      return QString("Validate: compare the %1 inherited tokens with each other (%2 Gram entries); one whose |cos| with an earlier one reaches θ = %3 is no longer distinct (red outline).")
-          .arg(r).arg(r * r).arg(theta, 0, 'f', 3);
+      if (empty) return QString("Validate: a single inherited token has nothing to be compared with, so it stays.");
+      return QString("Validate: compare the %1 inherited tokens with each other; one whose |cos| with an earlier one reaches θ\u00A0=\u00A0%2 is no longer distinct (red).")
+          .arg(r).arg(theta, 0, 'f', 2);
     case 2:
-      return QString("Cross-Gram: compare each of the %1 other tokens with the %2 valid representatives (%3 entries); a token whose best |cos| stays below θ carries new information (green outline).")
-          .arg(T - r).arg(rv).arg((T - r) * rv);
+      if (empty)
+        return QString("Cross-Gram: all %1 tokens were inherited from layer %2, so no other token is left to compare with them.")
+            .arg(T).arg(l - 1);
+      return QString("Cross-Gram: compare each of the %1 other tokens with the %2 valid representatives; one whose best |cos| stays below θ is new (green).")
+          .arg(T - r).arg(rv);
     case 3:
+      if (tr.removed.empty()) return QString("Remove: every inherited token passed validation, so none leaves the set.");
       return QString("Remove: %1 inherited token%2 failed validation and leave%3 the set.")
           .arg(tr.removed.size()).arg(tr.removed.size() == 1 ? "" : "s").arg(tr.removed.size() == 1 ? "s" : "");
     default:
-      return QString("Add: %1 new token%2 join; layer %3 keeps %4 representatives for %5 Gram entries instead of %6 (%7 % saved).")
+      if (empty)
+        return QString("Add: no token was left outside the set, so none joins; layer %1 keeps %2 representatives.")
+            .arg(l).arg(tr.result.size());
+      return QString("Add: %1 new token%2 join; layer %3 keeps %4 representatives for %5 Gram entries instead of %6 (%7% saved).")
           .arg(tr.added.size()).arg(tr.added.size() == 1 ? "" : "s").arg(l).arg(tr.result.size()).arg(tr.gram_entries)
-          .arg(T * T).arg(100.0 * (1.0 - static_cast<double>(tr.gram_entries) / static_cast<double>(T * T)), 0, 'f', 1);
+          .arg(T * T).arg(saved_pct);
+  }
+}
+
+QString CascadeStepFigure::presenter_note(int step) {
+  switch (std::clamp(step, 0, kSteps - 1)) {
+    case 0: return "Say: the cascade reuses the last layer's answer instead of starting again from every pair.";
+    case 1: return "Say: two inherited tokens may have become alike in this layer; the later one is then dropped.";
+    case 2: return "Say: a token that was redundant may have drifted away from every representative; it is checked here.";
+    case 3: return "Ask: which red token was removed, and which earlier token now says it?";
+    default: return "Say: the saving is the Gram entries never computed; E starts the exercise.";
   }
 }
 
 void CascadeStepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
-  const Layout lay = layout_of(rect, run, state);
-  const double f = lay.f;
+  const double f0 = 11 * state.scale;
   if (!available(run, state)) {
-    p.setFont(figure_font(f));
-    p.setPen(kMuted);
-    p.drawText(rect, Qt::AlignCenter | Qt::TextWordWrap,
-               run.has_activations() ? "Pick a layer ≥ 1 to step through the cascade into it."
-                                     : "The cascade step's cosines need the activations (this session was saved without them).");
+    teach::draw_wrapped(p, rect.adjusted(f0, f0, -f0, -f0),
+                        run.has_activations() ? "Pick a layer ≥ 1 to step through the cascade into it."
+                                              : "The cascade step's cosines need the activations (this session was saved without them).",
+                        figure_font(f0), kMuted, Qt::AlignHCenter);
     return;
   }
+  const Layout lay = layout_of(rect, run, state);
+  const double f = lay.f;
   const CascadeExplanation& ex = *state.explanation;
   const int step = std::clamp(state.teach_step, 0, kSteps - 1);
-  p.setFont(figure_font(f * 1.15, true));
+  p.setFont(figure_font(f * 1.05, true));
   p.setPen(kInk);
-  p.drawText(QRectF(lay.narration.left(), lay.narration.top(), lay.narration.width(), f * 1.8), Qt::AlignLeft | Qt::AlignVCenter,
-             QString("Layer %1 → %2   ·   step %3").arg(state.layer - 1).arg(state.layer).arg(step_name(step)));
-  p.setFont(figure_font(f));
-  p.drawText(lay.narration.adjusted(0, f * 2.0, 0, 0), Qt::AlignLeft | Qt::AlignTop | Qt::TextWordWrap, narration(run, state));
+  teach::draw_line(p, lay.title, Qt::AlignLeft | Qt::AlignVCenter,
+                   QString("The cascade · layer %1 → %2 · step %3").arg(state.layer - 1).arg(state.layer).arg(step_name(step)));
+  teach::draw_wrapped(p, lay.narration, narration(run, state), figure_font(f), kInk);
 
   const int64_t T = run.T();
-  const bool text = lay.cells.empty() || lay.cells[0].height() > f * 0.9;
+  const bool text = lay.cells.empty() || lay.cells[0].height() > 9;
   QFont chip_font = figure_font(std::max(4.0, (lay.cells.empty() ? f : lay.cells[0].height()) / 1.75));
   p.setFont(chip_font);
   for (int64_t t = 0; t < T; ++t) {
     const Look look = chip_look(ex.trace, step, t, ex.best_cos[t], ex.theta);
     const QRectF& c = lay.cells[t];
-    p.setPen(look.outline.alpha() ? QPen(look.outline, 2.2) : QPen(Qt::NoPen));
+    p.setPen(look.outline.alpha() ? QPen(look.outline, std::max(2.2, chip_font.pointSizeF() * 0.14)) : QPen(Qt::NoPen));
     p.setBrush(look.fill);
     p.drawRoundedRect(c, 3, 3);
     if (text) {
@@ -154,41 +195,38 @@ void CascadeStepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
       p.drawText(c, Qt::AlignCenter, token_label(run.token(t), kMaxChipChars));
     }
     if (look.strike) {
-      p.setPen(QPen(okabe_ito::vermillion, 1.4));
+      p.setPen(QPen(okabe_ito::vermillion, std::max(1.4, chip_font.pointSizeF() * 0.1)));
       p.drawLine(QPointF(c.left() + 2, c.center().y()), QPointF(c.right() - 2, c.center().y()));
     }
   }
 
-  // The numbers that decide the stage: each relevant token's best |cos| against θ (none yet at "inherit").
+  // The numbers that decide the stage: each relevant token's best |cos| against θ (none yet at
+  // "inherit"; none where the stage compares nothing).
+  p.setFont(figure_font(f * 0.8));
+  p.setPen(kMuted);
   if (step == 0) {
-    if (!state.hints) return;
-    p.setFont(figure_font(f * 0.9));
-    p.setPen(kMuted);
-    p.drawText(lay.bars, Qt::AlignCenter | Qt::TextWordWrap, "→ next: validate the inherited set");
+    if (state.hints) teach::draw_wrapped(p, lay.bars, "→ next: validate the inherited set", figure_font(f * 0.8), kMuted, Qt::AlignHCenter);
     return;
   }
-  const std::vector<int64_t> tokens = bar_tokens(ex, step, T);
-  Axes a{lay.bars, -0.5, static_cast<double>(std::max<size_t>(tokens.size(), 1)) - 0.5, 0, 1.0};
-  draw_axes(p, a, step == 1 || step == 3 ? "inherited representatives (in order)" : "other tokens (in order)",
-            "best |cos|", f * 0.8, true);
-  const double bw = std::max(0.5, lay.bars.width() / static_cast<double>(std::max<size_t>(tokens.size(), 1)) * 0.8);
-  p.setPen(Qt::NoPen);
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    const double v = std::isfinite(ex.best_cos[tokens[i]]) ? ex.best_cos[tokens[i]] : 0.0;
-    const bool passes = v < ex.theta;  // distinct: stays (validate) or is added (cross-Gram)
-    QColor c = passes ? (step == 1 || step == 3 ? okabe_ito::blue : okabe_ito::bluish_green) : okabe_ito::vermillion;
-    if (!(step == 1 || step == 3) && !passes) c = QColor(190, 190, 190);
-    p.setBrush(c);
-    const double x = a.px(static_cast<double>(i));
-    p.drawRect(QRectF(QPointF(x - bw / 2, a.py(v)), QPointF(x + bw / 2, a.py(0))));
+  if (!stage_compares(ex, T, step)) {
+    teach::draw_wrapped(p, lay.bars, "Nothing to compare at this step, so no |cos| bars.", figure_font(f * 0.8), kMuted, Qt::AlignHCenter);
+    return;
   }
-  p.setPen(QPen(kInk, 1.4, Qt::DashLine));
-  p.drawLine(QPointF(a.area.left(), a.py(ex.theta)), QPointF(a.area.right(), a.py(ex.theta)));
-  p.setFont(figure_font(f * 0.8, true));
-  const QString label = QString("θ = %1").arg(ex.theta, 0, 'f', 3);
-  const QRectF box(a.area.left() + f * 0.4, a.py(ex.theta) + f * 0.3, QFontMetricsF(p.font()).horizontalAdvance(label) + f * 0.6, f * 1.4);
-  p.fillRect(box, QColor(255, 255, 255, 220));
-  p.drawText(box, Qt::AlignCenter, label);
+  const bool validating = step == 1 || step == 3;
+  p.setFont(figure_font(f * 0.7));
+  p.setPen(kMuted);
+  teach::draw_line(p, lay.caption, Qt::AlignLeft | Qt::AlignVCenter,
+                   validating ? "Each inherited token's largest |cos| with an earlier inherited one"
+                              : "Each other token's largest |cos| with a valid representative");
+  std::vector<teach::TokenBar> bars;
+  for (int64_t t : bar_tokens(ex, step, T)) {
+    const double v = std::isfinite(ex.best_cos[t]) ? ex.best_cos[t] : std::numeric_limits<double>::quiet_NaN();
+    const bool passes = !(ex.best_cos[t] >= ex.theta);  // distinct: stays (validate) or is added (cross-Gram)
+    QColor c = passes ? (validating ? okabe_ito::blue : okabe_ito::bluish_green) : okabe_ito::vermillion;
+    if (!validating && !passes) c = QColor(170, 170, 170);
+    bars.push_back({token_label(run.token(t), 10).trimmed(), v, c, !passes});
+  }
+  teach::draw_token_bars(p, lay.bars, bars, ex.theta, f * 0.9);
 }
 
 Hit CascadeStepFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {

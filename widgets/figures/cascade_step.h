@@ -22,6 +22,12 @@ class CascadeStepFigure final : public Figure {
   static QString step_name(int step);
   // The one-sentence narration of a stage, with this run's numbers.
   static QString narration(const RunSnapshot& run, const FigureState& state);
+  // Whether a stage compares anything: not the cross-Gram and add stages when every token was
+  // inherited (the step out of layer 0, where each token is its own representative), nor
+  // validation with a single inherited token. The teaching window skips such stages.
+  static bool stage_compares(const CascadeExplanation& ex, int64_t T, int step);
+  // What the presenter might say at a stage (the notes line of the teaching window).
+  static QString presenter_note(int step);
 };
 
 }  // namespace cascade::widgets
