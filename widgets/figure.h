@@ -83,12 +83,13 @@ class Figure {
   virtual QString title() const = 0;  // menu/dock title
   // A good default size in points (export default; a column is ~240 pt, a page ~500 pt wide).
   virtual QSizeF natural_size(const RunSnapshot& run) const { return {500, 300}; }
-  // The height at another width with body type of font_pt: the plot scales with the width, the
-  // text margins (about 6.2 type sizes: title, ticks, axis label) with the type.
-  virtual double height_for_width(const RunSnapshot& run, double width, double font_pt) const {
+  // The height at another width for this state (its type size, title, layer and token windows):
+  // the plot scales with the width, the text margins (about 6.2 type sizes: title, ticks, axis
+  // label) with the type. The plot figures compute their own (a column is narrow, its type large).
+  virtual double height_for_width(const RunSnapshot& run, const FigureState& state, double width) const {
     const QSizeF n = natural_size(run);
-    const double margins = 6.2 * 9;
-    return std::max(n.height() * 0.25, (n.height() - margins) * width / n.width()) + 6.2 * font_pt;
+    const double margins = 6.2 * 9, f = type_pt(state);
+    return std::max(n.height() * 0.25, (n.height() - margins) * width / n.width()) + (state.title ? 6.2 : 4.4) * f;
   }
   // Whether the figure can draw this state (the Gram view needs state.gram, teaching an explanation).
   virtual bool available(const RunSnapshot& run, const FigureState& state) const { return true; }

@@ -1,5 +1,7 @@
 #include "widgets/palette.h"
 
+#include <QImage>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -62,6 +64,16 @@ QFont figure_font(double point_size, bool bold) {
   f.setBold(bold);
   f.setStyleHint(QFont::SansSerif);
   return f;
+}
+
+QFontMetricsF figure_metrics(const QFont& font) {
+  static QImage device = [] {
+    QImage img(1, 1, QImage::Format_ARGB32_Premultiplied);
+    img.setDotsPerMeterX(static_cast<int>(std::lround(72.0 / 0.0254)));
+    img.setDotsPerMeterY(static_cast<int>(std::lround(72.0 / 0.0254)));
+    return img;
+  }();
+  return QFontMetricsF(font, &device);
 }
 
 }  // namespace cascade::widgets

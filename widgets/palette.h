@@ -3,6 +3,7 @@
 // heatmaps (perceptually uniform, readable in greyscale), DejaVu Sans for text.
 #include <QColor>
 #include <QFont>
+#include <QFontMetricsF>
 
 #include "core/snapshot.h"
 
@@ -25,6 +26,8 @@ inline const QColor kMuted{110, 110, 110}; // secondary text
 // Figure type: size in points (1/72 in); figures are laid out for these. Never smaller than the
 // floor in force on this thread (TypeFloor).
 QFont figure_font(double point_size, bool bold = false);
+// Metrics in points (a 72-dpi device): what a figure laid out in points measures, on any device.
+QFontMetricsF figure_metrics(const QFont& font);
 
 // While one lives, figure_font gives no type smaller than `points` on this thread (a paper's
 // minimum type size; render_figure and export_figure hold one while a figure paints). Nested

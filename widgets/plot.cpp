@@ -102,21 +102,155 @@ void draw_colorbar(QPainter& p, const QRectF& bar, const std::vector<double>& ti
   p.save();
   p.translate(bar.right() + f * 4.4, bar.center().y());
   p.rotate(90);
-  p.drawText(QRectF(-bar.height() / 2, -f * 0.8, bar.height(), f * 1.6), Qt::AlignCenter, label);
+  draw_rich(p, QRectF(-bar.height() / 2, -f * 0.8, bar.height(), f * 1.6), Qt::AlignCenter, label, p.font());
   p.restore();
 }
 
-QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis, bool title) {
-  const double left = font_pt * 6.6, bottom = font_pt * 3.6, top = title ? font_pt * 2.6 : font_pt * 0.8;
-  const double right = right_axis ? font_pt * 6.6 : font_pt * 1.2;
-  return rect.adjusted(left, top, -right, -bottom);
+namespace {
+
+struct RichPiece {
+  QString text;
+  int kind = 0;  // 0 plain, 1 subscript, 2 superscript
+};
+
+std::vector<RichPiece> rich_pieces(const QString& text) {
+  std::vector<RichPiece> out;
+  QString plain;
+  for (qsizetype i = 0; i < text.size(); ++i) {
+    const QChar c = text[i];
+    if ((c == '_' || c == '^') && i + 1 < text.size() && text[i + 1] == '{') {
+      const qsizetype close = text.indexOf('}', i + 2);
+      if (close > i) {
+        if (!plain.isEmpty()) out.push_back({plain, 0}), plain.clear();
+        out.push_back({text.mid(i + 2, close - i - 2), c == '_' ? 1 : 2});
+        i = close;
+        continue;
+      }
+    }
+    plain += c;
+  }
+  if (!plain.isEmpty()) out.push_back({plain, 0});
+  return out;
+}
+
+QFont script_font(const QFont& font) {
+  return figure_font(font.pointSizeF() * 0.72, font.bold());
+}
+
+// Lays the pieces out (drawing them when p is given); returns the advance.
+double layout_rich(QPainter* p, QPointF at, const QString& text, const QFont& font) {
+  const auto pieces = rich_pieces(text);
+  const QFont small = script_font(font);
+  const QFontMetricsF fm = figure_metrics(font), fs = figure_metrics(small);
+  const double size = font.pointSizeF();
+  double x = at.x();
+  for (size_t k = 0; k < pieces.size(); ++k) {
+    const RichPiece& piece = pieces[k];
+    if (piece.kind == 0) {
+      if (p) p->setFont(font), p->drawText(QPointF(x, at.y()), piece.text);
+      x += fm.horizontalAdvance(piece.text);
+      continue;
+    }
+    // A script, and the other script right after it stacked at the same x.
+    const bool stacked = k + 1 < pieces.size() && pieces[k + 1].kind != 0 && pieces[k + 1].kind != piece.kind;
+    double w = 0;
+    for (size_t j = k; j <= (stacked ? k + 1 : k); ++j) {
+      const double dy = pieces[j].kind == 1 ? size * 0.28 : -size * 0.40;
+      if (p) p->setFont(small), p->drawText(QPointF(x, at.y() + dy), pieces[j].text);
+      w = std::max(w, fs.horizontalAdvance(pieces[j].text));
+    }
+    if (stacked) ++k;
+    x += w + size * 0.05;
+  }
+  return x - at.x();
+}
+
+}  // namespace
+
+double rich_width(const QString& text, const QFont& font) { return layout_rich(nullptr, {}, text, font); }
+
+double draw_rich(QPainter& p, QPointF at, const QString& text, const QFont& font) {
+  p.save();
+  const double w = layout_rich(&p, at, text, font);
+  p.restore();
+  return w;
+}
+
+void draw_rich(QPainter& p, const QRectF& rect, int flags, const QString& text, const QFont& font) {
+  const QFontMetricsF fm = figure_metrics(font);
+  const double w = rich_width(text, font);
+  const double x = flags & Qt::AlignHCenter ? rect.center().x() - w / 2 : flags & Qt::AlignRight ? rect.right() - w : rect.left();
+  const double y = flags & Qt::AlignTop      ? rect.top() + fm.ascent()
+                   : flags & Qt::AlignBottom ? rect.bottom() - fm.descent()
+                                             : rect.center().y() + (fm.ascent() - fm.descent()) / 2;
+  draw_rich(p, QPointF(x, y), text, font);
+}
+
+namespace {
+double left_margin(double f) { return f * 6.6; }
+double right_margin(double f, bool right_axis) { return right_axis ? f * 6.6 : f * 2.0; }  // room for a last x tick
+double bottom_margin(double f) { return f * 3.6; }
+}  // namespace
+
+QStringList wrap_words(const QString& text, const QFont& font, double width) {
+  const QFontMetricsF fm = figure_metrics(font);
+  QStringList lines;
+  for (const QString& paragraph : text.split('\n')) {
+    QString line;
+    for (const QString& word : paragraph.split(' ', Qt::SkipEmptyParts)) {
+      const QString tried = line.isEmpty() ? word : line + ' ' + word;
+      if (!line.isEmpty() && fm.horizontalAdvance(tried) > width) {
+        lines << line;
+        line = word;
+      } else {
+        line = tried;
+      }
+    }
+    lines << line;
+  }
+  return lines;
+}
+
+namespace {
+// "τ = 0.30", "T = 144" and "47.9 %" stay on one line.
+QString keep_together(QString text) {
+  const QChar nb(0xA0);
+  return text.replace(" = ", QString(nb) + '=' + nb).replace(" %", QString(nb) + '%');
+}
+}  // namespace
+
+double title_height(double width, const QString& title, double font_pt) {
+  if (title.isEmpty()) return 0;
+  const QFont font = figure_font(font_pt * 1.1, true);
+  return static_cast<double>(wrap_words(keep_together(title), font, width - font_pt).size()) * figure_metrics(font).lineSpacing() +
+         font_pt * 0.7;
 }
 
 void draw_title(QPainter& p, const QRectF& rect, const QString& title, double font_pt) {
-  p.setFont(figure_font(font_pt * 1.1, true));
+  if (title.isEmpty()) return;
+  const QFont font = figure_font(font_pt * 1.1, true);
+  const QFontMetricsF fm = figure_metrics(font);
+  p.save();
+  p.setFont(font);
   p.setPen(kInk);
-  const QRectF box(rect.left() + font_pt * 0.5, rect.top(), rect.width() - font_pt, font_pt * 2.2);
-  p.drawText(box, Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(title, Qt::ElideRight, box.width()));
+  double y = rect.top() + font_pt * 0.35;
+  for (const QString& line : wrap_words(keep_together(title), font, rect.width() - font_pt)) {
+    draw_rich(p, QPointF(rect.left() + font_pt * 0.5, y + fm.ascent()), line, font);
+    y += fm.lineSpacing();
+  }
+  p.restore();
+}
+
+QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis, const QString& title, double below) {
+  const double top = title.isEmpty() ? font_pt * 0.8 : title_height(rect.width(), title, font_pt) + font_pt * 0.5;
+  return rect.adjusted(left_margin(font_pt), top, -right_margin(font_pt, right_axis), -bottom_margin(font_pt) - below);
+}
+
+double plot_page_height(double width, double font_pt, bool right_axis, const QString& title, double plot_aspect,
+                        double below, double min_plot) {
+  const double plot_w = std::max(font_pt * 4, width - left_margin(font_pt) - right_margin(font_pt, right_axis));
+  const double top = title.isEmpty() ? font_pt * 0.8 : title_height(width, title, font_pt) + font_pt * 0.5;
+  return top + std::max({font_pt * 10, min_plot, plot_w * plot_aspect}) + bottom_margin(font_pt) + below;
 }
 
 void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString& y_label, double font_pt,
@@ -151,12 +285,12 @@ void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString
     p.drawText(QRectF(a.area.left() - tick - font_pt * 6 - 2, y - fm.height() / 2, font_pt * 6, fm.height()),
                Qt::AlignRight | Qt::AlignVCenter, tick_label(v, ystep));
   }
-  p.drawText(QRectF(a.area.left(), a.area.bottom() + tick + fm.height(), a.area.width(), fm.height() * 1.4),
-             Qt::AlignHCenter | Qt::AlignVCenter, x_label);
+  draw_rich(p, QRectF(a.area.left(), a.area.bottom() + tick + fm.height(), a.area.width(), fm.height() * 1.4),
+            Qt::AlignHCenter | Qt::AlignVCenter, x_label, p.font());
   p.translate(a.area.left() - font_pt * 5.2, a.area.center().y());
   p.rotate(-90);
-  p.drawText(QRectF(-a.area.height() / 2, -fm.height(), a.area.height(), fm.height() * 1.4),
-             Qt::AlignHCenter | Qt::AlignVCenter, y_label);
+  draw_rich(p, QRectF(-a.area.height() / 2, -fm.height(), a.area.height(), fm.height() * 1.4),
+            Qt::AlignHCenter | Qt::AlignVCenter, y_label, p.font());
   p.restore();
 }
 
@@ -175,8 +309,8 @@ void draw_right_axis(QPainter& p, const Axes& a, const QString& label, double fo
   }
   p.translate(a.area.right() + font_pt * 5.2, a.area.center().y());
   p.rotate(90);
-  p.drawText(QRectF(-a.area.height() / 2, -fm.height(), a.area.height(), fm.height() * 1.4),
-             Qt::AlignHCenter | Qt::AlignVCenter, label);
+  draw_rich(p, QRectF(-a.area.height() / 2, -fm.height(), a.area.height(), fm.height() * 1.4),
+            Qt::AlignHCenter | Qt::AlignVCenter, label, p.font());
   p.restore();
 }
 
@@ -191,11 +325,11 @@ QSizeF layout_legend(QPainter* p, QPointF origin, const std::vector<LegendEntry>
     p->setFont(font);
   }
   // The painter's own metrics where there is one (its device's resolution), the font's otherwise.
-  const QFontMetricsF fm = p ? QFontMetricsF(p->font()) : QFontMetricsF(font);
+  const QFontMetricsF fm = figure_metrics(font);
   const double h = fm.height(), swatch = font_pt * 1.6, line_gap = font_pt * 0.35;
   double x = origin.x(), y = origin.y(), widest = 0;
   for (const auto& e : entries) {
-    const double w = swatch + font_pt * 0.4 + fm.horizontalAdvance(e.label);
+    const double w = swatch + font_pt * 0.4 + rich_width(e.label, font);
     if (max_width > 0 && x > origin.x() && x + w > origin.x() + max_width) {
       widest = std::max(widest, x - font_pt * 1.2 - origin.x());
       x = origin.x();
@@ -215,7 +349,7 @@ QSizeF layout_legend(QPainter* p, QPointF origin, const std::vector<LegendEntry>
         p->drawRect(square);
       }
       p->setPen(kInk);
-      p->drawText(QPointF(x + swatch + font_pt * 0.4, y + fm.ascent()), e.label);
+      draw_rich(*p, QPointF(x + swatch + font_pt * 0.4, y + fm.ascent()), e.label, font);
     }
     x += w + font_pt * 1.2;
   }

@@ -5,6 +5,7 @@
 #include <QPainter>
 #include <QRectF>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <functional>
@@ -31,6 +32,20 @@ void draw_axes(QPainter& p, const Axes& a, const QString& x_label, const QString
                bool integer_x = false, bool grid = true, bool integer_y = false);
 // A right-hand y axis for a second series (ticks and a rotated label).
 void draw_right_axis(QPainter& p, const Axes& a, const QString& label, double font_pt);
+// `text` broken into lines no wider than `width` (figure_metrics), at spaces only: "|cos|" and
+// "τ = 0.30" never break; a word wider than the line stays whole on its own line.
+QStringList wrap_words(const QString& text, const QFont& font, double width);
+// Math as the paper writes it, as text in SVG and PDF: "R^{(ℓ)}_{ind}", "x_{t}", "r_{casc} / T" —
+// `_{…}` a subscript, `^{…}` a superscript (stacked when one follows the other), at 72 % of the
+// size but never under the type floor. A `_` or `^` without braces is itself.
+double rich_width(const QString& text, const QFont& font);
+// Drawn with its baseline's left end at `at`; returns the advance.
+double draw_rich(QPainter& p, QPointF at, const QString& text, const QFont& font);
+// In `rect` with Qt alignment flags (left/centre/right, top/centre/bottom), one line.
+void draw_rich(QPainter& p, const QRectF& rect, int flags, const QString& text, const QFont& font);
+// A figure's title, bold, wrapped at spaces to the page's width (never elided, never past the
+// page): the height it takes (0 for no title) and the drawing.
+double title_height(double width, const QString& title, double font_pt);
 void draw_title(QPainter& p, const QRectF& rect, const QString& title, double font_pt);
 // Legend entries: (colour, label, line?) drawn in a row starting at `origin`; returns its width.
 struct LegendEntry {
@@ -61,8 +76,13 @@ void draw_cells(QPainter& p, const QRectF& area, int64_t rows, int64_t cols, con
 // (needs ~5.4 font sizes of room beyond the bar).
 void draw_colorbar(QPainter& p, const QRectF& bar, const std::vector<double>& ticks, int decimals, const QString& label,
                    double font_pt);
-// Margins that fit tick labels at this type size: left, top, right, bottom.
-QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis = false, bool title = true);
+// The plotting area: margins that fit tick labels and axis labels at this type size, the title
+// (wrapped; empty: none) above, and `below` points more under the x-axis label (a legend).
+QRectF inner_area(const QRectF& rect, double font_pt, bool right_axis, const QString& title, double below = 0);
+// The height a plot page needs at `width`: title, plot (plot_aspect = height / width of the plotting
+// area; at least 10 type sizes and min_plot tall), axis margins and `below`.
+double plot_page_height(double width, double font_pt, bool right_axis, const QString& title, double plot_aspect,
+                        double below = 0, double min_plot = 0);
 
 // Per-layer plots (x = analysed layer index): a series with gaps where a value is missing (and
 // optional markers), the selected layer's marker line, and the layer under a point.

@@ -72,9 +72,8 @@ QSizeF export_size(const Figure& figure, const RunSnapshot& run, const FigureSta
   const QSizeF natural = figure.natural_size(run);
   double w = asked.width() > 0 ? asked.width() : natural.width();
   double h = asked.height() > 0 ? asked.height()
-             : asked.width() > 0 ? figure.height_for_width(run, w, type_pt(state) / state.scale)
+             : asked.width() > 0 ? figure.height_for_width(run, state, w)
                                  : natural.height();
-  if (!state.title && asked.height() <= 0 && asked.width() > 0) h -= 1.8 * type_pt(state);  // no title line
   for (double v : {w, h})
     if (!(v >= 36 && v <= 10000)) throw UsageError("a figure's width and height must be between 36 and 10000 points");
   return {w, h};

@@ -178,6 +178,9 @@ int cmd_figures(const std::vector<std::string>& args) {
     if (!(state.font_pt >= 4 && state.font_pt <= 72)) throw UsageError("--font-size must be between 4 and 72 points");
   }
   const QSizeF size(opts.value("--width") ? opts.number("--width") : 0, opts.value("--height") ? opts.number("--height") : 0);
+  for (const auto& [flag, v] : {std::pair{"--width", size.width()}, std::pair{"--height", size.height()}})
+    if (opts.value(flag) && !(v >= 36 && v <= 10000))
+      throw UsageError(std::string(flag) + " must be between 36 and 10000 points");  // before any work
   std::vector<float> gram;
   state.gram_limit = 4096;  // headless: no UI thread to keep responsive
   if (snap->T() <= state.gram_limit && snap->has_activations()) {

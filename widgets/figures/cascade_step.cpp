@@ -50,17 +50,31 @@ struct Layout {
   double f = 12;
 };
 
+QString step_title(const FigureState& state, int step) {
+  // Wrapped only between its parts ("layer 0 → 1" stays whole).
+  QStringList parts = {"The cascade", QString("layer %1 → %2").arg(state.layer - 1).arg(state.layer),
+                       QString("step %1").arg(CascadeStepFigure::step_name(step))};
+  for (QString& part : parts) part.replace(' ', QChar(0xA0));
+  return parts.join(" · ");
+}
+
+// The chips' flow, the caption and the bars below the narration.
+double bars_height(double inner_h, double width, double f) { return std::max({f * 6, inner_h * 0.36, std::min(width * 0.45, f * 12)}); }
+
 Layout layout_of(const QRectF& rect, const RunSnapshot& run, const FigureState& state) {
   Layout lay;
-  lay.f = 11 * state.scale;
+  lay.f = type_pt(state, 11);
   const double f = lay.f;
   const QRectF inner = rect.adjusted(f, f * 0.5, -f, -f * 0.4);
-  const double head = teach::metrics(figure_font(f * 1.05, true)).lineSpacing();
+  const double head = teach::wrapped_height(step_title(state, state.teach_step), figure_font(f * 1.05, true), inner.width());
   lay.title = QRectF(inner.left(), inner.top(), inner.width(), head);
   const QString text = CascadeStepFigure::narration(run, state);
-  const double text_h = std::min(teach::wrapped_height(text, figure_font(f), inner.width()), inner.height() * 0.4);
+  const double text_h = std::min(teach::wrapped_height(text, figure_font(f), inner.width()),
+                                 TypeFloor::current() > 0 ? inner.height() : inner.height() * 0.4);
   lay.narration = QRectF(inner.left(), lay.title.bottom() + head * 0.1, inner.width(), text_h);
-  const double bars_h = std::max(f * 6, inner.height() * 0.36);
+  // "Inherit" compares nothing: no bars there, unless its hint fills the room on screen.
+  const bool bars = state.teach_step > 0 || state.hints;
+  const double bars_h = bars ? std::min(bars_height(inner.height(), inner.width(), f), inner.height() * 0.5) : 0.0;
   lay.bars = QRectF(inner.left(), inner.bottom() - bars_h, inner.width(), bars_h);
   const double cap_h = teach::metrics(figure_font(f * 0.7)).lineSpacing();
   lay.caption = QRectF(inner.left(), lay.bars.top() - cap_h - f * 0.2, inner.width(), cap_h);
@@ -84,6 +98,23 @@ std::vector<int64_t> bar_tokens(const CascadeExplanation& ex, int step, int64_t 
 }
 
 }  // namespace
+
+double CascadeStepFigure::height_for_width(const RunSnapshot& run, const FigureState& state, double width) const {
+  // The title and narration wrapped at this width, the chips flowing at their largest type, the
+  // caption and the bars.
+  const double f = type_pt(state, 11);
+  const TypeFloor floor(state.font_pt);
+  const double w = width - 2 * f;
+  const double head = teach::wrapped_height(step_title(state, state.teach_step), figure_font(f * 1.05, true), w);
+  const double text_h = teach::wrapped_height(narration(run, state), figure_font(f), w);
+  std::vector<QRectF> cells;
+  flow_chips(run, QRectF(0, 0, w, 1e6), f * 0.8, kMaxChipChars, cells);
+  const double chips_h = cells.empty() ? f * 2 : cells.back().bottom();
+  const double cap_h = teach::metrics(figure_font(f * 0.7)).lineSpacing();
+  const double fixed = f * 0.5 + head * 1.1 + text_h + f * 0.5 + chips_h + f * 1.0 + cap_h + f * 0.2 + f * 0.4;
+  const bool bars = state.teach_step > 0 || state.hints;
+  return std::clamp(fixed + (bars ? std::max(f * 6, std::min(w * 0.45, f * 12)) : 0.0), 120.0, 2000.0);
+}
 
 bool CascadeStepFigure::available(const RunSnapshot& run, const FigureState& state) const {
   return run.has_activations() && state.explanation && state.layer >= 1 && state.layer < run.L() &&
@@ -174,10 +205,7 @@ void CascadeStepFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
   const double f = lay.f;
   const CascadeExplanation& ex = *state.explanation;
   const int step = std::clamp(state.teach_step, 0, kSteps - 1);
-  p.setFont(figure_font(f * 1.05, true));
-  p.setPen(kInk);
-  teach::draw_line(p, lay.title, Qt::AlignLeft | Qt::AlignVCenter,
-                   QString("The cascade · layer %1 → %2 · step %3").arg(state.layer - 1).arg(state.layer).arg(step_name(step)));
+  teach::draw_wrapped(p, lay.title, step_title(state, step), figure_font(f * 1.05, true), kInk);
   teach::draw_wrapped(p, lay.narration, narration(run, state), figure_font(f), kInk);
 
   const int64_t T = run.T();

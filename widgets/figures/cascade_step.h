@@ -12,6 +12,7 @@ class CascadeStepFigure final : public Figure {
   QString id() const override { return "cascade-step"; }
   QString title() const override { return "Cascade step (teaching)"; }
   QSizeF natural_size(const RunSnapshot& run) const override { return {640, 420}; }
+  double height_for_width(const RunSnapshot& run, const FigureState& state, double width) const override;
   bool available(const RunSnapshot& run, const FigureState& state) const override;
   QString unavailable_reason(const RunSnapshot& run, const FigureState& state) const override;
   Demand demand() const override { return Demand::Explanation; }

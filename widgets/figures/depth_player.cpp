@@ -21,6 +21,33 @@ QColor fill_for(const RunSnapshot& run, const FigureState& state, int64_t t) {
   return mix(now, status_color(run.status(state.layer + 1, t)), state.phase);
 }
 
+// Breaks only between " · " parts ("r_casc 34 / 144" stays on one line).
+QString unbreakable_parts(const QString& text) {
+  QStringList parts = text.split("  ·  ");
+  for (QString& part : parts) part.replace(' ', QChar(0xA0));
+  return parts.join(" · ");
+}
+
+QString header_sub(const RunSnapshot& run, const FigureState& state) {
+  QString sub = QString("τ = %1 (θ = %2), %3")
+                    .arg(run.tau(), 0, 'f', 2)
+                    .arg(run.analysis().theta, 0, 'f', 3)
+                    .arg(QString::fromStdString(to_string(run.rule())));
+  if (!state.anonymous) sub += "  ·  " + QString::fromStdString(short_source(run.record()));
+  if (state.phase > 0 && state.layer + 1 < run.L()) sub += QString("  ·  → layer %1").arg(state.layer + 1);
+  return unbreakable_parts(sub);
+}
+
+// The title lines (wrapped between their parts) and their height.
+double header_height(const RunSnapshot& run, const FigureState& state, double width, double f) {
+  if (!state.title) return f * 0.4;
+  const QFont sub_font = figure_font(f * 0.9);
+  return title_height(width, unbreakable_parts(layer_caption(run, state.layer)), f) +
+         static_cast<double>(wrap_words(header_sub(run, state), sub_font, width - f * 1.2).size()) *
+             figure_metrics(sub_font).lineSpacing() +
+         f * 0.5;
+}
+
 }  // namespace
 
 QString layer_caption(const RunSnapshot& run, int64_t layer) {
@@ -108,19 +135,18 @@ QSizeF DepthPlayerFigure::natural_size(const RunSnapshot& run) const {
   return {500, std::clamp(60 + lines * 17, 160.0, 700.0)};
 }
 
-double DepthPlayerFigure::height_for_width(const RunSnapshot& run, double width, double font_pt) const {
+double DepthPlayerFigure::height_for_width(const RunSnapshot& run, const FigureState& state, double width) const {
   // As tall as the chips flow at this width (the header, the legend and the chips' lines), at most
   // a tall page; beyond that the layout falls back to cells.
-  FigureState s;
-  s.font_pt = font_pt;
-  const double f = type_pt(s);
-  const TypeFloor floor(font_pt);
+  const double f = type_pt(state);
+  const TypeFloor floor(state.font_pt);
   const double legend_h = status_legend_height(width - f * 1.2, f) + f * 0.7;
   std::vector<QRectF> cells;
   const QRectF body(f * 0.6, 0, width - f * 1.2, 1e6);
-  flow_chips(run, body, f, kMaxChipChars, cells);
+  const auto [t0, t1] = state.tokens.within(run.T());
+  flow_chips(run, body, f, kMaxChipChars, cells, t0, t1);
   const double chips_h = cells.empty() ? f * 2 : cells.back().bottom() + f * 0.6;
-  return std::clamp(f * 3.6 + chips_h + legend_h + f * 0.4, 120.0, 1000.0);
+  return std::clamp(header_height(run, state, width, f) + chips_h + legend_h + f * 0.4, 120.0, 1000.0);
 }
 
 DepthPlayerFigure::Layout DepthPlayerFigure::layout(const QRectF& rect, const RunSnapshot& run,
@@ -130,7 +156,7 @@ DepthPlayerFigure::Layout DepthPlayerFigure::layout(const QRectF& rect, const Ru
   const double f = out.font_pt;
   const auto [t0, t1] = state.tokens.within(run.T());
   out.first = t0;
-  out.header = QRectF(rect.left(), rect.top(), rect.width(), state.title ? f * 3.6 : f * 0.4);
+  out.header = QRectF(rect.left(), rect.top(), rect.width(), header_height(run, state, rect.width(), f));
   const double legend_h = status_legend_height(rect.width() - f * 1.2, f) + f * 0.7;
   out.legend = QRectF(rect.left(), rect.bottom() - legend_h, rect.width(), legend_h);
   out.body = QRectF(rect.left() + f * 0.6, out.header.bottom(), rect.width() - f * 1.2,
@@ -149,20 +175,16 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
   const double f = lay.font_pt;
   // Header: what layer, what the numbers are (the title lines).
   if (state.title) {
-  p.setPen(kInk);
-  p.setFont(figure_font(f * 1.1, true));
-  p.drawText(QRectF(lay.header.left() + f * 0.6, lay.header.top(), lay.header.width(), f * 1.9),
-             Qt::AlignLeft | Qt::AlignVCenter, layer_caption(run, state.layer));
-  p.setFont(figure_font(f * 0.9));
-  p.setPen(kMuted);
-  QString sub = QString("τ = %1 (θ = %2), %3")
-                    .arg(run.tau(), 0, 'f', 2)
-                    .arg(run.analysis().theta, 0, 'f', 3)
-                    .arg(QString::fromStdString(to_string(run.rule())));
-  if (!state.anonymous) sub += "  ·  " + QString::fromStdString(short_source(run.record()));
-  if (state.phase > 0 && state.layer + 1 < run.L()) sub += QString("  ·  → layer %1").arg(state.layer + 1);
-  p.drawText(QRectF(lay.header.left() + f * 0.6, lay.header.top() + f * 1.8, lay.header.width() - f, f * 1.6),
-             Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(p.font()).elidedText(sub, Qt::ElideMiddle, lay.header.width() - f));
+    draw_title(p, lay.header, unbreakable_parts(layer_caption(run, state.layer)), f);
+    const QFont sub_font = figure_font(f * 0.9);
+    const QFontMetricsF fm = figure_metrics(sub_font);
+    p.setFont(sub_font);
+    p.setPen(kMuted);
+    double y = lay.header.top() + title_height(lay.header.width(), unbreakable_parts(layer_caption(run, state.layer)), f);
+    for (const QString& line : wrap_words(header_sub(run, state), sub_font, lay.header.width() - f * 1.2)) {
+      p.drawText(QPointF(lay.header.left() + f * 0.6, y + fm.ascent()), line);
+      y += fm.lineSpacing();
+    }
   }
 
   const int64_t first = lay.first, n = static_cast<int64_t>(lay.cells.size());

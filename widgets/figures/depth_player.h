@@ -15,7 +15,7 @@ class DepthPlayerFigure final : public Figure {
   Placement placement() const override { return Placement::Centre; }
   bool links_on_hover() const override { return true; }
   QSizeF natural_size(const RunSnapshot& run) const override;
-  double height_for_width(const RunSnapshot& run, double width, double font_pt) const override;
+  double height_for_width(const RunSnapshot& run, const FigureState& state, double width) const override;
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
 

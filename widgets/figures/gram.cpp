@@ -22,7 +22,7 @@ QString GramFigure::unavailable_reason(const RunSnapshot& run, const FigureState
 
 std::optional<QRectF> GramFigure::zoomed(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF at,
                                          double factor) const {
-  const QRectF area = plot_area(rect, type_pt(state), state.title);
+  const QRectF area = plot_area(rect, run, state);
   const QRectF vis = visible_range(run, state);
   const QPointF p(vis.left() + (at.x() - area.left()) / area.width() * vis.width(),
                   vis.top() + (at.y() - area.top()) / area.height() * vis.height());
@@ -37,12 +37,35 @@ std::optional<QRectF> GramFigure::panned(const QRectF& rect, const RunSnapshot& 
   // `from` is the zoom when the drag began; empty: the whole matrix.
   const double T = static_cast<double>(run.T());
   const QRectF origin = from.isEmpty() ? QRectF(0, 0, T, T) : from;
-  const double per_px = origin.width() / plot_area(rect, type_pt(state), state.title).width();
+  const double per_px = origin.width() / plot_area(rect, run, state).width();
   return origin.translated(-delta.x() * per_px, -delta.y() * per_px);
 }
 
-QRectF GramFigure::plot_area(const QRectF& rect, double f, bool title) {
-  const QRectF inner = rect.adjusted(f * 6.8, title ? f * 2.8 : f * 0.8, -f * 7.5, -f * 3.8);
+namespace {
+
+QString gram_title(const RunSnapshot& run, const FigureState& state) {
+  if (!state.title || state.layer < 0 || state.layer >= run.L()) return {};
+  return QString("|cos| between tokens at layer %1 (block %2)").arg(state.layer).arg(run.analysis().layers.at(state.layer).layer);
+}
+
+// Left: tick labels and "token t"; right: the colour bar, its ticks and label; below: ticks and "token s".
+constexpr double kLeft = 6.8, kRight = 7.6, kBottom = 3.8;
+
+double top_margin(double width, const QString& title, double f) {
+  return title.isEmpty() ? f * 0.8 : title_height(width, title, f) + f * 0.6;  // the representatives' ticks above
+}
+
+}  // namespace
+
+double GramFigure::height_for_width(const RunSnapshot& run, const FigureState& state, double width) const {
+  const double f = type_pt(state);
+  const TypeFloor floor(state.font_pt);
+  return top_margin(width, gram_title(run, state), f) + std::max(f * 8, width - f * (kLeft + kRight)) + f * kBottom;
+}
+
+QRectF GramFigure::plot_area(const QRectF& rect, const RunSnapshot& run, const FigureState& state) {
+  const double f = type_pt(state);
+  const QRectF inner = rect.adjusted(f * kLeft, top_margin(rect.width(), gram_title(run, state), f), -f * kRight, -f * kBottom);
   const double side = std::max(1.0, std::min(inner.width(), inner.height()));
   return QRectF(inner.left(), inner.top(), side, side);
 }
@@ -59,9 +82,8 @@ QRectF GramFigure::visible_range(const RunSnapshot& run, const FigureState& stat
 
 void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
   const double f = type_pt(state);
-  if (state.title) draw_title(p, rect, QString("|cos| between tokens at layer %1 (block %2)").arg(state.layer)
-                          .arg(run.analysis().layers.at(state.layer).layer), f);
-  const QRectF area = plot_area(rect, f, state.title);
+  draw_title(p, rect, gram_title(run, state), f);
+  const QRectF area = plot_area(rect, run, state);
   if (!available(run, state)) {
     p.setPen(kMuted);
     p.drawText(area, Qt::AlignCenter | Qt::TextWordWrap,
@@ -121,12 +143,12 @@ void GramFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, 
   Axes axes{area, static_cast<double>(c0) - 0.5, static_cast<double>(c1) - 0.5, static_cast<double>(r1) - 0.5,
             static_cast<double>(r0) - 0.5};
   draw_axes(p, axes, "token s", "token t", f, true, false, true);
-  draw_colorbar(p, QRectF(area.right() + f * 1.2, area.top(), f, area.height()), {0.0, 0.5, 1.0}, 1, "|cos(x_t, x_s)|", f);
+  draw_colorbar(p, QRectF(area.right() + f * 1.2, area.top(), f, area.height()), {0.0, 0.5, 1.0}, 1, "|cos(x_{t}, x_{s})|", f);
 }
 
 Hit GramFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
   Hit h;
-  const QRectF area = plot_area(rect, type_pt(state), state.title);
+  const QRectF area = plot_area(rect, run, state);
   if (!available(run, state) || !area.contains(pos)) return h;
   // The same integer token range paint() draws.
   const QRectF vis = visible_range(run, state);

@@ -22,7 +22,9 @@ class GramFigure final : public Figure {
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
   // The plotted square and the visible token range (x: columns, y: rows).
-  static QRectF plot_area(const QRectF& rect, double f, bool title = true);
+  // The matrix's square (under the title, left of the colour bar) at this state's type size.
+  static QRectF plot_area(const QRectF& rect, const RunSnapshot& run, const FigureState& state);
+  double height_for_width(const RunSnapshot& run, const FigureState& state, double width) const override;
   static QRectF visible_range(const RunSnapshot& run, const FigureState& state);
 };
 

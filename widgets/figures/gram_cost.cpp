@@ -10,6 +10,20 @@ namespace cascade::widgets {
 
 namespace {
 
+QString cost_title(const RunSnapshot& run, const FigureState& state) {
+  if (!state.title) return {};
+  return QString("Gram entries per layer (total savings %1 %)").arg(run.analysis().summary.gram_savings * 100, 0, 'f', 1);
+}
+
+std::vector<LegendEntry> cost_legend() {
+  return {{QColor(170, 170, 170), "independent (T²)", false},
+          {okabe_ito::blue, "cascade", false},
+          {okabe_ito::vermillion, "cumulative savings"}};
+}
+
+// The legend under the x-axis label, wrapped to the page (never over the bars).
+double legend_below(double width, double f) { return legend_size(cost_legend(), f, width - f).height() + f * 0.4; }
+
 Axes cost_axes(const QRectF& rect, const RunSnapshot& run, const FigureState& state, double f) {
   const auto [l0, l1] = state.layers.within(run.L());
   double top = 1;
@@ -17,11 +31,19 @@ Axes cost_axes(const QRectF& rect, const RunSnapshot& run, const FigureState& st
     const LayerMeasures& m = run.analysis().layers[l];
     top = std::max({top, static_cast<double>(m.gram_entries_ind), static_cast<double>(m.gram_entries_casc)});
   }
-  return Axes{inner_area(rect, f, true, state.title), static_cast<double>(l0) - 0.5, static_cast<double>(l1) - 0.5, 0,
+  return Axes{inner_area(rect, f, true, cost_title(run, state), legend_below(rect.width(), f)), static_cast<double>(l0) - 0.5, static_cast<double>(l1) - 0.5, 0,
               top * 1.1};
 }
 
 }  // namespace
+
+double GramCostFigure::height_for_width(const RunSnapshot& run, const FigureState& state, double width) const {
+  const double f = type_pt(state);
+  const TypeFloor floor(state.font_pt);
+  // At least tall enough for the rotated axis labels.
+  return plot_page_height(width, f, true, cost_title(run, state), 0.62, legend_below(width, f),
+                          rich_width("cumulative savings (%)", figure_font(f)) + f);
+}
 
 void GramCostFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
   const double f = type_pt(state);
@@ -29,8 +51,7 @@ void GramCostFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
   const int64_t L = run.L();
   const Axes a = cost_axes(rect, run, state, f);
   const auto [l0, l1] = state.layers.within(L);
-  if (state.title) draw_title(p, rect, QString("Gram entries per layer (total savings %1 %)")
-                          .arg(run.analysis().summary.gram_savings * 100, 0, 'f', 1), f);
+  draw_title(p, rect, cost_title(run, state), f);
   draw_axes(p, a, "layer", "Gram entries (pairs)", f, true);
   const double bw = a.area.width() / static_cast<double>(l1 - l0) * 0.38;
   p.setPen(Qt::NoPen);
@@ -54,11 +75,8 @@ void GramCostFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
   draw_layer_series(p, right, cumulative, okabe_ito::vermillion, Qt::SolidLine, true);
   draw_right_axis(p, right, "cumulative savings (%)", f);
   mark_layer(p, a, highlighted_layer(state));
-  draw_legend(p, QPointF(a.area.left() + f * 0.6, a.area.top() + f * 0.4),
-              {{QColor(170, 170, 170), "independent (T²)", false},
-               {okabe_ito::blue, "cascade", false},
-               {okabe_ito::vermillion, "cumulative savings"}},
-              f * 0.95);
+  draw_legend(p, QPointF(rect.left() + f * 0.5, rect.bottom() - legend_below(rect.width(), f)), cost_legend(), f,
+              rect.width() - f);
 }
 
 Hit GramCostFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {

@@ -3,7 +3,7 @@
 
 namespace cascade::widgets {
 
-// L×L Jaccard of the independent sets; the consecutive-layer diagonal outlined; a casc_fidelity
+// L×L Jaccard of the independent sets; the consecutive-layer diagonal outlined; a cascade-fidelity
 // strip (J(R_casc, R_ind) per layer) beside it in the same colour scale; values on hover.
 class JaccardFigure final : public Figure {
  public:
@@ -18,7 +18,9 @@ class JaccardFigure final : public Figure {
     QRectF matrix, fidelity, colorbar;
     double cell = 0;
   };
-  static Layout layout(const QRectF& rect, int64_t L, double f, bool title = true);
+  // `title`: the title drawn (empty: none), which the matrix sits under.
+  static Layout layout(const QRectF& rect, int64_t L, double f, const QString& title);
+  double height_for_width(const RunSnapshot& run, const FigureState& state, double width) const override;
 };
 
 }  // namespace cascade::widgets

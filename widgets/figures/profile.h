@@ -9,6 +9,7 @@ class ProfileFigure final : public Figure {
   QString id() const override { return "profile"; }
   QString title() const override { return "r profile and turnover"; }
   QSizeF natural_size(const RunSnapshot&) const override { return {500, 380}; }
+  double height_for_width(const RunSnapshot& run, const FigureState& state, double width) const override;
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
 };

@@ -16,6 +16,7 @@ class SweepFigure final : public Figure {
   bool picks_tau() const override { return true; }
   std::optional<double> tau_at(const QRectF& rect, const RunSnapshot& run, const FigureState& state,
                                QPointF pos) const override;
+  double height_for_width(const RunSnapshot& run, const FigureState& state, double width) const override;
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
   // τ under x (clamped to the sweep's range); nullopt outside the plot.

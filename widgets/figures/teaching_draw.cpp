@@ -14,21 +14,9 @@ namespace {
 
 thread_local TextBoxes* current_boxes = nullptr;
 
-QPaintDevice* dpi72() {
-  static QImage device = [] {
-    QImage img(1, 1, QImage::Format_ARGB32_Premultiplied);
-    img.setDotsPerMeterX(static_cast<int>(std::lround(72.0 / 0.0254)));
-    img.setDotsPerMeterY(static_cast<int>(std::lround(72.0 / 0.0254)));
-    return img;
-  }();
-  return &device;
-}
-
 QString tick_text(double v) { return v == 0 ? "0" : v == 1 ? "1" : QString::number(v, 'f', 1); }
 
 }  // namespace
-
-QFontMetricsF metrics(const QFont& font) { return QFontMetricsF(font, dpi72()); }
 
 TextBoxes::TextBoxes() : outer_(current_boxes) { current_boxes = this; }
 TextBoxes::~TextBoxes() { current_boxes = outer_; }
@@ -38,25 +26,6 @@ void TextBoxes::note(const QPainter& p, const QRectF& box, const QString& text) 
     b->boxes_.push_back(p.transform().mapRect(box));
     b->texts_.push_back(text);
   }
-}
-
-QStringList wrap_words(const QString& text, const QFont& font, double width) {
-  const QFontMetricsF fm = metrics(font);
-  QStringList lines;
-  for (const QString& paragraph : text.split('\n')) {
-    QString line;
-    for (const QString& word : paragraph.split(' ', Qt::SkipEmptyParts)) {
-      const QString tried = line.isEmpty() ? word : line + ' ' + word;
-      if (!line.isEmpty() && fm.horizontalAdvance(tried) > width) {
-        lines << line;
-        line = word;
-      } else {
-        line = tried;
-      }
-    }
-    lines << line;
-  }
-  return lines;
 }
 
 double wrapped_height(const QString& text, const QFont& font, double width) {
@@ -182,6 +151,8 @@ BarLayout draw_token_bars(QPainter& p, const QRectF& rect, const std::vector<Tok
     }
     p.setFont(label_font);
     p.setPen(kInk);
+    // Under a paper's type floor words bigger than their slot would overlap: bars alone then.
+    if (lay.rotated && TypeFloor::current() > lay.label_pt + 1e-9) continue;
     if (lay.rotated) {
       p.save();
       p.translate(cx, a.bottom() + font_pt * 0.25);

@@ -13,14 +13,14 @@
 
 #include <vector>
 
+#include "widgets/palette.h"
+#include "widgets/plot.h"
+
 namespace cascade::widgets::teach {
 
-// Metrics as render_figure's 72-dpi images measure them (1 pt = 1 logical pixel).
-QFontMetricsF metrics(const QFont& font);
-
-// `text` broken into lines no wider than `width`, at spaces only (a word wider than the line stays
-// whole on its own line; draw_wrapped then shrinks the type so it fits).
-QStringList wrap_words(const QString& text, const QFont& font, double width);
+// Metrics in points and wrapping at spaces only (widgets/palette.h, widgets/plot.h).
+inline QFontMetricsF metrics(const QFont& font) { return figure_metrics(font); }
+using widgets::wrap_words;
 double wrapped_height(const QString& text, const QFont& font, double width);
 // Draws `text` wrapped into rect.width() from rect's top, left-aligned or centred; returns the height
 // it used. Shrinks the type (to half at most) while the text would be taller than rect.

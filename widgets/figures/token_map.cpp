@@ -15,10 +15,13 @@ namespace {
 double legend_width(const QRectF& rect, double f) { return rect.width() - f * 2; }
 double legend_height(const QRectF& rect, double f) { return status_legend_height(legend_width(rect, f), f); }
 
-QRectF map_area(const QRectF& rect, double f, bool title) {
-  QRectF a = inner_area(rect, f, false, title);
-  a.setBottom(a.bottom() - legend_height(rect, f));  // room for the legend
-  return a;
+QString map_title(const RunSnapshot& run, const FigureState& state) {
+  if (!state.title) return {};
+  return QString("Token status by layer (τ = %1, %2)").arg(run.tau(), 0, 'f', 2).arg(QString::fromStdString(to_string(run.rule())));
+}
+
+QRectF map_area(const QRectF& rect, const RunSnapshot& run, const FigureState& state, double f) {
+  return inner_area(rect, f, false, map_title(run, state), legend_height(rect, f) + f * 0.4);  // the legend below
 }
 
 }  // namespace
@@ -27,15 +30,23 @@ QSizeF TokenMapFigure::natural_size(const RunSnapshot& run) const {
   return {500, std::clamp(110.0 + 9.0 * static_cast<double>(run.L()), 200.0, 520.0)};
 }
 
+double TokenMapFigure::height_for_width(const RunSnapshot& run, const FigureState& state, double width) const {
+  const double f = type_pt(state);
+  const TypeFloor floor(state.font_pt);
+  const auto [l0, l1] = state.layers.within(run.L());
+  // A row per layer at least a type size tall (its tick label), and never under ~10 type sizes.
+  const double rows = std::max(f * 1.15 * static_cast<double>(l1 - l0), f * 6);
+  return plot_page_height(width, f, false, map_title(run, state), 0.0, legend_height(QRectF(0, 0, width, 1), f) + f * 0.4,
+                          rows);
+}
+
 void TokenMapFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const {
   const double f = type_pt(state);
   const auto [l0, l1] = state.layers.within(run.L());
   const auto [t0, t1] = state.tokens.within(run.T());
   const int64_t L = l1 - l0, T = t1 - t0;  // the window drawn
-  if (state.title)
-    draw_title(p, rect, QString("Token status by layer (τ = %1, %2)").arg(run.tau(), 0, 'f', 2)
-                            .arg(QString::fromStdString(to_string(run.rule()))), f);
-  const QRectF area = map_area(rect, f, state.title);
+  draw_title(p, rect, map_title(run, state), f);
+  const QRectF area = map_area(rect, run, state, f);
   std::vector<QRgb> colors(static_cast<size_t>(L * T));
   QRgb lut[kNumStatuses];
   for (int s = 0; s < kNumStatuses; ++s) lut[s] = status_color(static_cast<TokenStatus>(s)).rgb();
@@ -80,7 +91,7 @@ void TokenMapFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot& r
 
 Hit TokenMapFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
   const double f = type_pt(state);
-  const QRectF area = map_area(rect, f, state.title);
+  const QRectF area = map_area(rect, run, state, f);
   const auto [l0, l1] = state.layers.within(run.L());
   const auto [t0, t1] = state.tokens.within(run.T());
   Hit h;

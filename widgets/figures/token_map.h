@@ -10,6 +10,7 @@ class TokenMapFigure final : public Figure {
   QString id() const override { return "token-map"; }
   QString title() const override { return "Token × layer map"; }
   QSizeF natural_size(const RunSnapshot& run) const override;
+  double height_for_width(const RunSnapshot& run, const FigureState& state, double width) const override;
   void paint(QPainter& p, const QRectF& rect, const RunSnapshot& run, const FigureState& state) const override;
   Hit hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const override;
 };
