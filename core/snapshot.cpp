@@ -56,8 +56,13 @@ at::Tensor index_of(const std::vector<int64_t>& set) { return at::tensor(set, at
 
 }  // namespace
 
-Nearest RunSnapshot::nearest_representative(int64_t layer, int64_t t) const {
-  const TokenSet& reps = analysis_.layers.at(layer).reps_casc;
+const TokenSet& RunSnapshot::reps(int64_t layer, RepSet set) const {
+  const LayerMeasures& m = analysis_.layers.at(layer);
+  return set == RepSet::Independent ? m.reps_ind : m.reps_casc;
+}
+
+Nearest RunSnapshot::nearest_representative(int64_t layer, int64_t t, RepSet set) const {
+  const TokenSet& reps = this->reps(layer, set);
   if (reps.empty()) return {};
   if (std::binary_search(reps.begin(), reps.end(), t)) return {t, 1.0};
   if (!has_activations()) return {};
@@ -73,8 +78,8 @@ double RunSnapshot::cosine(int64_t layer, int64_t a, int64_t b) const {
   return at::dot(x[a], x[b]).item<double>();
 }
 
-std::vector<int64_t> RunSnapshot::represented_by(int64_t layer, int64_t rep) const {
-  const TokenSet& reps = analysis_.layers.at(layer).reps_casc;
+std::vector<int64_t> RunSnapshot::represented_by(int64_t layer, int64_t rep, RepSet set) const {
+  const TokenSet& reps = this->reps(layer, set);
   if (!std::binary_search(reps.begin(), reps.end(), rep) || !has_activations()) return {};
   const at::Tensor& x = record_->analyzer->normalized(layer);
   const at::Tensor best = at::mm(x, x.index_select(0, index_of(reps).to(x.device())).t()).abs().argmax(1).cpu();

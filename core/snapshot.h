@@ -18,6 +18,8 @@ struct Nearest {
   double cosine = 0;   // signed cos(x_t, x_rep)
 };
 
+enum class RepSet { Independent, Cascade };  // R_ind or R_casc of a layer
+
 class RunSnapshot {
  public:
   // A τ and rule stored in the record (its own analysis, a sweep point) give that stored analysis,
@@ -47,9 +49,11 @@ class RunSnapshot {
   bool has_activations() const { return record_->has_activations(); }
   // Queries on the τ-free cache, each O(r·d) or O(T·d): cheap enough for a hover. Without
   // activations: token −1, NaN, {} and {} respectively, and explain() throws UsageError.
-  Nearest nearest_representative(int64_t layer, int64_t t) const;  // over R_casc at that layer
+  // Over R_casc at that layer, or R_ind with RepSet::Independent (the inspector shows both).
+  Nearest nearest_representative(int64_t layer, int64_t t, RepSet set = RepSet::Cascade) const;
   double cosine(int64_t layer, int64_t a, int64_t b) const;
-  std::vector<int64_t> represented_by(int64_t layer, int64_t rep) const;  // tokens whose nearest rep is rep
+  // The tokens whose nearest representative in that set is rep (rep itself left out).
+  std::vector<int64_t> represented_by(int64_t layer, int64_t rep, RepSet set = RepSet::Cascade) const;
   // |cos| of every pair at one layer, T×T row-major (T² floats: the Gram view asks on demand).
   std::vector<float> gram(int64_t layer) const;
   // The cascade step into analysed layer `layer` (≥ 1), from R_casc of layer − 1 (R_ind at 0).
@@ -57,6 +61,7 @@ class RunSnapshot {
 
   // The record as it would be saved from this view: the snapshot's analysis as the record's own.
   RunRecord record_at_snapshot() const;
+  const TokenSet& reps(int64_t layer, RepSet set) const;
 
  private:
   std::shared_ptr<const RunRecord> record_;

@@ -107,21 +107,31 @@ void InspectorPanel::refresh() {
   if (!run.has_activations()) {  // nearest and represented-by are cosines: X̂ is not in this session
     html += QString("<i>%1 needs the activations (session saved without them)</i><br>")
                 .arg(casc ? "Which tokens it represents" : "Its nearest representative");
-  } else if (casc) {
-    const auto members = run.represented_by(l, t);
-    html += QString("in the cascade set it represents %1 token%2").arg(members.size()).arg(members.size() == 1 ? "" : "s");
-    if (!members.empty()) {
-      html += ": ";
-      for (size_t i = 0; i < std::min<size_t>(members.size(), 24); ++i)
-        html += QString("%1\"%2\" [%3]").arg(i ? ", " : "").arg(esc(run.token(members[i]))).arg(members[i]);
-      if (members.size() > 24) html += ", …";
-    }
-    html += "<br>";
   } else {
-    const Nearest n = run.nearest_representative(l, t);
-    if (n.token >= 0)
-      html += QString("nearest representative in the cascade set: token %1 \"%2\", cos = %3<br>").arg(n.token)
-                  .arg(esc(run.token(n.token))).arg(n.cosine, 0, 'f', 4);
+    // Each set's answer: the tokens it represents there, or its nearest representative there. The
+    // independent set's is shown only where it differs from the cascade set's.
+    auto answer = [&](RepSet set, const QString& name) {
+      const bool member = set == RepSet::Cascade ? casc : ind;
+      if (member) {
+        const auto members = run.represented_by(l, t, set);
+        QString line = QString("in the %1 it represents %2 token%3").arg(name).arg(members.size()).arg(members.size() == 1 ? "" : "s");
+        if (!members.empty()) {
+          line += ": ";
+          for (size_t i = 0; i < std::min<size_t>(members.size(), 24); ++i)
+            line += QString("%1\"%2\" [%3]").arg(i ? ", " : "").arg(esc(run.token(members[i]))).arg(members[i]);
+          if (members.size() > 24) line += ", …";
+        }
+        return line + "<br>";
+      }
+      const Nearest n = run.nearest_representative(l, t, set);
+      if (n.token < 0) return QString("the %1 is empty<br>").arg(name);
+      return QString("nearest representative in the %1: token %2 \"%3\", cos = %4<br>").arg(name).arg(n.token)
+          .arg(esc(run.token(n.token))).arg(n.cosine, 0, 'f', 4);
+    };
+    const QString in_casc = answer(RepSet::Cascade, "cascade set");
+    const QString in_ind = answer(RepSet::Independent, "independent set (" + rule + ")");
+    html += in_casc;
+    if (QString(in_ind).replace("independent set (" + rule + ")", "cascade set") != in_casc) html += in_ind;
   }
   label_->setText(html);
 }

@@ -68,6 +68,23 @@ QString extension(ExportFormat format) {
   return "png";
 }
 
+const std::vector<ExportPreset>& export_presets() {
+  // A two-column paper's column is ~240 pt and its text width ~500 pt (ACL, ICML, IEEE); a 16:9
+  // slide 10 in wide is 720 pt (Google Slides' default), where 16 pt is the smallest readable type.
+  static const std::vector<ExportPreset> presets = {
+      {"single-column", "Single column (240 pt wide, 8 pt type)", 240, 8},
+      {"double-column", "Double column (500 pt wide, 9 pt type)", 500, 9},
+      {"slide", "Slide (720 pt wide, 16 pt type)", 720, 16},
+  };
+  return presets;
+}
+
+const ExportPreset* find_export_preset(const QString& id) {
+  for (const ExportPreset& p : export_presets())
+    if (id == p.id) return &p;
+  return nullptr;
+}
+
 QSizeF export_size(const Figure& figure, const RunSnapshot& run, const FigureState& state, QSizeF asked) {
   const QSizeF natural = figure.natural_size(run);
   double w = asked.width() > 0 ? asked.width() : natural.width();

@@ -5,6 +5,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <vector>
+
 #include "widgets/figure.h"
 
 namespace cascade::widgets {
@@ -23,6 +25,16 @@ struct ExportOptions {
   QSizeF size;       // points; 0 × 0: the figure's natural size; W × 0: its height at width W
   double dpi = 300;  // PNG only (the PNG records it)
 };
+
+// The paper and slide layouts the export dialog and `figures --preset` offer: a width (the height
+// follows it and the type) and the smallest type size.
+struct ExportPreset {
+  const char* id;     // "single-column", "double-column", "slide"
+  const char* label;  // for a menu
+  double width_pt, font_pt;
+};
+const std::vector<ExportPreset>& export_presets();
+const ExportPreset* find_export_preset(const QString& id);  // nullptr when unknown
 
 // The size an export gets for the asked one (see ExportOptions::size); throws UsageError for a size
 // outside 36..10000 points.

@@ -39,6 +39,8 @@ const std::vector<OptionSpec> kSpecs = {
     {"--width", "POINTS", "figure width (a paper column is ~240, a page ~500)", "each figure's own"},
     {"--height", "POINTS", "figure height", "fits the width and type"},
     {"--font-size", "POINTS", "no text smaller than this (8 for a paper column)", "each figure's own (7-10)"},
+    {"--preset", "NAME", "single-column (240 pt, 8 pt type), double-column (500, 9) or slide (720, 16); "
+                         "--width/--font-size override it", "none"},
     {"--no-title", "", "leave out the title line (the caption says it)", ""},
     {"--no-highlight", "", "no selected-layer or token emphasis", ""},
     {"--layers", "A:B", "draw layers A..B-1 only (Python slice; either end may be left out)", "all"},
@@ -111,6 +113,22 @@ int cmd_figures(const std::vector<std::string>& args) {
   const Rule rule = rule_option(opts);
   const auto taus = taus_option(opts);
   const double dpi = opts.number("--dpi");
+  // The layout, before any work: a preset's width and type, each overridden by its own option.
+  const widgets::ExportPreset* preset = nullptr;
+  if (const auto p = opts.value("--preset")) {
+    preset = widgets::find_export_preset(QString::fromStdString(*p));
+    if (!preset) {
+      std::string ids;
+      for (const auto& e : widgets::export_presets()) ids += std::string(ids.empty() ? "" : ", ") + e.id;
+      throw UsageError("unknown --preset '" + *p + "' (" + ids + ")");
+    }
+  }
+  const QSizeF size(opts.value("--width") ? opts.number("--width") : preset ? preset->width_pt : 0,
+                    opts.value("--height") ? opts.number("--height") : 0);
+  for (const auto& [flag, v] : {std::pair{"--width", size.width()}, std::pair{"--height", size.height()}})
+    if (opts.value(flag) && !(v >= 36 && v <= 10000)) throw UsageError(std::string(flag) + " must be between 36 and 10000 points");
+  const double font_pt = opts.value("--font-size") ? opts.number("--font-size") : preset ? preset->font_pt : 0;
+  if (opts.value("--font-size") && !(font_pt >= 4 && font_pt <= 72)) throw UsageError("--font-size must be between 4 and 72 points");
   const auto wanted = split(opts.value_or_default("--figures"));
   for (const auto& id : wanted)  // before any work
     if (id != "all" && !widgets::make_figure(QString::fromStdString(id)))
@@ -173,14 +191,7 @@ int cmd_figures(const std::vector<std::string>& args) {
   state.highlight = !opts.flag("--no-highlight");
   state.layers = span_option(opts, "--layers", snap->L(), "layers");
   state.tokens = span_option(opts, "--tokens", snap->T(), "tokens");
-  if (opts.value("--font-size")) {
-    state.font_pt = opts.number("--font-size");
-    if (!(state.font_pt >= 4 && state.font_pt <= 72)) throw UsageError("--font-size must be between 4 and 72 points");
-  }
-  const QSizeF size(opts.value("--width") ? opts.number("--width") : 0, opts.value("--height") ? opts.number("--height") : 0);
-  for (const auto& [flag, v] : {std::pair{"--width", size.width()}, std::pair{"--height", size.height()}})
-    if (opts.value(flag) && !(v >= 36 && v <= 10000))
-      throw UsageError(std::string(flag) + " must be between 36 and 10000 points");  // before any work
+  state.font_pt = font_pt;
   std::vector<float> gram;
   state.gram_limit = 4096;  // headless: no UI thread to keep responsive
   if (snap->T() <= state.gram_limit && snap->has_activations()) {

@@ -1,5 +1,6 @@
 // The main window: figure export, teaching mode and About.
 #include "gui/main_window.h"
+#include "gui/export_dialog.h"
 #include "gui/main_window_util.h"
 
 #include <QAction>
@@ -16,7 +17,6 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
-#include <QInputDialog>
 #include <QRegularExpression>
 #include <QLabel>
 #include <QListWidget>
@@ -72,12 +72,11 @@ void MainWindow::export_figure_dialog(const QString& id) {
   try {
     widgets::ExportOptions o;
     o.format = widgets::parse_export_format(QFileInfo(path).suffix().isEmpty() ? "pdf" : QFileInfo(path).suffix());
-    if (o.format == widgets::ExportFormat::Png) {
-      bool ok = false;
-      o.dpi = QInputDialog::getInt(this, "PNG resolution", "DPI:", 300, 72, 1200, 1, &ok);
-      if (!ok) return;
-    }
-    widgets::export_figure(*figure, *view_->snapshot(), view_->state(), path, o);
+    ExportDialog layout(this, figure->title(), o.format == widgets::ExportFormat::Png);
+    if (layout.exec() != QDialog::Accepted) return;
+    widgets::FigureState state = view_->state();
+    layout.apply(state, o);
+    widgets::export_figure(*figure, *view_->snapshot(), state, path, o);
     status_->setText("Exported " + path);
   } catch (const std::exception& e) {
     warn(e.what());
@@ -89,10 +88,15 @@ void MainWindow::export_all_dialog() {
   const QString dir = QFileDialog::getExistingDirectory(this, "Export all figures to a folder");
   if (dir.isEmpty()) return;
   try {
+    ExportDialog layout(this, "all figures (PDF, SVG and PNG)", true);
+    if (layout.exec() != QDialog::Accepted) return;
     for (const auto& figure : widgets::all_figures()) view_->ensure(figure->demand());
+    widgets::FigureState state = view_->state();
+    widgets::ExportOptions o;
+    layout.apply(state, o);
     const QStringList files = widgets::export_all(
-        *view_->snapshot(), view_->state(), dir,
-        {widgets::ExportFormat::Pdf, widgets::ExportFormat::Svg, widgets::ExportFormat::Png});
+        *view_->snapshot(), state, dir, {widgets::ExportFormat::Pdf, widgets::ExportFormat::Svg, widgets::ExportFormat::Png},
+        o.dpi, o.size);
     status_->setText(QString("Exported %1 files to %2").arg(files.size()).arg(dir));
   } catch (const std::exception& e) {
     warn(e.what());

@@ -345,6 +345,31 @@ TEST_F(CliFigures, LayerAndTokenWindowsTitleAndHighlightOptions) {
   EXPECT_EQ(slurp(bare / "profile.svg").find(marker), std::string::npos);
 }
 
+// A preset is its width and type size: the same files as those options; an explicit option wins.
+TEST_F(CliFigures, PresetsAreTheirWidthAndTypeSize) {
+  auto figs = [&](const std::string& name, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"figures", "--format", "svg", "--layer", "1", "--out", (dir_ / name).string(),
+                                     "--figures", "token-map,profile", "--quiet"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run(args);
+    EXPECT_EQ(r.code, 0) << r.err;
+    return dir_ / name;
+  };
+  const fs::path preset = figs("preset", {"--preset", "single-column"}),
+                 options = figs("options", {"--width", "240", "--font-size", "8"});
+  for (const char* f : {"token-map.svg", "profile.svg"}) EXPECT_EQ(slurp(preset / f), slurp(options / f)) << f;
+  const fs::path slide = figs("slide", {"--preset", "slide", "--width", "600"});
+  for (const char* f : {"token-map.svg", "profile.svg"}) {
+    SCOPED_TRACE(f);
+    const Svg svg = read_svg(slurp(slide / f));
+    EXPECT_NEAR(svg.width_pt, 600.0, 0.01);
+    double smallest = 1e9;
+    for (const PlacedText& t : svg.texts) smallest = std::min(smallest, t.size);
+    EXPECT_GE(smallest, 16.0 - 1e-6);
+    EXPECT_LT(smallest, 20.0);  // the floor, not some other size
+  }
+}
+
 TEST_F(CliFigures, BadLayoutOptionsAreUsageErrorsBeforeAnyWork) {
   struct Case {
     std::vector<std::string> args;
@@ -357,6 +382,7 @@ TEST_F(CliFigures, BadLayoutOptionsAreUsageErrorsBeforeAnyWork) {
       {{"--font-size", "100"}, "--font-size must be between 4 and 72"},
       {{"--width", "10"}, "--width must be between 36 and 10000"},
       {{"--height", "20000"}, "--height must be between 36 and 10000"},
+      {{"--preset", "poster"}, "unknown --preset 'poster' (single-column, double-column, slide)"},
   };
   int k = 0;
   for (const Case& c : cases) {

@@ -147,10 +147,20 @@ TEST(Figures, DepthPlayerColoursEachTokenByItsStatus) {
     ASSERT_TRUE(lay.chips);
     for (int64_t t = 0; t < run->T(); ++t) {
       const QRectF c = lay.cells[t];
-      const QColor got = img.pixelColor(static_cast<int>(c.left() + 2.5), static_cast<int>(c.center().y()));
       const QColor want = status_color(run->status(layer, t));
-      EXPECT_LE(std::abs(got.red() - want.red()) + std::abs(got.green() - want.green()) + std::abs(got.blue() - want.blue()), 6)
-          << "layer " << layer << " token " << t;
+      auto off = [&](int y) {
+        const QColor got = img.pixelColor(static_cast<int>(c.left() + 2.5), y);
+        return std::abs(got.red() - want.red()) + std::abs(got.green() - want.green()) + std::abs(got.blue() - want.blue());
+      };
+      if (!status_hatched(run->status(layer, t))) {
+        EXPECT_LE(off(static_cast<int>(c.center().y())), 6) << "layer " << layer << " token " << t;
+      } else {  // striped: the colour between lighter stripes, somewhere down the chip's middle half
+        int matches = 0, stripes = 0;
+        for (int y = static_cast<int>(c.top() + c.height() / 4); y <= static_cast<int>(c.bottom() - c.height() / 4); ++y)
+          (off(y) <= 6 ? matches : stripes) += 1;
+        EXPECT_GT(matches, 0) << "layer " << layer << " token " << t;
+        EXPECT_GT(stripes, 0) << "layer " << layer << " token " << t << " is not hatched";
+      }
     }
     // Hit testing finds the token under each chip's centre.
     for (int64_t t = 0; t < run->T(); ++t)

@@ -9,6 +9,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTextBrowser>
+#include <QFile>
+#include <QRegularExpression>
+#include <QSettings>
 
 #include <gtest/gtest.h>
 
@@ -16,6 +19,9 @@
 #include "core/token_status.h"
 #include "data/formats/activation_io.h"
 #include "fixtures.h"
+#include "gui/export_dialog.h"
+#include "widgets/inspector_panel.h"
+#include "widgets/run_view.h"
 #include "widgets/figures/token_map.h"
 #include "widgets/render.h"
 
@@ -126,6 +132,99 @@ TEST(NewUsers, GlossaryNamesEveryStatusAndMeasure) {
     EXPECT_TRUE(plain.contains(status_name(static_cast<TokenStatus>(i)))) << status_name(static_cast<TokenStatus>(i));
   for (const auto* f : names::layer_fields()) EXPECT_TRUE(plain.contains(f->meaning)) << f->name;
   EXPECT_TRUE(plain.contains("Ctrl+R")) << "the shortcuts";
+}
+
+// The nearest member of `reps` by |cos| (first of equal maxima), by brute force over cosine().
+int64_t nearest_by_hand(const RunSnapshot& run, int64_t l, int64_t t, const TokenSet& reps) {
+  int64_t best = -1;
+  double best_cos = -1;
+  for (int64_t r : reps)
+    if (const double c = std::abs(run.cosine(l, t, r)); c > best_cos + 1e-6) best = r, best_cos = c;
+  return best;
+}
+
+// Each set's answer, labelled with its set: the nearest representative in the cascade set, and in
+// the independent set where that differs; for a member of a set, the tokens it represents there.
+TEST(NewUsers, TheInspectorGivesBothSetsAnswersWhereTheyDiffer) {
+  // A run where the cascade misses some tokens the independent rule keeps.
+  std::shared_ptr<const RunSnapshot> snap;
+  for (double tau : {0.3, 0.4, 0.5, 0.2}) {
+    snap = RunSnapshot::derive(testing::synthetic_data(6, 80), tau, Rule::PriorMax);
+    int missed = 0;
+    for (int64_t l = 1; l < snap->L(); ++l)
+      for (int64_t t = 0; t < snap->T(); ++t) missed += snap->status(l, t) == TokenStatus::Missed || snap->also(l, t) == TokenStatus::Missed;
+    if (missed) break;
+  }
+  RunView view;
+  view.set_snapshot(snap);
+  InspectorPanel inspector(&view);
+  const RunSnapshot& run = *view.snapshot();
+  int differ = 0, agree = 0, members = 0;
+  for (int64_t l = 1; l < run.L(); ++l) {
+    view.set_layer(l);
+    const LayerMeasures& m = run.analysis().layers[l];
+    for (int64_t t = 0; t < run.T(); ++t) {
+      view.set_token(t);
+      const QString text = inspector.text();
+      SCOPED_TRACE("layer " + std::to_string(l) + " token " + std::to_string(t) + ": " + text.toStdString());
+      const bool ind = std::binary_search(m.reps_ind.begin(), m.reps_ind.end(), t);
+      const bool casc = std::binary_search(m.reps_casc.begin(), m.reps_casc.end(), t);
+      if (!casc)
+        EXPECT_TRUE(text.contains(QString("nearest representative in the cascade set: token %1 ").arg(nearest_by_hand(run, l, t, m.reps_casc))));
+      if (ind && !casc) {
+        ++members;
+        EXPECT_TRUE(text.contains(QString("in the independent set (prior-max) it represents %1 token")
+                                      .arg(run.represented_by(l, t, RepSet::Independent).size())));
+      }
+      if (ind || casc) continue;
+      const int64_t in_ind = nearest_by_hand(run, l, t, m.reps_ind), in_casc = nearest_by_hand(run, l, t, m.reps_casc);
+      const QString line = QString("nearest representative in the independent set (prior-max): token %1 ").arg(in_ind);
+      if (in_ind != in_casc) {
+        ++differ;
+        EXPECT_TRUE(text.contains(line));
+      } else {
+        ++agree;
+        EXPECT_FALSE(text.contains("in the independent set"));
+      }
+    }
+  }
+  EXPECT_GT(differ, 0);
+  EXPECT_GT(agree, 0);
+  EXPECT_GT(members, 0);
+}
+
+// The export dialog's presets give the paper layouts, and the choice is remembered.
+TEST(NewUsers, TheExportDialogsSingleColumnPresetGivesA240PointFigureWith8PointType) {
+  QSettings().remove("export");
+  const auto run = testing::synthetic_snapshot();
+  FigureState state;
+  state.layer = 1;
+  ExportOptions options;
+  options.format = ExportFormat::Svg;
+  {
+    app::ExportDialog dialog(nullptr, "all figures", true);
+    EXPECT_EQ(dialog.preset_box()->currentIndex(), 0) << "natural size by default";
+    const int single = dialog.preset_box()->findData(QString("single-column"));
+    ASSERT_GT(single, 0);
+    ASSERT_GT(dialog.preset_box()->findData(QString("double-column")), 0);
+    ASSERT_GT(dialog.preset_box()->findData(QString("slide")), 0);
+    dialog.preset_box()->setCurrentIndex(single);
+    dialog.apply(state, options);
+  }
+  EXPECT_EQ(options.size, QSizeF(240, 0));
+  EXPECT_EQ(state.font_pt, 8);
+  QTemporaryDir dir;
+  const QStringList files = export_all(*run, state, dir.path(), {ExportFormat::Svg}, options.dpi, options.size);
+  ASSERT_FALSE(files.isEmpty());
+  for (const QString& f : files) {
+    QFile file(f);
+    ASSERT_TRUE(file.open(QIODevice::ReadOnly));
+    const QString svg = QString::fromUtf8(file.readAll());
+    EXPECT_TRUE(QRegularExpression(R"(viewBox="0 0 240 )").match(svg).hasMatch()) << f.toStdString();
+  }
+  app::ExportDialog again(nullptr, "a figure", false);
+  EXPECT_EQ(again.preset_box()->currentData().toString(), "single-column");
+  QSettings().remove("export");
 }
 
 TEST(NewUsers, ExportAllIncludesTheCascadeStepAtLayerZero) {

@@ -191,7 +191,7 @@ TEST(Teaching, TheExerciseScoresClickedGuessesAgainstTheNextLayer) {
   EXPECT_EQ(score.right, right);
   EXPECT_EQ(score.wrong, wrong);
   EXPECT_EQ(score.missed, score.total - right);
-  EXPECT_TRUE(TeachingExerciseFigure::score_line(score).startsWith(QString("%1 of %2 right").arg(right).arg(truth.size())));
+  EXPECT_TRUE(TeachingExerciseFigure::score_line(score).startsWith(QString("%1 of %2 representatives found").arg(right).arg(truth.size())));
   // After the reveal clicks change nothing; E leaves the exercise.
   QTest::mouseClick(&teach, Qt::LeftButton, {}, chips[truth.back()].center().toPoint());
   EXPECT_EQ(teach.guesses(), picked);

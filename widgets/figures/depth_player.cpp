@@ -52,7 +52,7 @@ double header_height(const RunSnapshot& run, const FigureState& state, double wi
 
 QString layer_caption(const RunSnapshot& run, int64_t layer) {
   const LayerMeasures& m = run.analysis().layers.at(layer);
-  QString s = QString("Layer %1 of 0–%2 (block %3)  ·  r_casc %4 / %5  ·  r_ind %6")
+  QString s = QString("Layer %1 of 0–%2 (block %3)  ·  r_{casc} %4 / %5  ·  r_{ind} %6")
                   .arg(layer)
                   .arg(run.L() - 1)
                   .arg(m.layer)

@@ -109,7 +109,8 @@ ExerciseScore TeachingExerciseFigure::score(const RunSnapshot& run, int64_t laye
 }
 
 QString TeachingExerciseFigure::score_line(const ExerciseScore& s) {
-  return QString("%1 of %2 right · %3 missed · %4 wrong guess%5")
+  // "right" alone read as a grade next to many wrong guesses: say what was counted.
+  return QString("%1 of %2 representatives found · %3 missed · %4 wrong guess%5")
       .arg(s.right).arg(s.total).arg(s.missed).arg(s.wrong).arg(s.wrong == 1 ? "" : "es");
 }
 
