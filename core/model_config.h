@@ -4,8 +4,17 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace cascade {
+
+// Scaled RoPE (HF rope_scaling / rope_parameters): changes the inverse frequencies, not the positions.
+struct RopeScaling {
+  std::string type;      // "" (plain) | "linear" (inv_freq / factor) | "llama3" (by wavelength, Llama 3.1+)
+  double factor = 1.0;
+  double low_freq_factor = 1.0, high_freq_factor = 4.0;  // llama3
+  int64_t original_max_positions = 0;                    // llama3: the one inside rope_scaling
+};
 
 struct ModelConfig {
   std::string model_type;  // a row of core/models/architectures.cpp
@@ -24,6 +33,15 @@ struct ModelConfig {
   int64_t rotary_dim = 0;
   double rope_theta = 10000.0;
   bool rotary_interleaved = false;  // gptj: pairs (2i, 2i+1); neox/llama: rotate_half (i, i + n/2)
+  RopeScaling rope_scaling;         // on the (global) table
+  double local_rope_theta = 0;      // gemma3: the sliding layers' own plain table; 0 = one table for all
+  // Sliding-window attention on the layers marked in sliding_layers: query t sees keys
+  // t − sliding_window + 1 … t, itself included. 0 = every layer sees every earlier key.
+  int64_t sliding_window = 0;
+  std::vector<bool> sliding_layers;  // num_layers entries when sliding_window > 0
+  double attention_scale = 0;        // scores × this; 0 = 1/sqrt(head_dim) (gemma2/3: query_pre_attn_scalar^-½)
+  double attn_logit_softcap = 0;     // gemma2: scores = tanh(s / cap)·cap before the mask; 0 = off
+  double final_logit_softcap = 0;    // gemma2/3: logits = tanh(l / cap)·cap; 0 = off
   bool parallel_residual = false;   // gpt_neox use_parallel_residual (gptj is always parallel)
   bool tie_word_embeddings = false;
   bool scale_attn_by_inverse_layer_idx = false;  // gpt2
@@ -31,6 +49,13 @@ struct ModelConfig {
   bool attention_bias = false;                   // llama attention_bias
   bool mlp_bias = false;                         // llama mlp_bias
   std::optional<int64_t> bos_token_id, eos_token_id, pad_token_id;
+
+  // The window of block `layer` (0 = full causal attention).
+  int64_t window_of(int64_t layer) const {
+    return sliding_window > 0 && layer < static_cast<int64_t>(sliding_layers.size()) && sliding_layers[layer]
+               ? sliding_window
+               : 0;
+  }
 };
 
 }  // namespace cascade

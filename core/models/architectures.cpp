@@ -1,5 +1,5 @@
 // The architecture table. A new architecture is its file in core/models/ (config keys, tensors,
-// block) plus its two declarations and its row here.
+// block; the rotary decoders share rotary_decoder.cpp) plus its two declarations and its row here.
 #include "core/models/architectures.h"
 
 #include "core/errors.h"
@@ -13,11 +13,25 @@ ModelConfig opt_config(const ConfigReader&);
 ModelConfig gptj_config(const ConfigReader&);
 ModelConfig gpt_neox_config(const ConfigReader&);
 ModelConfig llama_config(const ConfigReader&);
+ModelConfig mistral_config(const ConfigReader&);
+ModelConfig qwen2_config(const ConfigReader&);
+ModelConfig qwen3_config(const ConfigReader&);
+ModelConfig gemma_config(const ConfigReader&);
+ModelConfig gemma2_config(const ConfigReader&);
+ModelConfig gemma3_text_config(const ConfigReader&);
+ModelConfig phi3_config(const ConfigReader&);
 std::unique_ptr<CausalLM> make_gpt2(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
 std::unique_ptr<CausalLM> make_opt(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
 std::unique_ptr<CausalLM> make_gptj(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
 std::unique_ptr<CausalLM> make_gpt_neox(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
 std::unique_ptr<CausalLM> make_llama(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
+std::unique_ptr<CausalLM> make_mistral(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
+std::unique_ptr<CausalLM> make_qwen2(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
+std::unique_ptr<CausalLM> make_qwen3(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
+std::unique_ptr<CausalLM> make_gemma(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
+std::unique_ptr<CausalLM> make_gemma2(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
+std::unique_ptr<CausalLM> make_gemma3(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
+std::unique_ptr<CausalLM> make_phi3(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
 }  // namespace models
 
 // In the order the "supported: ..." messages list them.
@@ -28,6 +42,14 @@ const std::vector<Architecture>& architectures() {
       {"gptj", models::gptj_config, models::make_gptj},
       {"gpt_neox", models::gpt_neox_config, models::make_gpt_neox},
       {"llama", models::llama_config, models::make_llama},
+      {"mistral", models::mistral_config, models::make_mistral},
+      {"qwen2", models::qwen2_config, models::make_qwen2},
+      {"qwen3", models::qwen3_config, models::make_qwen3},
+      {"gemma", models::gemma_config, models::make_gemma},
+      {"gemma2", models::gemma2_config, models::make_gemma2},
+      {"gemma3_text", models::gemma3_text_config, models::make_gemma3},
+      {"gemma3", models::gemma3_text_config, models::make_gemma3, "text_config"},  // multimodal: its text tower
+      {"phi3", models::phi3_config, models::make_phi3},
   };
   return kTable;
 }

@@ -20,9 +20,12 @@ class WeightSource;
 
 struct Architecture {
   std::string model_type;
-  // The architecture's own keys; data/ adds model_type, name, vocab_size and the token ids.
+  // The architecture's own keys; data/ adds model_type, name, vocab_size (unless the file lacks it
+  // and the reader set its class default) and the token ids.
   ModelConfig (*read_config)(const ConfigReader&);
   std::unique_ptr<CausalLM> (*make)(const ModelConfig&, const WeightSource&, at::Device, at::ScalarType);
+  // Where the text model's keys are, when not at the top level (multimodal gemma3: "text_config").
+  std::string text_config = {};
 };
 
 const std::vector<Architecture>& architectures();

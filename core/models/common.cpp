@@ -72,6 +72,14 @@ at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps) {
   return weight * normed.to(x.scalar_type());
 }
 
+at::Tensor rms_norm_offset(const at::Tensor& x, const at::Tensor& weight, double eps) {
+  const at::Tensor xf = x.to(at::kFloat);
+  const at::Tensor normed = xf * at::rsqrt(xf.pow(2).mean(-1, /*keepdim=*/true) + eps);
+  return (normed * (1.0 + weight.to(at::kFloat))).to(x.scalar_type());
+}
+
+at::Tensor soft_cap(const at::Tensor& x, double cap) { return cap > 0 ? at::tanh(x / cap) * cap : x; }
+
 at::Tensor dense(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
   return at::linear(x, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt);
 }
@@ -84,7 +92,28 @@ at::Tensor activate(const std::string& name, const at::Tensor& x) {
   throw InputError("config.json", "unsupported activation '" + name + "'");
 }
 
-Rotary make_rotary(int64_t T, int64_t dims, double theta, bool interleaved, at::Device device) {
+namespace {
+
+// modeling_rope_utils: linear divides every inv_freq by factor; llama3 keeps the short wavelengths,
+// divides the long ones by factor and interpolates in between.
+at::Tensor scale_inv_freq(const at::Tensor& inv_freq, const RopeScaling& s) {
+  if (s.type.empty()) return inv_freq;
+  if (s.type == "linear") return inv_freq / s.factor;
+  TORCH_CHECK(s.type == "llama3", "unknown rope scaling type ", s.type);  // the config readers refuse others
+  const double orig = static_cast<double>(s.original_max_positions);
+  const double low_wavelen = orig / s.low_freq_factor, high_wavelen = orig / s.high_freq_factor;
+  const at::Tensor wavelen = 2 * M_PI / inv_freq;
+  const at::Tensor smooth = (orig / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
+  const at::Tensor blended = (1 - smooth) * inv_freq / s.factor + smooth * inv_freq;
+  at::Tensor out = at::where(wavelen > low_wavelen, inv_freq / s.factor, inv_freq);
+  const at::Tensor medium = (wavelen >= high_wavelen) & (wavelen <= low_wavelen);
+  return at::where(medium, blended, out);
+}
+
+}  // namespace
+
+Rotary make_rotary(int64_t T, int64_t dims, double theta, bool interleaved, at::Device device,
+                   const RopeScaling& scaling) {
   Rotary rot;
   rot.dims = dims;
   rot.interleaved = interleaved;
@@ -92,7 +121,7 @@ Rotary make_rotary(int64_t T, int64_t dims, double theta, bool interleaved, at::
   const auto f64 = at::TensorOptions().dtype(at::kDouble);
   // inv_freq_i = 1 / theta^(2i / dims), i < dims/2 (HF computes it in float32 from an int arange).
   const at::Tensor exponent = at::arange(0, dims, 2, f64.dtype(at::kLong)).to(at::kFloat) / static_cast<double>(dims);
-  const at::Tensor inv_freq = 1.0 / at::pow(theta, exponent);
+  const at::Tensor inv_freq = scale_inv_freq(1.0 / at::pow(theta, exponent), scaling);
   const at::Tensor angles = at::outer(at::arange(T, f64).to(at::kFloat), inv_freq);  // [T, dims/2]
   rot.cos = angles.cos().to(device);
   rot.sin = angles.sin().to(device);
@@ -125,27 +154,31 @@ at::Tensor merge_heads(const at::Tensor& x) {
 
 namespace {
 
-// softmax(q kᵀ · scale + causal mask) v on [H, n, hd]; probabilities in float32 like HF's upcast.
+// softmax(cap(q kᵀ · scale) + mask) v on [H, n, hd], the n tokens at `positions` (ascending);
+// probabilities in float32 like HF's upcast.
 std::pair<at::Tensor, at::Tensor> causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                                   double scale) {
-  const int64_t n = q.size(1);
-  at::Tensor scores = at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(1, 2)) * scale;
-  const at::Tensor future = at::ones({n, n}, scores.options().dtype(at::kBool)).triu(1);
-  scores.masked_fill_(future, -std::numeric_limits<float>::infinity());
+                                                   const AttentionShape& shape, const at::Tensor& positions) {
+  at::Tensor scores = soft_cap(at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(1, 2)) * shape.scale,
+                               shape.softcap);
+  const at::Tensor query_pos = positions.unsqueeze(1), key_pos = positions.unsqueeze(0);
+  at::Tensor hidden = key_pos > query_pos;
+  if (shape.window > 0) hidden = hidden | (key_pos <= query_pos - shape.window);
+  scores.masked_fill_(hidden, -std::numeric_limits<float>::infinity());
   const at::Tensor probs = at::softmax(scores, -1);
   return {at::matmul(probs, v.to(at::kFloat)).to(v.scalar_type()), probs};
 }
 
 }  // namespace
 
-at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale, int64_t block,
-                     ForwardObserver* observer, const std::optional<AdaPlan>& plan) {
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionShape& shape,
+                     int64_t block, ForwardObserver* observer, const std::optional<AdaPlan>& plan) {
   const bool capture = observer && observer->wants_attention(block);
   const bool measure = plan && observer && observer->wants_ada_error(block);
   at::Tensor exact;
   if (!plan || capture || measure) {
     at::Tensor probs;
-    std::tie(exact, probs) = causal_attention(q, k, v, scale);
+    std::tie(exact, probs) =
+        causal_attention(q, k, v, shape, at::arange(q.size(1), q.options().dtype(at::kLong)));
     if (capture) observer->on_attention(block, q, k, v, probs.to(q.scalar_type()));
     if (!plan) return merge_heads(exact);
   }
@@ -154,7 +187,7 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   const auto index = at::TensorOptions().dtype(at::kLong);
   const at::Tensor reps = at::tensor(plan->reps, index).to(q.device());
   const at::Tensor out_reps =
-      causal_attention(q.index_select(1, reps), k.index_select(1, reps), v.index_select(1, reps), scale).first;
+      causal_attention(q.index_select(1, reps), k.index_select(1, reps), v.index_select(1, reps), shape, reps).first;
   std::vector<int64_t> slot(plan->nearest.size());
   for (size_t t = 0; t < slot.size(); ++t)
     slot[t] = std::lower_bound(plan->reps.begin(), plan->reps.end(), plan->nearest[t]) - plan->reps.begin();
@@ -183,12 +216,18 @@ at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardObserver* observe
                                          " is outside the model's vocabulary (0.." + std::to_string(config_.vocab_size - 1) +
                                          "): does the tokenizer belong to this model?");
   }
-  const Rotary rotary = make_rotary(T, config_.rotary_dim, config_.rope_theta, config_.rotary_interleaved, device_);
+  const Rotary rotary = make_rotary(T, config_.rotary_dim, config_.rope_theta, config_.rotary_interleaved, device_,
+                                    config_.rope_scaling);
+  const bool two_tables = config_.local_rope_theta > 0;
+  const Rotary local = two_tables ? make_rotary(T, config_.rotary_dim, config_.local_rope_theta,
+                                                config_.rotary_interleaved, device_)
+                                  : Rotary{};
   at::Tensor x = embed(ids.to(device_, at::kLong));
   for (int64_t l = 0; l < config_.num_layers; ++l) {
     if (observer) observer->on_residual(l, x);
     const std::optional<AdaPlan> plan = planner ? planner->plan(l, x) : std::nullopt;
-    x = run_block(x, BlockContext{l, observer, plan, rotary});
+    const bool local_layer = two_tables && config_.window_of(l) > 0;
+    x = run_block(x, BlockContext{l, observer, plan, local_layer ? local : rotary});
   }
   if (observer) observer->on_residual(config_.num_layers, x);
   const at::Tensor h = final_norm(x);

@@ -32,6 +32,9 @@ class WeightLoader {
 
 at::Tensor layer_norm(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias, double eps);
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
+// Gemma's RMSNorm: the stored weight is an offset, scale (1 + w), applied in float32 before the cast back.
+at::Tensor rms_norm_offset(const at::Tensor& x, const at::Tensor& weight, double eps);
+at::Tensor soft_cap(const at::Tensor& x, double cap);  // tanh(x / cap)·cap; cap 0 = x
 // y = x Wᵀ + b for nn.Linear weights [out, in]; bias may be undefined.
 at::Tensor dense(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias = {});
 at::Tensor activate(const std::string& name, const at::Tensor& x);  // gelu_new | gelu | relu | silu
@@ -42,18 +45,32 @@ struct Rotary {
   bool interleaved = false;  // gptj pairs (2i, 2i+1); otherwise rotate_half (i, i + dims/2)
   at::Tensor cos, sin;       // [T, dims/2], float32 on the model's device
 };
-Rotary make_rotary(int64_t T, int64_t dims, double theta, bool interleaved, at::Device device);
+// `scaling` changes the inverse frequencies (linear, llama3), never the positions.
+Rotary make_rotary(int64_t T, int64_t dims, double theta, bool interleaved, at::Device device,
+                   const RopeScaling& scaling = {});
 at::Tensor apply_rotary(const at::Tensor& x, const Rotary& rot);  // x [H, T, hd]
 
 // [T, H·hd] → [H, T, hd] and back.
 at::Tensor split_heads(const at::Tensor& x, int64_t heads);
 at::Tensor merge_heads(const at::Tensor& x);
 
+// How one block's scores are formed: softmax(cap(q kᵀ · scale) + mask), the mask causal and, with a
+// window W > 0, also hiding keys W or more positions back (each query sees W keys, itself included).
+struct AttentionShape {
+  double scale = 1.0;
+  int64_t window = 0;
+  double softcap = 0;  // 0 = off
+};
+
 // Causal attention of one block. q, k, v: [H, T, hd] (k, v already expanded to H heads). With a
 // plan, attention runs over the plan's representatives and each token copies its nearest rep's
 // output (SPEC §5). Reports q/k/v/probs to the observer when it asks. Returns [T, H·hd].
-at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale, int64_t block,
-                     ForwardObserver* observer, const std::optional<AdaPlan>& plan);
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionShape& shape,
+                     int64_t block, ForwardObserver* observer, const std::optional<AdaPlan>& plan);
+inline at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale,
+                            int64_t block, ForwardObserver* observer, const std::optional<AdaPlan>& plan) {
+  return attention(q, k, v, AttentionShape{scale}, block, observer, plan);
+}
 
 // The forward pass every architecture shares; subclasses supply the four pieces.
 class DecoderModel : public CausalLM {
@@ -69,7 +86,7 @@ class DecoderModel : public CausalLM {
     int64_t block;
     ForwardObserver* observer;
     const std::optional<AdaPlan>& plan;
-    const Rotary& rotary;
+    const Rotary& rotary;  // the layer's table (gemma3: the local one on sliding layers)
   };
   virtual at::Tensor embed(const at::Tensor& ids) const = 0;                          // [T, d]
   virtual at::Tensor run_block(const at::Tensor& x, const BlockContext& ctx) const = 0;  // new residual

@@ -55,6 +55,39 @@ void refuse_rope_scaling(const ConfigReader& c, const ConfigReader* rope_paramet
   }
 }
 
+RopeScaling rope_scaling_of(const ConfigReader& c, const ConfigReader* rope, const std::string& where) {
+  RopeScaling s;
+  if (!rope) return s;
+  const char* key = rope->present("rope_type") ? "rope_type" : rope->present("type") ? "type" : nullptr;
+  if (!key) {
+    if (where == "rope_scaling") c.fail("rope_scaling " + c.shown("rope_scaling") + " names no rope_type");
+    return s;  // v5 rope_parameters without a type: plain RoPE
+  }
+  if (rope->kind(key) != ConfigReader::Kind::text)
+    c.fail(where + "." + key + " must be a string, not " + rope->shown(key));
+  const std::string type = rope->text(key, "");
+  if (type == "default") return s;
+  if (type != "linear" && type != "llama3")
+    c.fail(where + " has " + key + " " + rope->shown(key) +
+           ": this scaled RoPE is not supported (supported: default, linear, llama3)");
+  auto required = [&](const std::string& name) {
+    if (rope->kind(name) != ConfigReader::Kind::number)
+      c.fail(where + " of type " + type + " needs a number '" + name + "'");
+    return rope->number(name, 0);
+  };
+  s.type = type;
+  s.factor = required("factor");
+  if (!(s.factor > 0)) c.fail(where + ".factor must be positive");
+  if (type == "llama3") {
+    s.low_freq_factor = required("low_freq_factor");
+    s.high_freq_factor = required("high_freq_factor");
+    s.original_max_positions = static_cast<int64_t>(required("original_max_position_embeddings"));
+    if (!(s.high_freq_factor > s.low_freq_factor) || s.low_freq_factor <= 0 || s.original_max_positions <= 0)
+      c.fail(where + ": llama3 needs 0 < low_freq_factor < high_freq_factor and original_max_position_embeddings > 0");
+  }
+  return s;
+}
+
 double rope_number(const ConfigReader& c, const ConfigReader* rope_parameters, const std::string& v5_key,
                    const std::vector<std::string>& v4_keys, double fallback) {
   if (rope_parameters && rope_parameters->present(v5_key)) {

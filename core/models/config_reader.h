@@ -38,6 +38,8 @@ class ConfigReader {
   virtual std::string text(const std::string& key, const std::string& fallback) const = 0;
   // bos/eos/pad: an integer, or a list of them (generation may stop on several eos ids: the first).
   virtual std::optional<int64_t> token_id(const std::string& key) const = 0;
+  // A list of strings (layer_types); nullopt when absent.
+  virtual std::optional<std::vector<std::string>> text_list(const std::string& key) const = 0;
   // A nested object (rope_parameters): nullptr when absent; its problems name the same file.
   virtual std::unique_ptr<ConfigReader> object(const std::string& key) const = 0;
 
@@ -59,6 +61,10 @@ int64_t head_dim_of(const ConfigReader& c, int64_t hidden, int64_t heads);
 void check_rotary(const ConfigReader& c, const ModelConfig& m);
 // Refuses scaled RoPE, written as rope_scaling (transformers v4) or rope_parameters.rope_type (v5).
 void refuse_rope_scaling(const ConfigReader& c, const ConfigReader* rope_parameters);
+// The scaled RoPE that `rope` describes: a v4 rope_scaling object or a v5 rope_parameters one (its
+// type as rope_type or, before Llama 3.1, type). Types other than default, linear and llama3 are
+// refused in one line naming them; `where` names the object in messages.
+RopeScaling rope_scaling_of(const ConfigReader& c, const ConfigReader* rope, const std::string& where);
 // A number from rope_parameters (transformers v5), else from the first top-level key present.
 double rope_number(const ConfigReader& c, const ConfigReader* rope_parameters, const std::string& v5_key,
                    const std::vector<std::string>& v4_keys, double fallback);

@@ -1,6 +1,7 @@
 // config.json → ModelConfig: the JSON side. Each architecture reads its own keys and defaults
 // (core/models/<arch>.cpp) through the ConfigReader implemented here; this file parses the file,
 // reads model_type and the keys every model_type shares, and looks the architecture up in the table.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -71,6 +72,13 @@ class JsonConfigReader final : public ConfigReader {
     if (!number) wrong_type(key, "an integer or a list of integers", *value);
     return number;
   }
+  std::optional<std::vector<std::string>> text_list(const std::string& key) const override {
+    const Json* value = find(key);
+    if (!value) return std::nullopt;
+    if (!value->is_array() || !std::all_of(value->begin(), value->end(), [](const Json& v) { return v.is_string(); }))
+      wrong_type(key, "a list of strings", *value);
+    return value->get<std::vector<std::string>>();
+  }
   std::unique_ptr<ConfigReader> object(const std::string& key) const override {
     const Json* value = find(key);
     if (!value) return nullptr;
@@ -137,13 +145,23 @@ ModelConfig read_hf_config(const std::string& model_dir) {
   const Architecture* architecture = find_architecture(type);
   if (!architecture) c.fail(unsupported_model_type(type));
 
-  ModelConfig m = architecture->read_config(c);
+  // A multimodal checkpoint keeps the text model's keys in a nested object; its token ids may sit
+  // at either level (the nested ones win).
+  std::unique_ptr<ConfigReader> nested;
+  if (!architecture->text_config.empty()) {
+    nested = c.object(architecture->text_config);
+    if (!nested) c.fail("required key '" + architecture->text_config + "' is missing");
+  }
+  const ConfigReader& text = nested ? *nested : static_cast<const ConfigReader&>(c);
+  ModelConfig m = architecture->read_config(text);
   m.model_type = type;
   m.name = model_folder_name(model_dir);
-  m.vocab_size = c.size("vocab_size");
-  m.bos_token_id = c.token_id("bos_token_id");
-  m.eos_token_id = c.token_id("eos_token_id");
-  m.pad_token_id = c.token_id("pad_token_id");
+  // The architecture sets vocab_size where its class has a default (gemma3's text config).
+  if (auto vocab = text.optional_size("vocab_size"); vocab || m.vocab_size == 0) m.vocab_size = text.size("vocab_size");
+  auto token = [&](const char* key) { return text.written(key) ? text.token_id(key) : c.token_id(key); };
+  m.bos_token_id = token("bos_token_id");
+  m.eos_token_id = token("eos_token_id");
+  m.pad_token_id = token("pad_token_id");
   return m;
 }
 

@@ -150,13 +150,115 @@ TEST_F(ConfigFileTest, TransformersV5RopeParameters) {
   EXPECT_EQ(llama.rope_theta, 250000.0);
 }
 
+// The rotary decoders' own keys, on the fixtures (exact numbers from their README files).
+TEST(HfConfigFixtures, RotaryDecoderFamilies) {
+  REQUIRE_SHARED(root, "");
+  auto read = [](const std::string& folder) { return read_hf_config(shared_path("fixtures/" + folder)); };
+  const ModelConfig llama3 = read("llama-llama3rope-tiny");
+  EXPECT_EQ(llama3.rope_scaling.type, "llama3");
+  EXPECT_EQ(llama3.rope_scaling.factor, 8.0);
+  EXPECT_EQ(llama3.rope_scaling.original_max_positions, 64);  // not max_position_embeddings (256)
+  EXPECT_EQ(llama3.rope_theta, 500000.0);
+  EXPECT_EQ(read("llama-linearrope-tiny").rope_scaling.type, "linear");
+  const ModelConfig mistral = read("mistral-tiny");
+  EXPECT_EQ(mistral.window_of(0), 8);
+  EXPECT_EQ(mistral.window_of(2), 8);
+  const ModelConfig qwen2 = read("qwen2-tiny");  // sliding_window 8 present, use_sliding_window false
+  EXPECT_EQ(qwen2.window_of(1), 0);
+  EXPECT_TRUE(qwen2.tie_word_embeddings);
+  const ModelConfig qwen3 = read("qwen3-tiny");
+  EXPECT_EQ(qwen3.head_dim, 24);
+  const ModelConfig gemma = read("gemma-tiny");
+  EXPECT_EQ(gemma.head_dim, 32);
+  EXPECT_EQ(gemma.num_kv_heads, 1);
+  EXPECT_EQ(gemma.activation, "gelu_new");
+  EXPECT_TRUE(gemma.tie_word_embeddings);  // absent: Gemma ties
+  const ModelConfig gemma2 = read("gemma2-tiny");
+  EXPECT_EQ(gemma2.attention_scale, 0.25);  // 16^-1/2
+  EXPECT_EQ(gemma2.attn_logit_softcap, 5.0);
+  EXPECT_EQ(gemma2.final_logit_softcap, 3.0);
+  EXPECT_EQ(gemma2.sliding_layers, (std::vector<bool>{true, false, true}));
+  for (const char* folder : {"gemma3_text-tiny", "gemma3-multimodal-tiny"}) {
+    SCOPED_TRACE(folder);
+    const ModelConfig gemma3 = read(folder);
+    EXPECT_EQ(gemma3.vocab_size, 128);
+    EXPECT_EQ(gemma3.sliding_layers, (std::vector<bool>{true, true, false}));
+    EXPECT_EQ(gemma3.sliding_window, 5);
+    EXPECT_EQ(gemma3.local_rope_theta, 10000.0);
+    EXPECT_EQ(gemma3.rope_theta, 1000000.0);
+    EXPECT_EQ(gemma3.rope_scaling.type, "linear");
+    EXPECT_EQ(gemma3.attn_logit_softcap, 0.0);
+    EXPECT_EQ(gemma3.bos_token_id, 2);
+  }
+  const ModelConfig phi3 = read("phi3-tiny");
+  EXPECT_EQ(phi3.rotary_dim, 12);  // int(16 * 0.75)
+  EXPECT_EQ(phi3.window_of(0), 0);  // sliding_window null
+}
+
+TEST_F(ConfigFileTest, RotaryDecoderVariants) {
+  const std::string sizes = R"("vocab_size": 50, "hidden_size": 64, "num_hidden_layers": 4,
+      "num_attention_heads": 4, "intermediate_size": 96)";
+  auto with = [&](const std::string& type, const std::string& extra) {
+    return read("{\"model_type\": \"" + type + "\", " + sizes + (extra.empty() ? "" : ", " + extra) + "}");
+  };
+  // Pre-3.1 files spell the rope type "type"; v5 writes rope_parameters.
+  const ModelConfig old_linear = with("llama", R"("rope_scaling": {"type": "linear", "factor": 2.0})");
+  EXPECT_EQ(old_linear.rope_scaling.type, "linear");
+  EXPECT_EQ(old_linear.rope_scaling.factor, 2.0);
+  const ModelConfig v5 = with("llama", R"("rope_parameters": {"rope_type": "llama3", "rope_theta": 500000.0,
+      "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192})");
+  EXPECT_EQ(v5.rope_scaling.type, "llama3");
+  EXPECT_EQ(v5.rope_scaling.factor, 32.0);
+  EXPECT_EQ(v5.rope_scaling.original_max_positions, 8192);
+  EXPECT_EQ(v5.rope_theta, 500000.0);
+  // Windows: absent = class default, null = none; Qwen slides only with use_sliding_window.
+  EXPECT_EQ(with("mistral", "").window_of(3), 4096);
+  EXPECT_EQ(with("mistral", R"("sliding_window": null)").window_of(3), 0);
+  EXPECT_EQ(with("qwen2", R"("sliding_window": 16, "max_window_layers": 28)").window_of(3), 0);
+  const ModelConfig qwen = with("qwen2", R"("use_sliding_window": true, "sliding_window": 16, "max_window_layers": 2)");
+  EXPECT_EQ(qwen.sliding_layers, (std::vector<bool>{false, false, true, true}));
+  EXPECT_EQ(qwen.sliding_window, 16);
+  EXPECT_EQ(with("qwen3", "").head_dim, 128);  // Qwen3Config default, not 64 / 4
+  // Gemma 2: absent caps are 50 / 30, null switches them off; layers 0, 2 slide unless layer_types says.
+  const ModelConfig gemma2 = with("gemma2", "");
+  EXPECT_EQ(gemma2.attn_logit_softcap, 50.0);
+  EXPECT_EQ(gemma2.final_logit_softcap, 30.0);
+  EXPECT_EQ(gemma2.attention_scale, 1.0 / 16);  // query_pre_attn_scalar 256
+  EXPECT_EQ(gemma2.sliding_layers, (std::vector<bool>{true, false, true, false}));
+  const ModelConfig uncapped = with("gemma2", R"("attn_logit_softcapping": null, "final_logit_softcapping": null,
+      "layer_types": ["full_attention", "sliding_attention", "full_attention", "full_attention"])");
+  EXPECT_EQ(uncapped.attn_logit_softcap, 0.0);
+  EXPECT_EQ(uncapped.final_logit_softcap, 0.0);
+  EXPECT_EQ(uncapped.sliding_layers, (std::vector<bool>{false, true, false, false}));
+  // Gemma 3 v5: one rope dict per layer type; the global one may scale, the local one is plain.
+  const ModelConfig gemma3 = with("gemma3_text", R"("sliding_window_pattern": 2, "rope_parameters": {
+      "full_attention": {"rope_type": "linear", "factor": 8.0, "rope_theta": 1000000.0},
+      "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}})");
+  EXPECT_EQ(gemma3.rope_scaling.type, "linear");
+  EXPECT_EQ(gemma3.rope_theta, 1000000.0);
+  EXPECT_EQ(gemma3.local_rope_theta, 10000.0);
+  EXPECT_EQ(gemma3.sliding_layers, (std::vector<bool>{true, false, true, false}));
+  // A multimodal Gemma 3 file writes only a few text keys; the rest are Gemma3TextConfig's defaults.
+  const ModelConfig sparse = read(R"({"model_type": "gemma3", "eos_token_id": [1, 106], "text_config": {
+      "hidden_size": 2560, "intermediate_size": 10240, "model_type": "gemma3_text", "num_hidden_layers": 34,
+      "rope_scaling": {"factor": 8.0, "rope_type": "linear"}, "sliding_window": 1024}})");
+  EXPECT_EQ(sparse.num_heads, 8);
+  EXPECT_EQ(sparse.num_kv_heads, 4);
+  EXPECT_EQ(sparse.head_dim, 256);
+  EXPECT_EQ(sparse.vocab_size, 262208);
+  EXPECT_EQ(sparse.eos_token_id, 1);  // from the top level
+  EXPECT_EQ(sparse.window_of(4), 1024);
+  EXPECT_EQ(sparse.window_of(5), 0);  // every 6th layer is global
+}
+
 TEST_F(ConfigFileTest, BadConfigsNameTheFileAndTheKey) {
   const std::string llama = R"({"model_type": "llama", "vocab_size": 50, "hidden_size": 64, "num_hidden_layers": 2,
       "num_attention_heads": 4, "intermediate_size": 96)";
   expect_error("{\"model_type\": \"gpt2\",", "is not valid JSON");
   expect_error("[1, 2]", "is not a JSON object");
   expect_error(R"({"vocab_size": 5})", "required key 'model_type' is missing");
-  expect_error(R"({"model_type": "bert"})", "unsupported model_type 'bert' (supported: gpt2, opt, gptj, gpt_neox, llama)");
+  expect_error(R"({"model_type": "bert"})", "unsupported model_type 'bert' (supported: gpt2, opt, gptj, gpt_neox, llama, "
+                                            "mistral, qwen2, qwen3, gemma, gemma2, gemma3_text, gemma3, phi3)");
   expect_error(R"({"model_type": "gpt2", "vocab_size": 50, "n_layer": 2, "n_head": 2})", "required key 'n_embd' is missing");
   expect_error(R"({"model_type": "gpt2", "vocab_size": 50, "n_embd": 32, "n_layer": 2, "n_head": "2"})",
                "key 'n_head' must be a positive integer, not \"2\"");
@@ -169,8 +271,22 @@ TEST_F(ConfigFileTest, BadConfigsNameTheFileAndTheKey) {
   expect_error(R"({"model_type": "opt", "vocab_size": 50, "hidden_size": 32, "num_hidden_layers": 2,
                    "num_attention_heads": 2, "ffn_dim": 64, "word_embed_proj_dim": 16})",
                "post-LN OPT (opt-350m) is not supported");
-  expect_error(llama + R"(, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}})", "rope_scaling {");
+  expect_error(llama + R"(, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}})",
+               "rope_scaling of type llama3 needs a number 'low_freq_factor'");
+  expect_error(llama + R"(, "rope_scaling": {"type": "dynamic", "factor": 2.0}})",
+               "rope_scaling has type \"dynamic\": this scaled RoPE is not supported (supported: default, linear, llama3)");
+  expect_error(llama + R"(, "rope_scaling": {"factor": 2.0}})", "names no rope_type");
   expect_error(llama + R"(, "rope_parameters": {"rope_type": "yarn", "rope_theta": 1}})", "rope_type \"yarn\"");
+  expect_error(R"({"model_type": "phi3", "vocab_size": 50, "hidden_size": 64, "num_hidden_layers": 2,
+                   "num_attention_heads": 4, "intermediate_size": 96,
+                   "rope_scaling": {"type": "longrope", "short_factor": [1], "long_factor": [2]}})",
+               "rope_scaling has type \"longrope\": this scaled RoPE is not supported");
+  expect_error(R"({"model_type": "gemma2", "vocab_size": 50, "hidden_size": 64, "num_hidden_layers": 2,
+                   "num_attention_heads": 4, "intermediate_size": 96,
+                   "layer_types": ["sliding_attention", "chunked_attention"]})",
+               "layer_types[1] 'chunked_attention' is not supported");
+  expect_error(R"({"model_type": "gemma3", "architectures": ["Gemma3ForConditionalGeneration"]})",
+               "required key 'text_config' is missing");
   expect_error(llama + R"(, "num_key_value_heads": 3})", "4 attention heads cannot share 3 key/value heads");
   expect_error(llama + R"(, "hidden_act": "quick_gelu"})", "unsupported hidden_act 'quick_gelu'");
   expect_error(llama + R"(, "tie_word_embeddings": "yes"})", "key 'tie_word_embeddings' must be true or false");

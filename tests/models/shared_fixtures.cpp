@@ -46,12 +46,16 @@ std::unique_ptr<cascade::CausalLM> load_model(const std::string& dir, at::Scalar
   return cascade::make_model(config, weights, at::kCPU, dtype);
 }
 
+double golden_error_ratio(const at::Tensor& got, const at::Tensor& ref) {
+  const at::Tensor g = got.to(at::kDouble), r = ref.to(at::kDouble);
+  return ((g - r).abs() / (2e-5 + 2e-4 * r.abs())).max().item<double>();
+}
+
 ::testing::AssertionResult within_golden_tolerance(const at::Tensor& got, const at::Tensor& ref) {
   if (got.sizes() != ref.sizes())
     return ::testing::AssertionFailure() << "shape " << got.sizes() << " vs golden " << ref.sizes();
+  const double worst = golden_error_ratio(got, ref);
   const at::Tensor g = got.to(at::kDouble), r = ref.to(at::kDouble);
-  const at::Tensor ratio = (g - r).abs() / (2e-5 + 2e-4 * r.abs());
-  const double worst = ratio.max().item<double>();
   if (worst <= 1.0) return ::testing::AssertionSuccess() << "worst " << worst << " of the allowance";
   return ::testing::AssertionFailure() << "error reaches " << worst << "x the allowance (max |diff| "
                                        << (g - r).abs().max().item<double>() << ")";

@@ -24,6 +24,7 @@ std::unique_ptr<cascade::CausalLM> load_model(const std::string& dir, at::Scalar
 // |got − ref| ≤ 2e-5 + 2e-4·|ref| element-wise (fixtures/README.md). Returns the worst ratio of
 // the error to its allowance (≤ 1 passes) for the message.
 ::testing::AssertionResult within_golden_tolerance(const at::Tensor& got, const at::Tensor& ref);
+double golden_error_ratio(const at::Tensor& got, const at::Tensor& ref);  // that worst ratio (shapes equal)
 
 }  // namespace fixtures
 

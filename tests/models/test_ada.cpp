@@ -25,7 +25,9 @@ std::vector<int64_t> distinct_story_ids(const CausalLM& model) {
 
 TEST(Ada, EveryTokenARepresentativeEqualsExact) {
   SKIP_WITHOUT_SHARED();
-  for (const std::string name : {"gpt2-tiny", "llama-tiny", "gpt_neox-tiny"}) {
+  // Mistral, Gemma 2/3 and Phi-3 add sliding windows, soft-capping, two RoPE tables and partial rotary.
+  for (const std::string name : {"gpt2-tiny", "llama-tiny", "gpt_neox-tiny", "mistral-tiny", "gemma2-tiny",
+                                 "gemma3_text-tiny", "phi3-tiny"}) {
     const std::string dir = fixtures::fixture_dir(name);
     const auto model = fixtures::load_model(dir);
     // Distinct ids, so no two hidden states coincide and a tiny τ keeps every token.

@@ -1,9 +1,11 @@
-// Every architecture against HF's own numbers (../shared/fixtures/*-tiny, README conventions 1–23),
+// Every architecture against HF's own numbers (../shared/fixtures/*-tiny, README conventions 1–31),
 // and the real trained stories260K Llama against llama2.c's exact greedy output.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -36,22 +38,32 @@ TEST_P(Golden, HiddenStatesLogitsAttentionQkv) {
   const int64_t L = model->config().num_layers;
   GoldenObserver obs;
   const at::Tensor logits = model->forward(golden.at("input_ids"), &obs);
+  // Every comparison, and the worst error-to-allowance ratio over them (recorded: ≤ 1 passes).
+  double worst = 0;
+  auto expect_close = [&](const at::Tensor& got, const std::string& name) {
+    const at::Tensor& ref = golden.at(name);
+    EXPECT_TRUE(fixtures::within_golden_tolerance(got, ref)) << name;
+    if (got.sizes() == ref.sizes()) worst = std::max(worst, fixtures::golden_error_ratio(got, ref));
+  };
   // HF hidden_states[0..L-1] are the residual entering each block; [L] has the final norm applied.
-  for (int64_t l = 0; l < L; ++l)
-    EXPECT_TRUE(fixtures::within_golden_tolerance(obs.residuals.at(l), golden.at("hidden_states." + std::to_string(l))))
-        << "hidden_states." << l;
-  EXPECT_TRUE(fixtures::within_golden_tolerance(obs.final_norm, golden.at("hidden_states." + std::to_string(L))));
-  EXPECT_TRUE(fixtures::within_golden_tolerance(obs.residuals.at(L), golden.at("final_residual")));
-  EXPECT_TRUE(fixtures::within_golden_tolerance(logits, golden.at("logits"))) << "logits";
-  EXPECT_TRUE(fixtures::within_golden_tolerance(obs.probs, golden.at("attn_probs.1"))) << "attn_probs.1";
-  EXPECT_TRUE(fixtures::within_golden_tolerance(obs.q, golden.at("q.1"))) << "q.1";
-  EXPECT_TRUE(fixtures::within_golden_tolerance(obs.k, golden.at("k.1"))) << "k.1";
-  EXPECT_TRUE(fixtures::within_golden_tolerance(obs.v, golden.at("v.1"))) << "v.1";
+  for (int64_t l = 0; l < L; ++l) expect_close(obs.residuals.at(l), "hidden_states." + std::to_string(l));
+  expect_close(obs.final_norm, "hidden_states." + std::to_string(L));
+  expect_close(obs.residuals.at(L), "final_residual");
+  expect_close(logits, "logits");
+  expect_close(obs.probs, "attn_probs.1");
+  expect_close(obs.q, "q.1");
+  expect_close(obs.k, "k.1");
+  expect_close(obs.v, "v.1");
+  RecordProperty("worst_error_ratio", std::to_string(worst));
+  std::printf("%s: worst error %.3f of the allowance\n", GetParam().c_str(), worst);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, Golden,
                          ::testing::Values("gpt2-tiny", "gpt2-tiny-hubnames", "opt-tiny", "gptj-tiny", "gpt_neox-tiny",
-                                           "gpt_neox-serial-tiny", "llama-tiny"),
+                                           "gpt_neox-serial-tiny", "llama-tiny", "llama-llama3rope-tiny",
+                                           "llama-linearrope-tiny", "llama-bf16-sharded-tiny", "mistral-tiny",
+                                           "qwen2-tiny", "qwen3-tiny", "gemma-tiny", "gemma2-tiny",
+                                           "gemma3_text-tiny", "gemma3-multimodal-tiny", "phi3-tiny"),
                          [](const auto& info) {
                            std::string name = info.param;
                            for (char& c : name)
