@@ -87,7 +87,10 @@ void InspectorPanel::refresh() {
   const LayerMeasures& m = run.analysis().layers[l];
   const bool ind = std::binary_search(m.reps_ind.begin(), m.reps_ind.end(), t);
   const bool casc = std::binary_search(m.reps_casc.begin(), m.reps_casc.end(), t);
-  QString html = QString("<b style='font-size:14pt'>\"%1\"</b> &nbsp; token %2 of %3<br>").arg(esc(run.token(t))).arg(t).arg(run.T());
+  QString html = QString("<b style='font-size:14pt'>\"%1\"</b> &nbsp; token %2 of %3").arg(esc(run.token(t))).arg(t).arg(run.T());
+  const std::vector<int64_t>& ids = run.record().ids;  // empty for activation files
+  if (t < static_cast<int64_t>(ids.size())) html += QString(" &nbsp; id %1").arg(ids[static_cast<size_t>(t)]);
+  html += "<br>";
   QString statuses = swatch(run.status(l, t));
   if (const TokenStatus also = run.also(l, t); also != TokenStatus::Redundant) statuses += " + " + swatch(also);
   html += QString("layer %1 (block %2): %3<br>").arg(l).arg(m.layer).arg(statuses);

@@ -11,6 +11,7 @@ int cmd_sweep(const std::vector<std::string>& args);
 int cmd_synth(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_train_demo(const std::vector<std::string>& args);
+int cmd_tokenize(const std::vector<std::string>& args);  // ids, tokens and byte offsets of texts
 // Needs the figure library (built with CASCADE_BUILD_GUI); otherwise says so (usage error).
 int cmd_figures(const std::vector<std::string>& args);
 int cmd_export(const std::vector<std::string>& args);  // a session as tidy CSVs / JSON

@@ -24,6 +24,8 @@ const char* kUsage =
     "                   default: the bundled demo)\n"
     "  sweep [FILE]     the measures over a grid of tau\n"
     "  export S.h5      a session as tidy CSV tables (--csv DIR) or JSON (--json FILE)\n"
+    "  tokenize         a model's token ids, tokens and byte offsets for texts (--model M or\n"
+    "                   --tokenizer PATH; --text T, --text-file F or --jsonl F)\n"
     "  synth OUT        write synthetic clustered activations for demos and tests\n"
     "  train-demo       train the small demo GPT-2 from Debian-packaged English text\n"
     "  figures [FILE]   render the desktop app's figures to SVG/PDF/PNG, headless\n"
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
     if (command == "sweep") return cascade::cli::cmd_sweep(rest);
     if (command == "synth") return cascade::cli::cmd_synth(rest);
     if (command == "run") return cascade::cli::cmd_run(rest);
+    if (command == "tokenize") return cascade::cli::cmd_tokenize(rest);
     if (command == "train-demo") return cascade::cli::cmd_train_demo(rest);
     if (command == "figures") return cascade::cli::cmd_figures(rest);
     if (command == "export") return cascade::cli::cmd_export(rest);

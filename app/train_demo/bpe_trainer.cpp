@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/errors.h"
-#include "data/tokenizers/bpe_tokenizer.h"
+#include "data/tokenizers/byte_level.h"
 
 namespace cascade::data {
 namespace {

@@ -1,4 +1,5 @@
-// Tokenizer files -> ByteLevelBpeTokenizer / SentencePieceTokenizer, and the model-folder loader.
+// Tokenizer files -> HfTokenizer / SentencePieceModelTokenizer / SentencePieceTokenizer, and the
+// model-folder loader.
 #include "data/tokenizers/tokenizer_loader.h"
 
 #include <nlohmann/json.hpp>
@@ -10,7 +11,6 @@
 #include <sstream>
 
 #include "core/errors.h"
-#include "data/tokenizers/sp_model_proto.h"
 
 namespace cascade::data {
 namespace {
@@ -61,156 +61,47 @@ std::vector<std::pair<std::string, std::string>> parse_merges_txt(const std::str
   return merges;
 }
 
-std::vector<std::pair<std::string, std::string>> parse_json_merges(const json& j, const std::string& path) {
-  std::vector<std::pair<std::string, std::string>> merges;
-  if (j.is_null()) return merges;
-  if (!j.is_array()) throw InputError(path, "model.merges is not a list");
-  for (size_t i = 0; i < j.size(); ++i) {
-    const json& m = j[i];
-    if (m.is_string()) {
-      const std::string s = m.get<std::string>();
-      const size_t space = s.find(' ');
-      if (space == std::string::npos || space == 0 || space + 1 == s.size() || s.find(' ', space + 1) != std::string::npos)
-        throw InputError(path, "model.merges[" + std::to_string(i) + "]: expected 'A B', got '" + s + "'");
-      merges.emplace_back(s.substr(0, space), s.substr(space + 1));
-    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-      merges.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
-    } else {
-      throw InputError(path, "model.merges[" + std::to_string(i) + "]: expected \"A B\" or [\"A\", \"B\"]");
-    }
-  }
-  return merges;
-}
-
-std::vector<AddedToken> parse_added_tokens(const json& j, const std::string& path) {
-  std::vector<AddedToken> added;
-  if (j.is_null()) return added;
-  if (!j.is_array()) throw InputError(path, "added_tokens is not a list");
-  for (const json& t : j) {
-    if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("content") ||
-        !t["content"].is_string())
-      throw InputError(path, "added_tokens: every entry needs an integer \"id\" and a string \"content\"");
-    added.push_back({t["content"].get<std::string>(), t["id"].get<int64_t>(), t.value("special", true)});
-  }
-  return added;
-}
-
-// The components of a normalizer / pre_tokenizer / decoder / post_processor, Sequences flattened.
-void components(const json& j, std::vector<const json*>& out) {
-  if (!j.is_object()) return;
-  for (const char* key : {"normalizers", "pretokenizers", "decoders", "processors"})
-    if (j.contains(key) && j[key].is_array())
-      for (const json& c : j[key]) components(c, out);
-  if (j.value("type", "") != "Sequence") out.push_back(&j);
-}
-
-std::vector<const json*> components_of(const json& root, const char* key) {
-  std::vector<const json*> out;
-  if (root.contains(key)) components(root[key], out);
+json added_tokens_json(const std::vector<AddedToken>& added) {
+  json out = json::array();
+  for (const AddedToken& t : added)
+    out.push_back({{"id", t.id}, {"content", t.content}, {"special", t.special}, {"normalized", false}});
   return out;
 }
 
-bool has_type(const std::vector<const json*>& list, const std::string& type) {
-  return std::any_of(list.begin(), list.end(), [&](const json* c) { return c->value("type", "") == type; });
+// tokenizer_config.json's bos_token / eos_token: a string or an AddedToken object.
+std::string token_text(const json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_object() && j.contains("content") && j["content"].is_string()) return j["content"].get<std::string>();
+  return "";
 }
 
-// The id of the special token that TemplateProcessing puts first in a single sequence.
-std::optional<int64_t> template_bos(const json& root) {
-  for (const json* c : components_of(root, "post_processor")) {
-    if (c->value("type", "") != "TemplateProcessing" || !c->contains("single")) continue;
-    const json& single = (*c)["single"];
-    if (!single.is_array() || single.empty() || !single[0].contains("SpecialToken")) return std::nullopt;
-    const std::string name = single[0]["SpecialToken"].value("id", "");
-    const json& specials = c->value("special_tokens", json::object());
-    if (specials.contains(name) && specials[name].contains("ids") && !specials[name]["ids"].empty())
-      return specials[name]["ids"][0].get<int64_t>();
-  }
-  return std::nullopt;
+// transformers 4.x's LlamaTokenizerFast / GemmaTokenizerFast rebuild the post-processor from
+// tokenizer_config.json: BOS if add_bos_token (default true), EOS if add_eos_token (default false).
+// Other classes follow tokenizer.json's post-processor.
+void apply_tokenizer_config(HfTokenizer& tok, const json& cfg, const std::string& path) {
+  static const std::set<std::string> kRebuilding = {"LlamaTokenizer",     "LlamaTokenizerFast",
+                                                    "GemmaTokenizer",     "GemmaTokenizerFast",
+                                                    "CodeLlamaTokenizer", "CodeLlamaTokenizerFast"};
+  if (!cfg.is_object() || !kRebuilding.count(cfg.value("tokenizer_class", ""))) return;
+  const auto flag = [&](const char* key, bool fallback) {
+    return cfg.contains(key) && cfg[key].is_boolean() ? cfg[key].get<bool>() : fallback;
+  };
+  const auto id_of = [&](const char* key) -> std::vector<int64_t> {
+    const std::string name = cfg.contains(key) ? token_text(cfg[key]) : "";
+    if (name.empty()) return {};
+    const auto id = tok.token_id(name);
+    if (!id) throw InputError(path, std::string(key) + " '" + name + "' is not in the tokenizer's vocabulary");
+    return {*id};
+  };
+  tok.set_special_tokens(flag("add_bos_token", true) ? id_of("bos_token") : std::vector<int64_t>{},
+                         flag("add_eos_token", false) ? id_of("eos_token") : std::vector<int64_t>{});
 }
 
 struct Loaded {
   std::unique_ptr<Tokenizer> tokenizer;
   bool sentencepiece = false;
-  std::optional<int64_t> template_bos;
+  bool tokenizer_json = false;  // then the files decide what encode(text, true) adds
 };
-
-Loaded load_hf_json(const std::string& path, std::optional<int64_t> add_bos_id) {
-  const json root = read_json(path);
-  try {
-    if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
-      throw InputError(path, "expected an HF tokenizer.json with a \"model\" object");
-    const json& model = root["model"];
-    const std::string type = model.value("type", "BPE");
-    if (type != "BPE") throw InputError(path, "model type '" + type + "' is not supported (only BPE)");
-    if (!model.contains("vocab")) throw InputError(path, "model.vocab is missing");
-    const auto vocab = parse_vocab(model["vocab"], path);
-    auto merges = parse_json_merges(model.value("merges", json()), path);
-    auto added = parse_added_tokens(root.value("added_tokens", json()), path);
-    const auto normalizers = components_of(root, "normalizer");
-    const auto pre = components_of(root, "pre_tokenizer");
-    const auto decoders = components_of(root, "decoder");
-    Loaded out;
-    out.template_bos = template_bos(root);
-    const bool byte_level = has_type(pre, "ByteLevel") || has_type(decoders, "ByteLevel");
-    if (byte_level) {
-      for (const json* c : pre)
-        if (c->value("type", "") != "ByteLevel" || !c->value("use_regex", true))
-          throw InputError(path, "pre_tokenizer " + c->dump() + " is not supported (only GPT-2's ByteLevel regex)");
-      for (const json* c : normalizers)  // NFC (GPT-NeoX) is not applied: the input is taken as NFC already
-        if (c->value("type", "") != "NFC") throw InputError(path, "normalizer " + c->dump() + " is not supported");
-      const bool prefix = !pre.empty() && pre.front()->value("add_prefix_space", false);
-      out.tokenizer = std::make_unique<ByteLevelBpeTokenizer>(vocab, merges, std::move(added), add_bos_id, path, prefix);
-      return out;
-    }
-    SpOptions opt;
-    opt.space = " ";
-    opt.add_dummy_prefix = false;
-    for (const json* c : normalizers) {
-      const std::string t = c->value("type", "");
-      if (t == "Prepend") {
-        opt.add_dummy_prefix = true;
-        opt.dummy_prefix_every_segment = true;
-      } else if (t == "Replace" && c->contains("pattern") && (*c)["pattern"].value("String", "") == " ") {
-        opt.space = c->value("content", "");
-      } else {
-        throw InputError(path, "normalizer " + c->dump() + " is not supported");
-      }
-    }
-    for (const json* c : pre) {
-      if (c->value("type", "") != "Metaspace")
-        throw InputError(path, "pre_tokenizer " + c->dump() + " is not supported (byte-level or Metaspace only)");
-      opt.space = c->value("replacement", "\xE2\x96\x81");
-      const std::string scheme = c->value("prepend_scheme", c->value("add_prefix_space", true) ? "always" : "never");
-      opt.add_dummy_prefix = scheme != "never";
-      opt.dummy_prefix_every_segment = scheme == "always";
-    }
-    if (opt.space == " " && !model.value("byte_fallback", false) && !has_type(decoders, "ByteFallback"))
-      throw InputError(path, "neither byte-level nor SentencePiece-style BPE: not supported");
-    opt.byte_fallback = model.value("byte_fallback", false);
-    opt.add_bos_id = add_bos_id;
-    opt.merge_order = SpOptions::MergeOrder::kRank;
-    opt.merges = std::move(merges);
-    opt.added = std::move(added);
-    const std::string unk = model.value("unk_token", json()).is_string() ? model["unk_token"].get<std::string>() : "";
-    int64_t size = 0;
-    for (const auto& [tok, id] : vocab) {
-      if (id < 0 || id >= (int64_t{1} << 31)) throw InputError(path, "token id " + std::to_string(id) + " out of range");
-      size = std::max(size, id + 1);
-    }
-    std::vector<SpPiece> pieces(static_cast<size_t>(size), SpPiece{"", 0, SpPiece::Type::kUnused});
-    for (const auto& [tok, id] : vocab) {
-      SpPiece::Type t = SpPiece::Type::kNormal;
-      if (opt.byte_fallback && byte_piece_value(tok)) t = SpPiece::Type::kByte;
-      else if (tok == unk) t = SpPiece::Type::kUnknown;
-      pieces[static_cast<size_t>(id)] = {tok, 0, t};
-    }
-    out.sentencepiece = true;
-    out.tokenizer = std::make_unique<SentencePieceTokenizer>(std::move(pieces), std::move(opt), path);
-    return out;
-  } catch (const json::exception& e) {
-    throw InputError(path, std::string("unexpected structure (") + e.what() + ")");
-  }
-}
 
 // Added tokens for a vocab.json folder: tokenizer_config.json's added_tokens_decoder,
 // added_tokens.json, and the special tokens of special_tokens_map.json that are in the vocabulary.
@@ -254,12 +145,25 @@ std::vector<AddedToken> folder_added_tokens(const fs::path& dir, const std::stri
   return added;
 }
 
+json optional_json(const fs::path& p) { return fs::is_regular_file(p) ? read_json(p.string()) : json::object(); }
+
+std::unique_ptr<HfTokenizer> hf_from_file(const std::string& path) {
+  const json root = read_json(path);
+  if (!root.is_object() || !root.contains("model") || !root["model"].is_object())
+    throw InputError(path, "expected an HF tokenizer.json with a \"model\" object");
+  return std::make_unique<HfTokenizer>(root, path);
+}
+
 Loaded load_folder(const std::string& model_dir) {
   const fs::path dir(model_dir);
   if (!fs::is_directory(dir)) throw InputError(model_dir, "not a folder");
   const auto has = [&](const char* name) { return fs::is_regular_file(dir / name); };
   Loaded out;
-  if (has("tokenizer.json")) return load_hf_json((dir / "tokenizer.json").string(), std::nullopt);
+  if (has("tokenizer.json")) {
+    out.tokenizer = load_hf_tokenizer((dir / "tokenizer.json").string());
+    out.tokenizer_json = true;
+    return out;
+  }
   for (const auto& [vocab, merges] : {std::pair{"vocab.json", "merges.txt"}, std::pair{"encoder.json", "vocab.bpe"}}) {
     if (has(vocab) && has(merges)) {
       const std::string vp = (dir / vocab).string();
@@ -280,40 +184,57 @@ Loaded load_folder(const std::string& model_dir) {
 }
 
 void set_bos(Tokenizer& t, std::optional<int64_t> id) {
-  if (auto* b = dynamic_cast<ByteLevelBpeTokenizer*>(&t)) b->set_add_bos_id(id);
+  if (auto* h = dynamic_cast<HfTokenizer*>(&t)) h->set_add_bos_id(id);
+  if (auto* m = dynamic_cast<SentencePieceModelTokenizer*>(&t)) m->set_add_bos_id(id);
   if (auto* s = dynamic_cast<SentencePieceTokenizer*>(&t)) s->set_add_bos_id(id);
 }
 
 std::optional<int64_t> token_id(const Tokenizer& t, const std::string& token) {
-  if (const auto* b = dynamic_cast<const ByteLevelBpeTokenizer*>(&t)) return b->token_id(token);
+  if (const auto* h = dynamic_cast<const HfTokenizer*>(&t)) return h->token_id(token);
+  if (const auto* m = dynamic_cast<const SentencePieceModelTokenizer*>(&t)) return m->piece_id(token);
   if (const auto* s = dynamic_cast<const SentencePieceTokenizer*>(&t)) return s->piece_id(token);
   return std::nullopt;
 }
 
-json optional_json(const fs::path& p) { return fs::is_regular_file(p) ? read_json(p.string()) : json::object(); }
-
-std::string token_text(const json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_object() && j.contains("content") && j["content"].is_string()) return j["content"].get<std::string>();
-  return "";
-}
-
 }  // namespace
 
-std::unique_ptr<ByteLevelBpeTokenizer> load_gpt2_bpe(const std::string& vocab_path, const std::string& merges_path,
-                                                     std::vector<AddedToken> added, std::optional<int64_t> add_bos_id) {
-  const auto vocab = parse_vocab(read_json(vocab_path), vocab_path);
-  const auto merges = parse_merges_txt(merges_path);
+std::unique_ptr<HfTokenizer> load_gpt2_bpe(const std::string& vocab_path, const std::string& merges_path,
+                                           std::vector<AddedToken> added, std::optional<int64_t> add_bos_id) {
+  const std::string source = vocab_path + " + " + merges_path;
+  json vocab = read_json(vocab_path);
+  if (!vocab.is_object()) throw InputError(vocab_path, "expected a JSON object mapping token -> id");
+  for (const auto& [tok, id] : vocab.items())
+    if (!id.is_number_integer()) throw InputError(vocab_path, "token '" + tok + "' has a non-integer id");
   const std::string eot = "<|endoftext|>";
-  const auto it = vocab.find(eot);
-  if (it != vocab.end() && std::none_of(added.begin(), added.end(), [&](const AddedToken& t) { return t.content == eot; }))
-    added.push_back({eot, it->second, true});
-  return std::make_unique<ByteLevelBpeTokenizer>(vocab, merges, std::move(added), add_bos_id,
-                                                 vocab_path + " + " + merges_path);
+  if (vocab.contains(eot) && std::none_of(added.begin(), added.end(), [&](const AddedToken& t) { return t.content == eot; }))
+    added.push_back({eot, vocab[eot].get<int64_t>(), true});
+  json merges = json::array();
+  for (auto& [a, b] : parse_merges_txt(merges_path)) merges.push_back(json::array({std::move(a), std::move(b)}));
+  const json byte_level = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", true}};
+  const json root = {{"added_tokens", added_tokens_json(added)},
+                     {"pre_tokenizer", byte_level},
+                     {"decoder", byte_level},
+                     {"model", {{"type", "BPE"}, {"vocab", std::move(vocab)}, {"merges", std::move(merges)}}}};
+  auto tok = std::make_unique<HfTokenizer>(root, source);
+  tok->set_add_bos_id(add_bos_id);
+  return tok;
+}
+
+std::unique_ptr<HfTokenizer> load_hf_tokenizer(const std::string& path) {
+  auto tok = hf_from_file(path);
+  const fs::path config = fs::path(path).parent_path() / "tokenizer_config.json";
+  try {
+    apply_tokenizer_config(*tok, optional_json(config), config.string());
+  } catch (const json::exception& e) {
+    throw InputError(config.string(), std::string("unexpected structure (") + e.what() + ")");
+  }
+  return tok;
 }
 
 std::unique_ptr<Tokenizer> load_hf_tokenizer_json(const std::string& path, std::optional<int64_t> add_bos_id) {
-  return load_hf_json(path, add_bos_id).tokenizer;
+  auto tok = hf_from_file(path);
+  tok->set_add_bos_id(add_bos_id);
+  return tok;
 }
 
 std::unique_ptr<SentencePieceTokenizer> load_llama2c_tokens(const std::string& path, std::optional<int64_t> add_bos_id) {
@@ -342,22 +263,12 @@ std::unique_ptr<SentencePieceTokenizer> load_llama2c_tokens(const std::string& p
   return std::make_unique<SentencePieceTokenizer>(std::move(pieces), std::move(opt), path);
 }
 
-std::unique_ptr<SentencePieceTokenizer> load_sentencepiece_model(const std::string& path,
-                                                                 std::optional<int64_t> add_bos_id) {
-  SentencePieceModel m = parse_sentencepiece_model(read_file(path), path);
-  if (m.model_type != 2)
-    throw InputError(path, "only BPE sentencepiece models are supported (this one has model_type " +
-                               std::to_string(m.model_type) + (m.model_type == 1 ? ", unigram)" : ")"));
-  SpOptions opt;
-  opt.add_dummy_prefix = m.add_dummy_prefix;
-  opt.dummy_prefix_every_segment = true;
-  opt.remove_extra_whitespaces = m.remove_extra_whitespaces;
-  opt.byte_fallback = m.byte_fallback;
-  opt.add_bos_id = add_bos_id ? add_bos_id : (m.bos_id >= 0 ? std::optional<int64_t>(m.bos_id) : std::nullopt);
-  for (size_t id = 0; id < m.pieces.size(); ++id)
-    if (m.pieces[id].type == SpPiece::Type::kUserDefined)
-      opt.added.push_back({m.pieces[id].piece, static_cast<int64_t>(id), false});
-  return std::make_unique<SentencePieceTokenizer>(std::move(m.pieces), std::move(opt), path);
+std::unique_ptr<SentencePieceModelTokenizer> load_sentencepiece_model(const std::string& path,
+                                                                      std::optional<int64_t> add_bos_id) {
+  if (!fs::is_regular_file(path)) throw InputError(path, "cannot open the file");
+  auto tok = std::make_unique<SentencePieceModelTokenizer>(path);
+  if (add_bos_id) tok->set_add_bos_id(add_bos_id);
+  return tok;
 }
 
 std::unique_ptr<Tokenizer> load_tokenizer_with_bos(const std::string& model_dir, std::optional<int64_t> add_bos_id) {
@@ -368,15 +279,13 @@ std::unique_ptr<Tokenizer> load_tokenizer_with_bos(const std::string& model_dir,
 
 std::unique_ptr<Tokenizer> load_tokenizer(const std::string& model_dir, const std::string& model_type) {
   Loaded loaded = load_folder(model_dir);
+  if (loaded.tokenizer_json) return std::move(loaded.tokenizer);  // its post-processor and tokenizer_config decide
   Tokenizer& tok = *loaded.tokenizer;
   const fs::path dir(model_dir);
-  static const std::set<std::string> kNoBos = {"gpt2", "gptj", "gpt_neo", "gpt_neox", "gpt_bigcode", "codegen"};
   static const std::set<std::string> kLlama = {"llama", "mistral", "mixtral"};
   std::optional<int64_t> bos;
   try {
-    if (kNoBos.count(model_type)) {
-      bos = std::nullopt;
-    } else if (model_type == "opt") {
+    if (model_type == "opt") {
       json cfg = optional_json(dir / "tokenizer_config.json");
       std::string name = cfg.contains("bos_token") ? token_text(cfg["bos_token"]) : "";
       if (name.empty()) {
@@ -385,8 +294,7 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& model_dir, const st
       }
       bos = token_id(tok, name.empty() ? "</s>" : name);
       if (!bos) bos = 2;
-    } else if (kLlama.count(model_type) || (loaded.sentencepiece && model_type.empty()) ||
-               (loaded.sentencepiece && !loaded.template_bos)) {
+    } else if (kLlama.count(model_type) || loaded.sentencepiece) {
       const json tcfg = optional_json(dir / "tokenizer_config.json");
       const json cfg = optional_json(dir / "config.json");
       if (tcfg.contains("add_bos_token") && tcfg["add_bos_token"].is_boolean() && !tcfg["add_bos_token"].get<bool>())
@@ -397,14 +305,24 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& model_dir, const st
         bos = id;
       else
         bos = 1;
-    } else {
-      bos = loaded.template_bos;
-    }
+    }  // byte-level vocab.json files (gpt2, gptj, gpt_neox, ...): nothing
   } catch (const json::exception& e) {
     throw InputError(model_dir, std::string("unexpected config file structure (") + e.what() + ")");
   }
   set_bos(tok, bos);
   return std::move(loaded.tokenizer);
+}
+
+std::unique_ptr<Tokenizer> load_tokenizer_path(const std::string& path) {
+  if (fs::is_directory(path)) {
+    const json cfg = optional_json(fs::path(path) / "config.json");
+    return load_tokenizer(path, cfg.is_object() && cfg.contains("model_type") && cfg["model_type"].is_string()
+                                    ? cfg["model_type"].get<std::string>()
+                                    : "");
+  }
+  if (!fs::is_regular_file(path)) throw InputError(path, "no such tokenizer folder or file");
+  if (fs::path(path).extension() == ".model") return load_sentencepiece_model(path);
+  return load_hf_tokenizer(path);
 }
 
 }  // namespace cascade::data

@@ -1,38 +1,65 @@
-// Unicode classification (range tables generated from Python's unicodedata) and UTF-8 helpers.
+// Unicode classification (utf8proc's tables), normalization forms, and UTF-8 helpers.
 #include "data/tokenizers/unicode_props.h"
 
-#include <algorithm>
+#include <utf8proc.h>
+
 #include <cstdint>
 #include <cstdio>
-#include <iterator>
+#include <cstdlib>
+#include <memory>
 
 namespace cascade::data::unicode {
 namespace {
 
-struct CodeRange {
-  char32_t first, last;
-};
-
-#include "data/tokenizers/unicode_tables.inc"
-
-template <size_t N>
-bool in_ranges(const CodeRange (&table)[N], char32_t cp) {
-  // The first range whose last >= cp; cp is inside iff that range starts at or before it.
-  const auto* it = std::lower_bound(std::begin(table), std::end(table), cp,
-                                    [](const CodeRange& r, char32_t c) { return r.last < c; });
-  return it != std::end(table) && it->first <= cp;
+utf8proc_category_t category(char32_t cp) {
+  return static_cast<utf8proc_category_t>(utf8proc_category(static_cast<utf8proc_int32_t>(cp)));
 }
 
 }  // namespace
 
 bool is_letter(char32_t cp) {
   if (cp < 0x80) return (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
-  return in_ranges(kLetterRanges, cp);
+  const auto c = category(cp);
+  return c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO;
 }
 
 bool is_number(char32_t cp) {
   if (cp < 0x80) return cp >= '0' && cp <= '9';
-  return in_ranges(kNumberRanges, cp);
+  const auto c = category(cp);
+  return c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO;
+}
+
+bool is_mark(char32_t cp) {
+  const auto c = category(cp);
+  return c >= UTF8PROC_CATEGORY_MN && c <= UTF8PROC_CATEGORY_ME;
+}
+
+bool is_nonspacing_mark(char32_t cp) { return category(cp) == UTF8PROC_CATEGORY_MN; }
+
+bool is_punctuation(char32_t cp) {
+  const auto c = category(cp);
+  return c >= UTF8PROC_CATEGORY_PC && c <= UTF8PROC_CATEGORY_PO;
+}
+
+int combining_class(char32_t cp) { return utf8proc_get_property(static_cast<utf8proc_int32_t>(cp))->combining_class; }
+
+char32_t to_lower(char32_t cp) { return static_cast<char32_t>(utf8proc_tolower(static_cast<utf8proc_int32_t>(cp))); }
+
+std::string normalize(std::string_view text, Form form) {
+  if (text.empty()) return std::string();
+  int options = UTF8PROC_STABLE;
+  switch (form) {
+    case Form::kNfc: options |= UTF8PROC_COMPOSE; break;
+    case Form::kNfd: options |= UTF8PROC_DECOMPOSE; break;
+    case Form::kNfkc: options |= UTF8PROC_COMPOSE | UTF8PROC_COMPAT; break;
+    case Form::kNfkd: options |= UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT; break;
+  }
+  utf8proc_uint8_t* out = nullptr;
+  const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                              static_cast<utf8proc_ssize_t>(text.size()), &out, static_cast<utf8proc_option_t>(options));
+  if (n < 0) return std::string(text);  // invalid UTF-8: left as it is (the tokenizers see raw bytes)
+  const std::unique_ptr<utf8proc_uint8_t, decltype(&std::free)> owned(out, &std::free);
+  return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
 }
 
 bool is_whitespace(char32_t cp) {
