@@ -101,6 +101,20 @@ TEST(Views, ClickingTheTokenMapSelectsEverywhere) {
   EXPECT_TRUE(text.contains(status_name(view.snapshot()->status(4, 17)))) << text.toStdString();
 }
 
+TEST(Views, InspectorShowsTheTokenIdWhenTheRunHasIds) {
+  RunView view;
+  InspectorPanel inspector(&view);
+  auto record = std::make_shared<RunRecord>(*testing::synthetic_data(6, 40));
+  view.set_snapshot(RunSnapshot::derive(record, 0.3, Rule::PriorMax));
+  view.set_token(5);
+  EXPECT_FALSE(inspector.text().contains(" id ")) << inspector.text().toStdString();  // activations: no ids
+  record = std::make_shared<RunRecord>(*record);
+  for (int64_t t = 0; t < 40; ++t) record->ids.push_back(1000 + t);
+  view.set_snapshot(RunSnapshot::derive(record, 0.3, Rule::PriorMax));
+  view.set_token(5);
+  EXPECT_TRUE(inspector.text().contains("id 1005")) << inspector.text().toStdString();
+}
+
 TEST(Views, HoverLinksARedundantTokenToItsRepresentative) {
   RunView view;
   view.set_snapshot(testing::synthetic_snapshot(0.3, 6, 40));
