@@ -11,10 +11,7 @@ ModelConfig qwen2_config(const ConfigReader& c) {
   RotaryDefaults d;
   d.max_positions = 32768;
   ModelConfig m = rotary_decoder_config(c, d);
-  const bool sliding = c.flag("use_sliding_window", false);
-  const int64_t first_sliding = c.optional_size("max_window_layers").value_or(28);
-  set_sliding_layers(c, m, sliding ? window_key(c, "sliding_window", 4096) : 0,
-                     [first_sliding](int64_t i) { return i >= first_sliding; });
+  set_qwen_sliding_layers(c, m);
   return m;
 }
 

@@ -13,10 +13,7 @@ ModelConfig qwen3_config(const ConfigReader& c) {
   d.max_positions = 32768;
   ModelConfig m = rotary_decoder_config(c, d);
   m.attention_bias = c.flag("attention_bias", false);
-  const bool sliding = c.flag("use_sliding_window", false);
-  const int64_t first_sliding = c.optional_size("max_window_layers").value_or(28);
-  set_sliding_layers(c, m, sliding ? window_key(c, "sliding_window", 4096) : 0,
-                     [first_sliding](int64_t i) { return i >= first_sliding; });
+  set_qwen_sliding_layers(c, m);
   return m;
 }
 

@@ -203,4 +203,11 @@ std::unique_ptr<CausalLM> make_rotary_decoder(const ModelConfig& c, const Weight
   return std::make_unique<RotaryDecoder>(c, src, device, dtype, layout);
 }
 
+void set_qwen_sliding_layers(const ConfigReader& c, ModelConfig& m) {
+  const bool sliding = c.flag("use_sliding_window", false);
+  const int64_t first_sliding = c.optional_size("max_window_layers").value_or(28);
+  set_sliding_layers(c, m, sliding ? window_key(c, "sliding_window", 4096) : 0,
+                     [first_sliding](int64_t i) { return i >= first_sliding; });
+}
+
 }  // namespace cascade::models

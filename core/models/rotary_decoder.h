@@ -52,6 +52,10 @@ ModelConfig rotary_decoder_config(const ConfigReader& c, const RotaryDefaults& d
 void set_sliding_layers(const ConfigReader& c, ModelConfig& m, int64_t window,
                         const std::function<bool(int64_t layer)>& slides);
 
+// Qwen 2/3: a window only with use_sliding_window, then on layers >= max_window_layers (the
+// sliding_window number hub files carry means nothing by itself).
+void set_qwen_sliding_layers(const ConfigReader& c, ModelConfig& m);
+
 // A window key whose absence means the class default but whose null means "no window".
 int64_t window_key(const ConfigReader& c, const std::string& key, int64_t class_default);
 // Gemma 2/3's soft-capping keys: absent = class default, null = off.

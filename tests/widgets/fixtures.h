@@ -2,6 +2,7 @@
 // Small runs for the GUI tests: synthetic clustered activations (deterministic), as a RunRecord; and
 // waiting for the controller, which delivers its results on the UI thread.
 #include <QElapsedTimer>
+#include <QImage>
 #include <QSignalSpy>
 #include <QTest>
 
@@ -13,6 +14,17 @@
 #include "core/snapshot.h"
 
 namespace cascade::widgets::testing {
+
+// Pixels that differ from white: a drawn figure has many.
+inline int64_t ink(const QImage& img) {
+  int64_t n = 0;
+  const QImage rgb = img.convertToFormat(QImage::Format_RGB32);
+  for (int y = 0; y < rgb.height(); ++y) {
+    const auto* line = reinterpret_cast<const QRgb*>(rgb.constScanLine(y));
+    for (int x = 0; x < rgb.width(); ++x) n += (line[x] & 0xFFFFFF) != 0xFFFFFF;
+  }
+  return n;
+}
 
 inline std::shared_ptr<const RunRecord> synthetic_data(int64_t layers = 6, int64_t tokens = 40, int64_t dim = 32,
                                                uint64_t seed = 3) {

@@ -23,16 +23,7 @@ namespace {
 
 bool in(const TokenSet& s, int64_t t) { return std::binary_search(s.begin(), s.end(), t); }
 
-// Pixels that differ from white: a drawn figure has many.
-int64_t ink(const QImage& img) {
-  int64_t n = 0;
-  const QImage rgb = img.convertToFormat(QImage::Format_RGB32);
-  for (int y = 0; y < rgb.height(); ++y) {
-    const auto* line = reinterpret_cast<const QRgb*>(rgb.constScanLine(y));
-    for (int x = 0; x < rgb.width(); ++x) n += (line[x] & 0xFFFFFF) != 0xFFFFFF;
-  }
-  return n;
-}
+using testing::ink;
 
 FigureState full_state(const RunSnapshot& run, std::vector<float>& gram, std::unique_ptr<CascadeExplanation>& ex) {
   FigureState s;

@@ -23,15 +23,7 @@ using testing::wait_until;
 
 bool in(const std::vector<int64_t>& s, int64_t t) { return std::binary_search(s.begin(), s.end(), t); }
 
-int64_t ink(const QImage& img) {
-  int64_t n = 0;
-  const QImage rgb = img.convertToFormat(QImage::Format_RGB32);
-  for (int y = 0; y < rgb.height(); ++y) {
-    const auto* line = reinterpret_cast<const QRgb*>(rgb.constScanLine(y));
-    for (int x = 0; x < rgb.width(); ++x) n += (line[x] & 0xFFFFFF) != 0xFFFFFF;
-  }
-  return n;
-}
+using testing::ink;
 
 // Every text the window draws lies inside it, and "|cos|" is never split across lines.
 void expect_text_inside(const TeachingWindow& teach, const std::string& what) {
