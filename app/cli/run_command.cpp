@@ -21,6 +21,7 @@
 #include "core/run_record.h"
 #include "data/formats/activation_io.h"
 #include "data/hf/model_source.h"
+#include "data/hf/weight_memory.h"
 #include "data/session/record_json.h"
 #include "data/session/session_file.h"
 
@@ -38,7 +39,7 @@ const std::vector<OptionSpec> kRunSpecs = {
     {"--attention", "MODE", "exact, ada-independent or ada-cascade (ADA runs inside the forward pass)", "exact"},
     {"--nearest", "RULE", "paper (nearest rep anywhere) or causal-nearest (reps s <= t only)", "paper"},
     {"--device", "DEV", "cpu or cuda (ROCm builds of LibTorch also say cuda)", "cpu"},
-    {"--dtype", "DT", "float32, bfloat16 or float16 (float16 needs a GPU)", "float32"},
+    {"--dtype", "DT", "float32, bfloat16 or float16 (float16 needs a GPU), or auto: on the CPU float32 when the weights fit in memory, else bfloat16; on a GPU the checkpoint's dtype", "auto"},
     kLayers,
     {"--format", "FMT", "table, csv or json", "table"},
     {"--dump-activations", "OUT", "write hidden_states.{0..L} as HF gives them, logits, input_ids (.safetensors)", ""},
@@ -72,10 +73,25 @@ data::LoadedModel load(const Options& opts) {
   data::ModelRequest request;
   request.spec = opts.value_or("--model", "");
   request.device = parse_device(opts.value_or_default("--device"));
-  request.dtype = parse_dtype(opts.value_or_default("--dtype"));
-  if (request.spec.empty() && !opts.flag("--quiet"))
+  if (const std::string dtype = opts.value_or_default("--dtype"); dtype != "auto") {
+    try {
+      request.dtype = parse_dtype(dtype);
+    } catch (const UsageError&) {
+      throw UsageError("--dtype must be auto, float32, bfloat16 or float16, got '" + dtype + "'");
+    }
+  }
+  const bool quiet = opts.flag("--quiet");
+  if (request.spec.empty() && !quiet)
     std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", data::bundled_model_dir().c_str());
-  return data::load_model(request);
+  // The weights' size and the dtype, before the (possibly long) load.
+  request.on_dtype_chosen = [quiet](const data::DtypeChoice& choice) {
+    if (!quiet) std::fprintf(stderr, "run: %s\n", choice.message.c_str());
+  };
+  try {
+    return data::load_model(request);
+  } catch (const data::WeightsTooLarge& e) {
+    throw InputError(e.what(), "free memory, or give --dtype to load anyway");
+  }
 }
 
 struct Input {

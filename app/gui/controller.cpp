@@ -97,7 +97,8 @@ void Controller::start(const QString& what, Job job) {
 
 void Controller::run_model(const RunSettings& settings) {
   if (!busy_) tau_ = settings.tau, rule_ = q(to_string(settings.rule));
-  const QString key = settings.model + "|" + q(to_string(settings.device)) + "|" + q(to_string(settings.dtype));
+  const QString key = settings.model + "|" + q(to_string(settings.device)) + "|" +
+                      (settings.dtype ? q(to_string(*settings.dtype)) : QString("auto"));
   std::shared_ptr<data::LoadedModel> cached = key == model_key_ ? model_ : nullptr;
   start("Running " + (settings.model.isEmpty() ? QString("the bundled demo model") : settings.model),
         [this, settings, key, cached](const JobControl& control) -> std::function<void()> {
@@ -105,8 +106,12 @@ void Controller::run_model(const RunSettings& settings) {
           std::shared_ptr<data::LoadedModel> model = cached;
           if (!model) {
             control.report("loading model", 0, 1);
-            model = std::make_shared<data::LoadedModel>(
-                data::load_model(data::ModelRequest{s(settings.model), settings.device, settings.dtype}));
+            data::ModelRequest load{s(settings.model), settings.device, settings.dtype};
+            // The weights' size and dtype on the progress bar while they load ("loading 4.6 GiB in float32").
+            load.on_dtype_chosen = [&control](const data::DtypeChoice& choice) {
+              control.report("loading " + data::format_bytes(choice.weight_bytes) + " in " + to_string(choice.dtype), 0, 1);
+            };
+            model = std::make_shared<data::LoadedModel>(data::load_model(load));
             control.report("loading model", 1, 1);
           }
           control.check();
@@ -127,13 +132,15 @@ void Controller::run_model(const RunSettings& settings) {
           auto record = std::make_shared<const RunRecord>(::cascade::run_model(*model->model, request, control));
           auto snap = RunSnapshot::of(record, record->analysis);  // the run already analysed at τ
           const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          return [this, model, key, snap, secs] {
+          // A model just loaded: the status line also says its dtype and the weights' size, and why.
+          const QString loaded = cached ? QString() : " — " + q(model->dtype_note);
+          return [this, model, key, snap, secs, loaded] {
             model_ = model;
             model_key_ = key;
             session_path_.clear();
             view_->set_snapshot(snap);
-            Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s").arg(q(snap->record().source))
-                                    .arg(snap->T()).arg(snap->L()).arg(secs, 0, 'f', 2));
+            Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s%5").arg(q(snap->record().source))
+                                    .arg(snap->T()).arg(snap->L()).arg(secs, 0, 'f', 2).arg(loaded));
           };
         });
 }

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "core/ada.h"
@@ -30,7 +31,7 @@ struct RunSettings {
   Rule rule = Rule::PriorMax;
   AttentionMode attention = AttentionMode::Exact;
   DeviceKind device = DeviceKind::Cpu;
-  DType dtype = DType::Float32;
+  std::optional<DType> dtype;  // none: data::choose_dtype's default (float32 on the CPU when it fits, else bfloat16)
   QString sweep = kDefaultTauGrid;  // τ grid of the sweep view
   bool quality = true;              // ppl, KL and ADA attention error at the chosen τ (one extra pass)
   bool quality_sweep = false;       // ADA error and ΔPPL at every τ of the grid (one more ADA pass per τ)

@@ -220,7 +220,11 @@ void MainWindow::build_controls() {
   device_->addItems(names(DeviceKind::Cpu, DeviceKind::Cuda));
   form->addRow("device", device_);
   dtype_ = new QComboBox(panel);
+  dtype_->setObjectName("dtype");
+  dtype_->addItem(kAutoDtype);
   dtype_->addItems(names(DType::Float32, DType::BFloat16, DType::Float16));
+  dtype_->setToolTip("auto: on the CPU float32 when the weights fit in memory, else bfloat16; on a GPU the "
+                     "checkpoint's own dtype. The status line says what was chosen and how much memory the weights take.");
   form->addRow("dtype", dtype_);
   quality_ = new QCheckBox("ppl and ADA error at τ", panel);
   quality_->setToolTip("Perplexity and KL of ADA vs exact attention, and ADA's attention error, at this τ (one more pass)");
@@ -361,7 +365,7 @@ RunSettings MainWindow::settings_from_ui() const {
   s.rule = parse_rule(rule_->currentText().toStdString());
   s.attention = parse_attention_mode(attention_->currentText().toStdString());
   s.device = parse_device(device_->currentText().toStdString());
-  s.dtype = parse_dtype(dtype_->currentText().toStdString());
+  if (dtype_->currentText() != kAutoDtype) s.dtype = parse_dtype(dtype_->currentText().toStdString());
   s.quality = quality_->isChecked();
   s.quality_sweep = quality_sweep_->isChecked();
   return s;
@@ -493,8 +497,10 @@ bool MainWindow::stale() const {
   if (!view_->has_run()) return false;
   const RunRecord& r = view_->snapshot()->record();
   if (r.kind != SourceKind::Model) return false;  // an activation file or session: Run starts something new
+  // "auto" matches whatever it chose for the run.
+  const bool dtype_changed = dtype_->currentText() != kAutoDtype && dtype_->currentText() != q(to_string(r.dtype));
   return attention_->currentText() != q(to_string(r.attention)) || device_->currentText() != q(to_string(r.device)) ||
-         dtype_->currentText() != q(to_string(r.dtype)) || (!r.text.empty() && text_->toPlainText() != q(r.text));
+         dtype_changed || (!r.text.empty() && text_->toPlainText() != q(r.text));
 }
 
 void MainWindow::update_stale() {

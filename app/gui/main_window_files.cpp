@@ -1,6 +1,7 @@
 // The main window: opening models, files and sessions, saving sessions, recent files, settings and
 // drag and drop.
 #include "gui/main_window.h"
+#include "gui/cached_model_dialog.h"
 #include "gui/main_window_util.h"
 
 #include <QAction>
@@ -17,7 +18,6 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
-#include <QInputDialog>
 #include <QRegularExpression>
 #include <QLabel>
 #include <QListWidget>
@@ -120,22 +120,22 @@ void MainWindow::save_session_dialog(bool with_activations) {
 }
 
 void MainWindow::choose_cached_model() {
-  QStringList models;
+  bool empty = true;
   try {
-    for (const auto& m : data::list_cached_models()) models << q(m);
+    empty = data::list_cached_models().empty();
   } catch (const std::exception& e) {
     warn(e.what());
     return;
   }
-  if (models.isEmpty()) {
+  if (empty) {
     QMessageBox::information(this, "Cascade Lens",
                              "The Hugging Face cache (" + q(data::hf_cache_root()) + ") holds no models. Nothing is ever downloaded: "
                              "copy a model folder here or open one with File → Open model folder.");
     return;
   }
-  bool ok = false;
-  const QString id = QInputDialog::getItem(this, "Models in the HF cache", "Model:", models, 0, false, &ok);
-  if (ok && !id.isEmpty()) open_model_folder(id);
+  const RunSettings settings = settings_from_ui();
+  CachedModelDialog dialog(this, settings.device, settings.dtype);
+  if (dialog.exec() == QDialog::Accepted && !dialog.selected_id().isEmpty()) open_model_folder(dialog.selected_id());
 }
 
 void MainWindow::load_text_file(const QString& path) {

@@ -24,6 +24,9 @@ inline QString activation_filter() {
   return "Activations (" + patterns.join(' ') + ")";
 }
 
+// The dtype box's first entry: data::choose_dtype decides (the weights' size against the memory).
+inline const char* const kAutoDtype = "auto";
+
 inline const char* const kSessionFilter = "Cascade Lens sessions (*.h5 *.hdf5)";
 
 // A file-name stem: lower case, runs of anything but letters, digits, '.', '_' → one '-'.

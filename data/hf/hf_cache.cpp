@@ -7,7 +7,10 @@
 #include <fstream>
 #include <optional>
 
+#include <nlohmann/json.hpp>
+
 #include "core/errors.h"
+#include "core/models/architectures.h"
 #include "data/hf/hf_model.h"
 
 namespace cascade::data {
@@ -120,6 +123,38 @@ std::vector<std::string> list_cached_models() {
     out.push_back(id);
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<CachedModel> cached_models() {
+  std::vector<CachedModel> out;
+  for (const std::string& id : list_cached_models()) {
+    CachedModel m;
+    m.id = id;
+    try {
+      m.dir = resolve_model_path(id);
+      std::ifstream in(fs::path(m.dir) / "config.json", std::ios::binary);
+      const auto config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+      if (config.is_object() && config.contains("model_type") && config["model_type"].is_string())
+        m.model_type = config["model_type"].get<std::string>();
+      if (m.model_type.empty() || find_architecture(m.model_type)) {
+        try {
+          read_hf_config(m.dir);
+          m.weights = weight_footprint(m.dir);
+        } catch (const InputError& e) {
+          m.problem = e.what();
+          // Only the problem itself where the file is the entry's own config.json or folder.
+          for (const std::string where : {(fs::path(m.dir) / "config.json").string() + ": ", m.dir + ": "})
+            if (m.problem.rfind(where, 0) == 0) m.problem.erase(0, where.size());
+        }
+      } else {
+        m.problem = unsupported_model_type(m.model_type);
+      }
+    } catch (const InputError& e) {
+      m.problem = e.what();
+    }
+    out.push_back(std::move(m));
+  }
   return out;
 }
 

@@ -3,19 +3,21 @@
 // what its config.json says (with each model_type's HF defaults applied), and its weights
 // (safetensors, sharded safetensors or pytorch_model.bin, memory-mapped). Nothing here downloads.
 //
-//   hf_cache.cpp           resolve_model, resolve_model_path, list_cached_models
+//   hf_cache.cpp           resolve_model, resolve_model_path, list_cached_models, cached_models
 //   hf_config.cpp          read_hf_config
 //   checkpoint_weights.cpp CheckpointWeights (over tensor_file.h: safetensors and torch_zip.cpp)
 //   hf_model.cpp           open_hf_model
 //
 // Every problem with the files throws cascade::InputError whose message names the file.
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/model_config.h"
 #include "core/weights.h"
+#include "data/hf/weight_memory.h"
 
 namespace cascade::data {
 
@@ -40,6 +42,20 @@ std::string hf_cache_root();
 
 // Hub ids of the cached models that resolve_model would accept, sorted.
 std::vector<std::string> list_cached_models();
+
+// A cached model as a model list shows it: what it is and whether it can run.
+struct CachedModel {
+  std::string id;          // hub id, as list_cached_models gives it
+  std::string dir;         // its snapshot folder
+  std::string model_type;  // config.json's, "" when it has none or cannot be read
+  std::string problem;     // why it cannot be opened ("" when it can): read_hf_config's message, e.g.
+                           // unsupported_model_type's, or the weights' (none, damaged)
+  std::optional<WeightFootprint> weights;  // from the weights' headers (weight_memory.h); none when unknown
+};
+
+// Every model of list_cached_models with its type, the supported ones and the others alike, sorted
+// by id. Reads config.json and the weights' headers of each, never a tensor.
+std::vector<CachedModel> cached_models();
 
 // ---- config.json ----
 

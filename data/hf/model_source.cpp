@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "data/formats/activation_io.h"
 #include "data/hf/hf_model.h"
+#include "data/hf/weight_memory.h"
 #include "data/formats/sha256.h"
 #include "data/tokenizers/tokenizer_loader.h"
 
@@ -75,10 +76,14 @@ LoadedModel load_model(const ModelRequest& request) {
     device = at::Device(at::kCUDA);
     at::globalContext().setAllowTF32CuBLAS(false);  // TF32's 10-bit mantissa would blur the numbers
   }
+  const DtypeChoice choice = choose_dtype(weight_footprint(m.dir), request.device, request.dtype,
+                                         request.device == DeviceKind::Cpu ? available_memory_bytes() : std::nullopt);
+  if (request.on_dtype_chosen) request.on_dtype_chosen(choice);
   const CheckpointWeights weights(m.dir);
-  m.model = make_model(m.config, weights, device, scalar_type(request.dtype));
+  m.model = make_model(m.config, weights, device, scalar_type(choice.dtype));
   m.device = request.device;
-  m.dtype = request.dtype;
+  m.dtype = choice.dtype;
+  m.dtype_note = choice.message;
   try {
     m.tokenizer = load_tokenizer(m.dir, m.config.model_type);
   } catch (const InputError& e) {

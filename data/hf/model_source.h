@@ -1,7 +1,9 @@
 #pragma once
 // Where a run's model and text come from, shared by the CLI and the GUI: the bundled demo assets
 // (data/demo/), and loading an HF model folder or cache id onto a device in a dtype.
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,6 +11,7 @@
 #include "core/model_config.h"
 #include "core/engine.h"
 #include "core/tokenizer.h"
+#include "data/hf/weight_memory.h"
 
 namespace cascade::data {
 
@@ -31,7 +34,10 @@ std::string read_text_file(const std::string& path);  // InputError when unreada
 struct ModelRequest {
   std::string spec;                    // HF folder or cache id; empty: the bundled demo model
   DeviceKind device = DeviceKind::Cpu;
-  DType dtype = DType::Float32;
+  std::optional<DType> dtype;          // none: choose_dtype's default (weight_memory.h)
+  // Told the dtype decision (the weights' size, the dtype and the line saying why) before the
+  // weights are loaded.
+  std::function<void(const DtypeChoice&)> on_dtype_chosen;
 };
 
 struct LoadedModel {
@@ -42,12 +48,15 @@ struct LoadedModel {
   std::unique_ptr<Tokenizer> tokenizer;  // null when the folder has no usable tokenizer files
   std::string tokenizer_error;           // then why: no files, or the file and its problem
   DeviceKind device = DeviceKind::Cpu;   // as requested
-  DType dtype = DType::Float32;
+  DType dtype = DType::Float32;          // as requested, or as choose_dtype chose
+  std::string dtype_note;                // choose_dtype's line: size of the weights, dtype and why
   std::string label() const;             // "spec (dir)" or just dir
 };
 
-// Resolves, reads the config and weights, builds the model on the device. UsageError for a bad
-// device/dtype, InputError for a bad folder or file.
+// Resolves, reads the config, sizes the weights from their headers and chooses the dtype
+// (choose_dtype with the machine's available memory), then reads the weights and builds the model
+// on the device. UsageError for a bad device/dtype, InputError for a bad folder or file and for
+// weights that fit in memory in no dtype.
 LoadedModel load_model(const ModelRequest& request);
 
 // The model's display string for every id (the id itself without a tokenizer).

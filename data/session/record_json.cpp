@@ -92,6 +92,7 @@ void add_run_json(Json& j, const RunRecord& r, bool quality) {
   if (!r.ids.empty()) j["input_ids"] = r.ids;
   j["attention"] = to_string(r.attention);
   j["nearest"] = to_string(r.nearest);
+  if (r.kind == SourceKind::Model) j["device"] = to_string(r.device), j["dtype"] = to_string(r.dtype);
   Json timings = Json::object();
   for (const auto& f : names::timing_fields()) timings[f.key()] = r.timings.*f.member;
   j["timings_ms"] = timings;

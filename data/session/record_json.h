@@ -22,7 +22,7 @@ nlohmann::json sweep_json(const std::vector<Analysis>& runs, const std::string& 
 // scripts written against them.
 nlohmann::json model_json(const ModelIdentity& m);
 // What `run` prints about a model run besides the analysis: model, input_ids, attention, nearest,
-// timings_ms and, when `quality` and the record has it, quality.
+// device and dtype (model runs), timings_ms and, when `quality` and the record has it, quality.
 void add_run_json(nlohmann::json& j, const RunRecord& r, bool quality);
 // The whole record but its activations (export --json).
 nlohmann::json record_json(const RunRecord& r);

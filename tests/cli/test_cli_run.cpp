@@ -123,6 +123,27 @@ TEST_F(CliRun, ClearErrors) {
 }
 
 // The demo model's recipe end to end at toy size: corpus file → BPE → training → HF folder → run.
+// Before loading: the weights' size and the dtype, on stderr; --dtype as asked; a wrong name lists the choices.
+TEST_F(CliRun, SaysTheWeightsMemoryAndDtypeBeforeLoading) {
+  SKIP_WITHOUT_SHARED();
+  const std::string bf16 = shared() + "/fixtures/llama-bf16-sharded-tiny";  // two bf16 shards with an index
+  const auto automatic = run({"run", "--model", bf16, "--ids", "1,2,3", "--format", "json"});
+  ASSERT_EQ(automatic.code, 0) << automatic.err;
+  EXPECT_NE(automatic.err.find("run: float32: the weights take 553.8 KiB (141.8 k parameters); the CPU default, it fits ("),
+            std::string::npos) << automatic.err;
+  EXPECT_EQ(json::parse(automatic.out)["dtype"], "float32");
+  const auto asked = run({"run", "--model", bf16, "--ids", "1,2,3", "--dtype", "bfloat16", "--format", "json"});
+  ASSERT_EQ(asked.code, 0) << asked.err;
+  EXPECT_NE(asked.err.find("run: bfloat16: the weights take 276.9 KiB (141.8 k parameters); as asked"), std::string::npos)
+      << asked.err;
+  EXPECT_EQ(json::parse(asked.out)["dtype"], "bfloat16");
+  const auto quiet = run({"run", "--model", bf16, "--ids", "1,2,3", "--quiet"});
+  EXPECT_EQ(quiet.err.find("the weights take"), std::string::npos) << quiet.err;
+  const auto wrong = run({"run", "--model", bf16, "--ids", "1,2,3", "--dtype", "bf"});
+  EXPECT_EQ(wrong.code, 2);
+  EXPECT_NE(wrong.err.find("--dtype must be auto, float32, bfloat16 or float16, got 'bf'"), std::string::npos) << wrong.err;
+}
+
 TEST_F(CliRun, TrainDemoTinyEndToEndAndResume) {
   const fs::path corpus = dir_ / "corpus.txt";
   {
