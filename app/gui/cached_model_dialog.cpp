@@ -22,7 +22,13 @@ struct EntryText {
 EntryText describe(const data::CachedModel& m, DeviceKind device, std::optional<DType> dtype,
                    std::optional<uint64_t> available) {
   const QString type = m.model_type.empty() ? QString("no model_type") : q(m.model_type);
-  if (!m.problem.empty()) return {type + " — " + q(m.problem).left(90), q(m.problem), q(m.problem)};
+  if (!m.problem.empty()) {
+    // The line stays inside the list: the reason up to its parenthesis (the "supported: ..." list,
+    // which the tooltip carries whole), else its first 70 characters.
+    QString brief = q(m.problem).section(" (", 0, 0);
+    if (brief.size() > 70) brief = brief.left(69) + "…";
+    return {type + " — " + brief + (brief.size() < q(m.problem).size() ? " (see the tooltip)" : ""), q(m.problem), q(m.problem)};
+  }
   if (!m.weights) return {type, type, {}};
   try {
     const data::DtypeChoice choice = data::choose_dtype(*m.weights, device, dtype, available);

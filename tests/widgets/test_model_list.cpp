@@ -101,6 +101,10 @@ TEST_F(ModelList, EveryCachedModelWithItsTypeTheUnsupportedOneGreyedWithTheReaso
   auto* buttons = dialog.findChild<QDialogButtonBox*>();
   ASSERT_NE(buttons, nullptr);
   EXPECT_TRUE(buttons->button(QDialogButtonBox::Open)->isEnabled());
+  if (const QString shots = qEnvironmentVariable("CASCADE_SHOTS_DIR"); !shots.isEmpty()) {  // to look at
+    QDir().mkpath(shots);
+    dialog.grab().save(QDir(shots).filePath("cached-models.png"));
+  }
 }
 
 TEST_F(ModelList, SizesFollowTheDeviceTheDtypeAndTheMemory) {
