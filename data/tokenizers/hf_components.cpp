@@ -254,28 +254,42 @@ TextPattern parse_pattern(const json& j, const std::string& source) {
   throw InputError(source, "pattern " + j.dump() + " is neither {\"String\": ...} nor {\"Regex\": ...}");
 }
 
-std::vector<NormalizeStep> parse_normalizer(const json& j, const std::string& source) {
+namespace {
+
+// A component or its Sequence, flattened, each part made a step by `make`.
+template <typename Step>
+std::vector<Step> parse_steps(const json& j, const char* list_key, const std::string& source,
+                              Step (*make)(const json&, const std::string&)) {
   std::vector<const json*> parts;
-  flatten(j, "normalizers", parts);
-  std::vector<NormalizeStep> steps;
-  for (const json* c : parts) steps.push_back(normalize_step(*c, source));
+  flatten(j, list_key, parts);
+  std::vector<Step> steps;
+  for (const json* c : parts) steps.push_back(make(*c, source));
   return steps;
+}
+
+}  // namespace
+
+std::vector<NormalizeStep> parse_normalizer(const json& j, const std::string& source) {
+  return parse_steps(j, "normalizers", source, normalize_step);
 }
 
 std::vector<PreTokenizeStep> parse_pre_tokenizer(const json& j, const std::string& source) {
-  std::vector<const json*> parts;
-  flatten(j, "pretokenizers", parts);
-  std::vector<PreTokenizeStep> steps;
-  for (const json* c : parts) steps.push_back(pre_tokenize_step(*c, source));
-  return steps;
+  return parse_steps(j, "pretokenizers", source, pre_tokenize_step);
 }
 
 std::vector<DecodeStep> parse_decoder(const json& j, const std::string& source) {
-  std::vector<const json*> parts;
-  flatten(j, "decoders", parts);
-  std::vector<DecodeStep> steps;
-  for (const json* c : parts) steps.push_back(decode_step(*c, source));
-  return steps;
+  return parse_steps(j, "decoders", source, decode_step);
+}
+
+std::unordered_map<std::string, int64_t> parse_vocab(const json& j, const std::string& source, const std::string& where) {
+  if (!j.is_object()) throw InputError(source, where + "expected a JSON object mapping token -> id");
+  std::unordered_map<std::string, int64_t> vocab;
+  vocab.reserve(j.size());
+  for (const auto& [tok, id] : j.items()) {
+    if (!id.is_number_integer()) throw InputError(source, "token '" + tok + "' has a non-integer id");
+    vocab.emplace(tok, id.get<int64_t>());
+  }
+  return vocab;
 }
 
 }  // namespace cascade::data

@@ -2,8 +2,10 @@
 // The pipeline stages of an HF tokenizer.json, one function per JSON "type" (Sequences
 // flattened): normalizers edit the text, pre-tokenizers split it into words, decoders turn token
 // strings back into text. A component we do not implement is an InputError naming it.
+#include <cstdint>
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -28,5 +30,10 @@ std::vector<DecodeStep> parse_decoder(const nlohmann::json& j, const std::string
 
 // {"String": s} or {"Regex": r}.
 TextPattern parse_pattern(const nlohmann::json& j, const std::string& source);
+
+// A vocabulary object (token -> id), as tokenizer.json's model.vocab and vocab.json hold it;
+// `where` prefixes the error ("model.vocab: " or nothing).
+std::unordered_map<std::string, int64_t> parse_vocab(const nlohmann::json& j, const std::string& source,
+                                                     const std::string& where = "");
 
 }  // namespace cascade::data

@@ -18,17 +18,6 @@ constexpr int64_t kMaxId = int64_t{1} << 31;
 
 std::string type_of(const json& j) { return j.is_object() ? j.value("type", "") : ""; }
 
-std::unordered_map<std::string, int64_t> parse_vocab(const json& j, const std::string& source) {
-  if (!j.is_object()) throw InputError(source, "model.vocab: expected a JSON object mapping token -> id");
-  std::unordered_map<std::string, int64_t> vocab;
-  vocab.reserve(j.size());
-  for (const auto& [tok, id] : j.items()) {
-    if (!id.is_number_integer()) throw InputError(source, "token '" + tok + "' has a non-integer id");
-    vocab.emplace(tok, id.get<int64_t>());
-  }
-  return vocab;
-}
-
 std::vector<HfAddedToken> parse_added(const json& j, const std::string& source) {
   std::vector<HfAddedToken> added;
   if (j.is_null()) return added;
@@ -133,7 +122,7 @@ BpeOptions parse_bpe_model(const json& model, const std::string& source) {
   if (model.contains("dropout") && model["dropout"].is_number() && model["dropout"].get<double>() > 0)
     throw InputError(source, "BPE dropout is not supported (it makes encoding random)");
   BpeOptions o;
-  o.vocab = parse_vocab(model["vocab"], source);
+  o.vocab = parse_vocab(model["vocab"], source, "model.vocab: ");
   o.merges = parse_json_merges(model.value("merges", json()), source);
   if (model.contains("unk_token") && model["unk_token"].is_string()) o.unk_token = model["unk_token"].get<std::string>();
   const auto text = [&](const char* key) {

@@ -1,6 +1,7 @@
 // Tokenizer files -> HfTokenizer / SentencePieceModelTokenizer / SentencePieceTokenizer, and the
 // model-folder loader.
 #include "data/tokenizers/tokenizer_loader.h"
+#include "data/tokenizers/hf_components.h"
 
 #include <nlohmann/json.hpp>
 
@@ -32,17 +33,6 @@ json read_json(const std::string& path) {
   } catch (const json::exception& e) {
     throw InputError(path, std::string("not valid JSON (") + e.what() + ")");
   }
-}
-
-std::unordered_map<std::string, int64_t> parse_vocab(const json& j, const std::string& path) {
-  if (!j.is_object()) throw InputError(path, "expected a JSON object mapping token -> id");
-  std::unordered_map<std::string, int64_t> vocab;
-  vocab.reserve(j.size());
-  for (const auto& [tok, id] : j.items()) {
-    if (!id.is_number_integer()) throw InputError(path, "token '" + tok + "' has a non-integer id");
-    vocab.emplace(tok, id.get<int64_t>());
-  }
-  return vocab;
 }
 
 std::vector<std::pair<std::string, std::string>> parse_merges_txt(const std::string& path) {
