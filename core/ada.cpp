@@ -70,7 +70,10 @@ class SelectionPlanner final : public AttentionPlanner {
       const std::vector<float> gamma = rule_ == Rule::PriorMax ? prior_max_scan(xhat).gamma : std::vector<float>{};
       previous_ = independent_reps(rule_, xhat, gamma, theta_);
     }
-    return AdaPlan{previous_, nearest_representative(xhat, previous_, nearest_)};
+    AdaPlan p;
+    p.reps = previous_;
+    p.nearest = nearest_representative(xhat, previous_, nearest_);
+    return p;
   }
 
  private:

@@ -9,6 +9,7 @@
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -18,6 +19,16 @@
 #include "core/weights.h"
 
 namespace cascade {
+
+// How one block's scores are formed: softmax(cap(q kᵀ · scale) + mask), the mask causal and, with a
+// window W > 0, also hiding keys W or more positions back (each query sees W keys, itself included).
+struct AttentionShape {
+  double scale = 1.0;
+  int64_t window = 0;
+  double softcap = 0;  // 0 = off
+};
+// The block's pre-softmax scores cap(q kᵀ · scale) in float32, masked keys −∞: [H, T, T] for q, k [H, T, hd].
+at::Tensor masked_scores(const at::Tensor& q, const at::Tensor& k, const AttentionShape& shape);
 
 class ForwardObserver {
  public:
@@ -32,6 +43,11 @@ class ForwardObserver {
   // q unscaled). probs: [H, T, T] softmax probabilities of exact attention.
   virtual void on_attention(int64_t block, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                             const at::Tensor& probs) {}
+  // The same with the block's score shape (scale, window, soft-cap); by default the call above.
+  virtual void on_attention(int64_t block, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                            const at::Tensor& probs, const AttentionShape& shape) {
+    on_attention(block, q, k, v, probs);
+  }
   // Under ADA attention: per head, ‖ADA − exact‖_F / ‖exact‖_F of the block's attention output
   // computed from the same q/k/v (SPEC §5 quality).
   virtual bool wants_ada_error(int64_t block) const { return false; }
@@ -40,9 +56,20 @@ class ForwardObserver {
 
 // ADA attention (SPEC §5) for one block: attention runs over the representatives only, and every
 // token takes the output of `nearest[t]` (itself when it is a representative).
+// Element-level attention (SPEC §7 top-k, top-theta): per query only some keys, softmax over them.
+struct ElementPlan {
+  enum class Kind { TopK, TopTheta } kind = Kind::TopK;
+  int64_t k = 1;              // top-k: keys kept per query
+  std::vector<double> theta;  // top-theta: one threshold per head
+};
 struct AdaPlan {
   TokenSet reps;
   std::vector<int64_t> nearest;  // size T
+  // Instead of reps: element-level attention.
+  std::optional<ElementPlan> element;
+  // Instead of reps given up front: chosen inside the block from its exact attention (the attention
+  // methods of SPEC §7); fills reps and nearest of the plan it is given. k [H, T, hd], probs [H, T, T].
+  std::function<void(const at::Tensor& k, const at::Tensor& probs, AdaPlan& plan)> choose;
 };
 
 // Decides, block by block, whether and how attention is approximated. Called with the residual

@@ -15,6 +15,7 @@ struct SweepEntry;
 struct ModelIdentity;
 struct Timings;
 struct AdaQuality;
+struct MethodLayer;
 
 namespace names {
 
@@ -83,6 +84,14 @@ const std::vector<Text<ModelIdentity>>& model_texts();        // name, model_typ
 const std::vector<Integer<ModelIdentity>>& model_integers();  // num_layers, hidden_size, num_heads, vocab_size
 const std::vector<Real<Timings>>& timing_fields();            // forward_ms (JSON: forward), selection_ms, quality_ms
 const std::vector<Real<AdaQuality>>& quality_fields();        // ppl_exact, ppl_ada, mean_kl
+
+// One baseline method at one layer (SPEC §7 axes; core/methods.h): layer, r, coverage, covered,
+// attn_err, selection_ms, selection_macs (the per-layer JSON keys, CSV columns and session datasets).
+using MethodField = Field<MethodLayer>;
+namespace method_layer {
+extern const MethodField layer, r, coverage, covered, attn_err, selection_ms, selection_macs;
+}
+const std::vector<const MethodField*>& method_fields();
 
 }  // namespace names
 }  // namespace cascade

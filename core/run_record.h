@@ -14,6 +14,7 @@
 #include "core/ada.h"
 #include "core/analyzer.h"
 #include "core/measures.h"
+#include "core/methods.h"
 #include "core/selection.h"
 
 namespace cascade {
@@ -106,6 +107,8 @@ struct RunRecord {
   std::optional<AdaQuality> quality;
   AttentionMode quality_mode = AttentionMode::AdaCascade;  // the ADA mode `quality` compares with exact
   Timings timings;
+  // SPEC §7 baselines compared on this run (compare, the GUI's Methods dock), when they were computed.
+  std::vector<Comparison> comparisons;
   std::shared_ptr<const ForwardCapture> capture;  // a model run in this process, when asked (RunRequest::keep_capture)
 
   int64_t num_layers() const;

@@ -179,6 +179,114 @@ std::string quality_lines(const AdaQuality& q, AttentionMode mode) {
   return out.str();
 }
 
+namespace {
+
+std::string optional_cell(const std::optional<double>& v, int digits, bool csv) {
+  if (!v) return csv ? "" : "-";
+  return fixed(*v, csv ? 6 : digits);
+}
+
+}  // namespace
+
+std::string comparison_table(const Comparison& c, const std::string& source) {
+  std::ostringstream out;
+  out << "source: " << source << "\nT=" << c.T << "  tau=" << fixed(c.tau, 3) << " (theta=" << fixed(1 - c.tau * c.tau, 4)
+      << ")  rule=" << c.rule << "  nearest=" << c.nearest << "  budget=" << to_string(c.budget) << "  seed=" << c.seed;
+  if (c.ppl_exact) out << "  ppl_exact=" << fixed(*c.ppl_exact, 4);
+  out << "\n";
+  for (const std::string& n : c.notes) out << "note: " << n << "\n";
+  // The summary: one row per method, every axis.
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> whys;
+  for (const MethodResult& m : c.methods) {
+    double ms = 0;
+    int64_t macs = 0;
+    bool have_ms = false;
+    for (const MethodLayer& l : m.layers) {
+      if (l.selection_ms) ms += *l.selection_ms, have_ms = true;
+      if (l.selection_macs) macs += *l.selection_macs;
+    }
+    const bool element = is_element_method(m.method);
+    rows.push_back({to_string(m.method), element ? "-" : fixed(m.mean_r(), 1),
+                    element ? "-" : fixed(m.mean_r() / static_cast<double>(std::max<int64_t>(c.T, 1)), 3),
+                    optional_cell(m.mean(&MethodLayer::coverage), 3, false),
+                    optional_cell(m.mean(&MethodLayer::covered), 3, false),
+                    optional_cell(m.mean(&MethodLayer::attn_err), 4, false), optional_cell(m.ppl, 3, false),
+                    optional_cell(m.delta_ppl, 3, false), optional_cell(m.kl, 4, false),
+                    have_ms ? fixed(ms, 2) : "-", std::to_string(macs)});
+    std::string why = !m.layers.empty() ? m.layers.back().why : "";
+    for (const MethodLayer& l : m.layers)
+      if (!l.why.empty()) why = l.why;
+    if (!m.quality_why.empty()) why += (why.empty() ? "" : "; ") + std::string("ppl/kl ") + m.quality_why;
+    if (m.method == Method::TopTheta && m.self_calibrated) why += (why.empty() ? "" : "; ") + std::string("self-calibrated");
+    if (!why.empty()) whys.push_back(to_string(m.method) + ": " + why);
+  }
+  out << "\nsummary (means over layers; selection time and MACs summed)\n"
+      << render_columns({"method", "mean_r", "r/T", "coverage", "covered", "attn_err", "ppl", "delta_ppl", "kl",
+                         "selection_ms", "selection_macs"},
+                        rows);
+  for (const std::string& w : whys) out << "  " << w << "\n";
+  // Per layer: one table per axis, methods side by side.
+  const struct {
+    const char* name;
+    std::optional<double> MethodLayer::*axis;
+    int digits;
+  } axes[] = {{"attn_err", &MethodLayer::attn_err, 4}, {"coverage", &MethodLayer::coverage, 3}, {"covered", &MethodLayer::covered, 3}};
+  if (!c.methods.empty()) {
+    std::vector<std::string> header{"layer"};
+    for (const MethodResult& m : c.methods) header.push_back(to_string(m.method));
+    std::vector<std::vector<std::string>> r_rows;
+    for (size_t i = 0; i < c.methods.front().layers.size(); ++i) {
+      std::vector<std::string> row{std::to_string(c.methods.front().layers[i].layer)};
+      for (const MethodResult& m : c.methods) row.push_back(is_element_method(m.method) ? "-" : std::to_string(m.layers[i].r));
+      r_rows.push_back(row);
+    }
+    out << "\nr per layer\n" << render_columns(header, r_rows);
+    for (const auto& axis : axes) {
+      std::vector<std::vector<std::string>> layer_rows;
+      bool any = false;
+      for (size_t i = 0; i < c.methods.front().layers.size(); ++i) {
+        std::vector<std::string> row{std::to_string(c.methods.front().layers[i].layer)};
+        for (const MethodResult& m : c.methods) {
+          const auto& v = m.layers[i].*axis.axis;
+          any |= v.has_value();
+          row.push_back(optional_cell(v, axis.digits, false));
+        }
+        layer_rows.push_back(row);
+      }
+      if (any) out << "\n" << axis.name << " per layer\n" << render_columns(header, layer_rows);
+    }
+  }
+  return out.str();
+}
+
+std::string comparison_csv(const Comparison& c) {
+  std::vector<std::string> header{"method"};
+  for (const names::MethodField* f : names::method_fields()) header.push_back(f->name);
+  for (const char* extra : {"ppl", "delta_ppl", "kl", "why"}) header.push_back(extra);
+  std::string out = csv_join(header);
+  for (const MethodResult& m : c.methods) {
+    for (const MethodLayer& l : m.layers) {
+      std::vector<std::string> row{to_string(m.method)};
+      for (const names::MethodField* f : names::method_fields()) {
+        const auto v = f->get(l);
+        row.push_back(!v ? "" : f->integer ? std::to_string(static_cast<int64_t>(*v)) : fixed(*v, 6));
+      }
+      // ppl, delta_ppl and kl are end to end: on the method's own row with layer "all" below.
+      row.insert(row.end(), {"", "", "", l.why});
+      out += csv_join(row);
+    }
+    std::vector<std::string> row{to_string(m.method), "all", fixed(m.mean_r(), 6),
+                                 optional_cell(m.mean(&MethodLayer::coverage), 6, true),
+                                 optional_cell(m.mean(&MethodLayer::covered), 6, true),
+                                 optional_cell(m.mean(&MethodLayer::attn_err), 6, true), "", "",
+                                 optional_cell(m.ppl, 6, true), optional_cell(m.delta_ppl, 6, true),
+                                 optional_cell(m.kl, 6, true), m.quality_why};
+    out += csv_join(row);
+  }
+  return out;
+}
+
 std::string run_line(const RunRecord& r) {
   std::ostringstream out;
   out << "model: " << r.model->model_type << ", " << r.model->num_layers << " layers, d=" << r.model->hidden_size

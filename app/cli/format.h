@@ -9,6 +9,7 @@
 namespace cascade {
 struct AdaQuality;
 struct RunRecord;
+struct Comparison;
 enum class AttentionMode;
 }
 
@@ -27,6 +28,12 @@ std::string quality_lines(const AdaQuality& q, AttentionMode mode);
 // r.model): what `run` prints about a model run besides the analysis, read from the record so that
 // `analyze S.h5` prints the same.
 std::string run_line(const RunRecord& r);
+
+// compare: the summary (one row per method, every SPEC §7 axis) and per-layer tables of r,
+// attn_err, coverage and covered with the methods side by side; the CSV is tidy (one row per method
+// and layer, then the method's row with layer "all": means and the end-to-end ppl, delta_ppl, kl).
+std::string comparison_table(const Comparison& c, const std::string& source);
+std::string comparison_csv(const Comparison& c);
 
 std::string sweep_table(const std::vector<Analysis>& runs, const std::string& source);
 std::string sweep_csv(const std::vector<Analysis>& runs);

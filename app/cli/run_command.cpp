@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/model_input.h"
 #include "cli/options.h"
 #include "cli/shared.h"
 #include "core/engine.h"
@@ -53,83 +54,6 @@ const std::vector<OptionSpec> kRunSpecs = {
     kQuiet,
     kHelp};
 
-std::vector<int64_t> parse_ids(const std::string& text) {
-  std::vector<int64_t> ids;
-  std::stringstream ss(text);
-  for (std::string item; std::getline(ss, item, ',');) {
-    try {
-      size_t used = 0;
-      ids.push_back(std::stoll(item, &used));
-      if (used != item.size()) throw std::invalid_argument(item);
-    } catch (const std::exception&) {
-      throw UsageError("--ids expects comma-separated integers, got '" + item + "'");
-    }
-  }
-  if (ids.empty()) throw UsageError("--ids is empty");
-  return ids;
-}
-
-data::LoadedModel load(const Options& opts) {
-  data::ModelRequest request;
-  request.spec = opts.value_or("--model", "");
-  request.device = parse_device(opts.value_or_default("--device"));
-  if (const std::string dtype = opts.value_or_default("--dtype"); dtype != "auto") {
-    try {
-      request.dtype = parse_dtype(dtype);
-    } catch (const UsageError&) {
-      throw UsageError("--dtype must be auto, float32, bfloat16 or float16, got '" + dtype + "'");
-    }
-  }
-  const bool quiet = opts.flag("--quiet");
-  if (request.spec.empty() && !quiet)
-    std::fprintf(stderr, "run: no --model given, using the bundled demo model %s\n", data::bundled_model_dir().c_str());
-  // The weights' size and the dtype, before the (possibly long) load.
-  request.on_dtype_chosen = [quiet](const data::DtypeChoice& choice) {
-    if (!quiet) std::fprintf(stderr, "run: %s\n", choice.message.c_str());
-  };
-  try {
-    return data::load_model(request);
-  } catch (const data::WeightsTooLarge& e) {
-    throw InputError(e.what(), "free memory, or give --dtype to load anyway");
-  }
-}
-
-struct Input {
-  std::vector<int64_t> ids;
-  std::string text;  // "" for --ids
-};
-
-// The text's ids; without a usable tokenizer the message also says how to run without one.
-std::vector<int64_t> encode(const data::LoadedModel& m, const std::string& text) {
-  try {
-    return data::encode_text(m, text);
-  } catch (const InputError& e) {
-    if (m.tokenizer) throw;
-    throw InputError(e.what(), "give token ids with --ids instead of text");
-  }
-}
-
-Input input(const Options& opts, const data::LoadedModel& m) {
-  const int given = opts.value("--text").has_value() + opts.value("--text-file").has_value() +
-                    opts.value("--ids").has_value();
-  if (given > 1) throw UsageError("give only one of --text, --text-file or --ids");
-  if (given == 0) {  // the bundled teaching text
-    const std::string path = data::bundled_default_text_path();
-    if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no text given, using the bundled text %s\n", path.c_str());
-    const std::string text = data::read_text_file(path);
-    return {encode(m, text), text};
-  }
-  if (const auto ids = opts.value("--ids")) {
-    for (int64_t id : parse_ids(*ids))
-      if (id < 0 || id >= m.config.vocab_size)
-        throw UsageError("--ids: " + std::to_string(id) + " is outside the vocabulary (0.." +
-                         std::to_string(m.config.vocab_size - 1) + ")");
-    return {parse_ids(*ids), ""};
-  }
-  const std::string text = opts.value("--text") ? *opts.value("--text") : data::read_text_file(*opts.value("--text-file"));
-  return {encode(m, text), text};
-}
-
 void report_saved(const std::string& path, bool with_activations) {
   const double mb = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
   std::fprintf(stderr, "run: saved %s (%.2f MiB; %s)\n", path.c_str(), mb,
@@ -151,6 +75,82 @@ void dump_activations(const std::string& path, const RunRecord& run) {
 
 }  // namespace
 
+std::vector<int64_t> parse_ids_option(const std::string& text) {
+  std::vector<int64_t> ids;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');) {
+    try {
+      size_t used = 0;
+      ids.push_back(std::stoll(item, &used));
+      if (used != item.size()) throw std::invalid_argument(item);
+    } catch (const std::exception&) {
+      throw UsageError("--ids expects comma-separated integers, got '" + item + "'");
+    }
+  }
+  if (ids.empty()) throw UsageError("--ids is empty");
+  return ids;
+}
+
+data::LoadedModel load_model_option(const Options& opts, const char* command) {
+  data::ModelRequest request;
+  request.spec = opts.value_or("--model", "");
+  request.device = parse_device(opts.value_or_default("--device"));
+  if (const std::string dtype = opts.value_or_default("--dtype"); dtype != "auto") {
+    try {
+      request.dtype = parse_dtype(dtype);
+    } catch (const UsageError&) {
+      throw UsageError("--dtype must be auto, float32, bfloat16 or float16, got '" + dtype + "'");
+    }
+  }
+  const bool quiet = opts.flag("--quiet");
+  if (request.spec.empty() && !quiet)
+    std::fprintf(stderr, "%s: no --model given, using the bundled demo model %s\n", command, data::bundled_model_dir().c_str());
+  // The weights' size and the dtype, before the (possibly long) load.
+  request.on_dtype_chosen = [quiet, command](const data::DtypeChoice& choice) {
+    if (!quiet) std::fprintf(stderr, "%s: %s\n", command, choice.message.c_str());
+  };
+  try {
+    return data::load_model(request);
+  } catch (const data::WeightsTooLarge& e) {
+    throw InputError(e.what(), "free memory, or give --dtype to load anyway");
+  }
+}
+
+namespace {
+
+// The text's ids; without a usable tokenizer the message also says how to run without one.
+std::vector<int64_t> encode(const data::LoadedModel& m, const std::string& text) {
+  try {
+    return data::encode_text(m, text);
+  } catch (const InputError& e) {
+    if (m.tokenizer) throw;
+    throw InputError(e.what(), "give token ids with --ids instead of text");
+  }
+}
+
+}  // namespace
+
+RunInput run_input(const Options& opts, const data::LoadedModel& m, const char* command) {
+  const int given = opts.value("--text").has_value() + opts.value("--text-file").has_value() +
+                    opts.value("--ids").has_value();
+  if (given > 1) throw UsageError("give only one of --text, --text-file or --ids");
+  if (given == 0) {  // the bundled teaching text
+    const std::string path = data::bundled_default_text_path();
+    if (!opts.flag("--quiet")) std::fprintf(stderr, "%s: no text given, using the bundled text %s\n", command, path.c_str());
+    const std::string text = data::read_text_file(path);
+    return {encode(m, text), text};
+  }
+  if (const auto ids = opts.value("--ids")) {
+    for (int64_t id : parse_ids_option(*ids))
+      if (id < 0 || id >= m.config.vocab_size)
+        throw UsageError("--ids: " + std::to_string(id) + " is outside the vocabulary (0.." +
+                         std::to_string(m.config.vocab_size - 1) + ")");
+    return {parse_ids_option(*ids), ""};
+  }
+  const std::string text = opts.value("--text") ? *opts.value("--text") : data::read_text_file(*opts.value("--text-file"));
+  return {encode(m, text), text};
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   const Options opts(kRunSpecs, args);
   if (opts.flag("--help")) {
@@ -171,8 +171,8 @@ int cmd_run(const std::vector<std::string>& args) {
   apply_threads(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
-  const data::LoadedModel m = load(opts);
-  const Input in = input(opts, m);
+  const data::LoadedModel m = load_model_option(opts, "run");
+  const RunInput in = run_input(opts, m, "run");
   RunRequest request = data::request_for(m, in.ids, in.text);
   request.tau = tau;
   request.rule = rule;

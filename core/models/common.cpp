@@ -3,6 +3,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "core/baselines.h"
 #include "core/errors.h"
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -154,44 +155,70 @@ at::Tensor merge_heads(const at::Tensor& x) {
 
 namespace {
 
-// softmax(cap(q kᵀ · scale) + mask) v on [H, n, hd], the n tokens at `positions` (ascending);
-// probabilities in float32 like HF's upcast.
-std::pair<at::Tensor, at::Tensor> causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
-                                                   const AttentionShape& shape, const at::Tensor& positions) {
+// cap(q kᵀ · scale) with the mask as −∞ on [H, n, hd], the n tokens at `positions` (ascending).
+at::Tensor scores_at(const at::Tensor& q, const at::Tensor& k, const AttentionShape& shape, const at::Tensor& positions) {
   at::Tensor scores = soft_cap(at::matmul(q.to(at::kFloat), k.to(at::kFloat).transpose(1, 2)) * shape.scale,
                                shape.softcap);
   const at::Tensor query_pos = positions.unsqueeze(1), key_pos = positions.unsqueeze(0);
   at::Tensor hidden = key_pos > query_pos;
   if (shape.window > 0) hidden = hidden | (key_pos <= query_pos - shape.window);
-  scores.masked_fill_(hidden, -std::numeric_limits<float>::infinity());
-  const at::Tensor probs = at::softmax(scores, -1);
+  return scores.masked_fill_(hidden, -std::numeric_limits<float>::infinity());
+}
+
+// softmax(cap(q kᵀ · scale) + mask) v on [H, n, hd], the n tokens at `positions` (ascending);
+// probabilities in float32 like HF's upcast.
+std::pair<at::Tensor, at::Tensor> causal_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                                                   const AttentionShape& shape, const at::Tensor& positions) {
+  const at::Tensor probs = at::softmax(scores_at(q, k, shape, positions), -1);
   return {at::matmul(probs, v.to(at::kFloat)).to(v.scalar_type()), probs};
+}
+
+at::Tensor all_positions(const at::Tensor& q) { return at::arange(q.size(1), q.options().dtype(at::kLong)); }
+
+// Element-level attention (top-k / top-theta, core/baselines.h): softmax over the kept scores of each query.
+at::Tensor element_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionShape& shape,
+                             const ElementPlan& plan) {
+  at::Tensor scores = scores_at(q, k, shape, all_positions(q));
+  const at::Tensor keep =
+      plan.kind == ElementPlan::Kind::TopK ? top_k_mask(scores, plan.k) : top_theta_mask(scores, plan.theta);
+  scores.masked_fill_(~keep, -std::numeric_limits<float>::infinity());
+  return at::matmul(at::softmax(scores, -1), v.to(at::kFloat)).to(v.scalar_type());
 }
 
 }  // namespace
 
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, const AttentionShape& shape,
-                     int64_t block, ForwardObserver* observer, const std::optional<AdaPlan>& plan) {
+                     int64_t block, ForwardObserver* observer, const std::optional<AdaPlan>& given) {
   const bool capture = observer && observer->wants_attention(block);
-  const bool measure = plan && observer && observer->wants_ada_error(block);
-  at::Tensor exact;
-  if (!plan || capture || measure) {
-    at::Tensor probs;
-    std::tie(exact, probs) =
-        causal_attention(q, k, v, shape, at::arange(q.size(1), q.options().dtype(at::kLong)));
-    if (capture) observer->on_attention(block, q, k, v, probs.to(q.scalar_type()));
-    if (!plan) return merge_heads(exact);
+  const bool measure = given && observer && observer->wants_ada_error(block);
+  const bool choose = given && given->choose;
+  at::Tensor exact, probs;
+  if (!given || capture || measure || choose) {
+    std::tie(exact, probs) = causal_attention(q, k, v, shape, all_positions(q));
+    if (capture) observer->on_attention(block, q, k, v, probs.to(q.scalar_type()), shape);
+    if (!given) return merge_heads(exact);
   }
-  // ADA: attention among representatives only (rep s attends reps s' <= s), then every token takes
-  // the output of its nearest representative.
-  const auto index = at::TensorOptions().dtype(at::kLong);
-  const at::Tensor reps = at::tensor(plan->reps, index).to(q.device());
-  const at::Tensor out_reps =
-      causal_attention(q.index_select(1, reps), k.index_select(1, reps), v.index_select(1, reps), shape, reps).first;
-  std::vector<int64_t> slot(plan->nearest.size());
-  for (size_t t = 0; t < slot.size(); ++t)
-    slot[t] = std::lower_bound(plan->reps.begin(), plan->reps.end(), plan->nearest[t]) - plan->reps.begin();
-  const at::Tensor ada = out_reps.index_select(1, at::tensor(slot, index).to(q.device()));  // [H, T, hd]
+  std::optional<AdaPlan> chosen;
+  if (choose) {
+    chosen.emplace();
+    given->choose(k, probs, *chosen);
+  }
+  const AdaPlan& plan = chosen ? *chosen : *given;
+  at::Tensor ada;
+  if (plan.element) {
+    ada = element_attention(q, k, v, shape, *plan.element);
+  } else {
+    // ADA: attention among representatives only (rep s attends reps s' <= s), then every token takes
+    // the output of its nearest representative.
+    const auto index = at::TensorOptions().dtype(at::kLong);
+    const at::Tensor reps = at::tensor(plan.reps, index).to(q.device());
+    const at::Tensor out_reps =
+        causal_attention(q.index_select(1, reps), k.index_select(1, reps), v.index_select(1, reps), shape, reps).first;
+    std::vector<int64_t> slot(plan.nearest.size());
+    for (size_t t = 0; t < slot.size(); ++t)
+      slot[t] = std::lower_bound(plan.reps.begin(), plan.reps.end(), plan.nearest[t]) - plan.reps.begin();
+    ada = out_reps.index_select(1, at::tensor(slot, index).to(q.device()));  // [H, T, hd]
+  }
   if (measure) {
     const at::Tensor e = exact.to(at::kDouble), a = ada.to(at::kDouble);
     const at::Tensor rel = ((a - e).pow(2).sum({1, 2}).sqrt() / e.pow(2).sum({1, 2}).sqrt().clamp_min(1e-30)).cpu();
@@ -236,3 +263,9 @@ at::Tensor DecoderModel::forward(const at::Tensor& ids, ForwardObserver* observe
 }
 
 }  // namespace cascade::models
+
+namespace cascade {
+at::Tensor masked_scores(const at::Tensor& q, const at::Tensor& k, const AttentionShape& shape) {
+  return models::scores_at(q, k, shape, models::all_positions(q));
+}
+}  // namespace cascade

@@ -54,13 +54,7 @@ at::Tensor apply_rotary(const at::Tensor& x, const Rotary& rot);  // x [H, T, hd
 at::Tensor split_heads(const at::Tensor& x, int64_t heads);
 at::Tensor merge_heads(const at::Tensor& x);
 
-// How one block's scores are formed: softmax(cap(q kᵀ · scale) + mask), the mask causal and, with a
-// window W > 0, also hiding keys W or more positions back (each query sees W keys, itself included).
-struct AttentionShape {
-  double scale = 1.0;
-  int64_t window = 0;
-  double softcap = 0;  // 0 = off
-};
+using cascade::AttentionShape;  // core/model.h
 
 // Causal attention of one block. q, k, v: [H, T, hd] (k, v already expanded to H heads). With a
 // plan, attention runs over the plan's representatives and each token copies its nearest rep's

@@ -38,7 +38,50 @@ Json quality_json(const AdaQuality& q) {
   return j;
 }
 
+Json optional_json(const std::optional<double>& v) { return v ? Json(*v) : Json(); }
+
 }  // namespace
+
+Json comparison_json(const Comparison& c) {
+  Json methods = Json::object(), order = Json::array();
+  for (const MethodResult& m : c.methods) {
+    Json layers = Json::array();
+    double ms = 0;
+    int64_t macs = 0;
+    bool have_ms = false, have_macs = false;
+    for (const MethodLayer& l : m.layers) {
+      Json j = Json::object();
+      for (const names::MethodField* f : names::method_fields()) j[f->key()] = value(*f, l);
+      j["set"] = l.set ? Json(*l.set) : Json();
+      if (!l.why.empty()) j["why"] = l.why;
+      if (l.selection_ms) ms += *l.selection_ms, have_ms = true;
+      if (l.selection_macs) macs += *l.selection_macs, have_macs = true;
+      layers.push_back(std::move(j));
+    }
+    const double mean_r = m.mean_r();
+    Json summary = {{"mean_r", mean_r},
+                    {"r_over_T", c.T > 0 ? Json(mean_r / static_cast<double>(c.T)) : Json()},
+                    {"coverage", optional_json(m.mean(&MethodLayer::coverage))},
+                    {"covered", optional_json(m.mean(&MethodLayer::covered))},
+                    {"attn_err", optional_json(m.mean(&MethodLayer::attn_err))},
+                    {"selection_ms", have_ms ? Json(ms) : Json()},
+                    {"selection_macs", have_macs ? Json(macs) : Json()},
+                    {"ppl", optional_json(m.ppl)},
+                    {"delta_ppl", optional_json(m.delta_ppl)},
+                    {"kl", optional_json(m.kl)}};
+    Json entry = {{"layers", layers}, {"summary", summary}, {"element_level", is_element_method(m.method)}};
+    if (m.method == Method::TopTheta) entry["self_calibrated"] = m.self_calibrated;
+    if (!m.quality_why.empty()) entry["quality_why"] = m.quality_why;
+    methods[to_string(m.method)] = std::move(entry);
+    order.push_back(to_string(m.method));
+  }
+  return {{"methods", methods},   {"order", order},
+          {"tau", c.tau},         {"theta", 1.0 - c.tau * c.tau},
+          {"rule", c.rule},       {"nearest", c.nearest},
+          {"budget", to_string(c.budget)}, {"seed", c.seed},
+          {"document", c.document}, {"T", c.T},
+          {"ppl_exact", optional_json(c.ppl_exact)}, {"notes", c.notes}};
+}
 
 Json analysis_json(const Analysis& a, const std::string& source, const std::vector<std::string>& tokens) {
   Json layers = Json::array();

@@ -24,6 +24,11 @@ nlohmann::json model_json(const ModelIdentity& m);
 // What `run` prints about a model run besides the analysis: model, input_ids, attention, nearest,
 // device and dtype (model runs), timings_ms and, when `quality` and the record has it, quality.
 void add_run_json(nlohmann::json& j, const RunRecord& r, bool quality);
+// SPEC §7: {"methods": {name: {"layers": [{layer, r, set, coverage, covered, attn_err, selection_ms,
+// selection_macs, why?}], "summary": {mean_r, r_over_T, coverage, covered, attn_err, selection_ms,
+// selection_macs, ppl, delta_ppl, kl}, ...}}, "order": [names], tau, rule, nearest, budget, seed,
+// document, T, ppl_exact, notes}. A value that could not be measured is null (and `why` says why).
+nlohmann::json comparison_json(const Comparison& c);
 // The whole record but its activations (export --json).
 nlohmann::json record_json(const RunRecord& r);
 
