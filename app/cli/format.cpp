@@ -201,10 +201,10 @@ std::string comparison_table(const Comparison& c, const std::string& source) {
   for (const MethodResult& m : c.methods) {
     double ms = 0;
     int64_t macs = 0;
-    bool have_ms = false;
+    bool have_ms = false, have_macs = false;
     for (const MethodLayer& l : m.layers) {
       if (l.selection_ms) ms += *l.selection_ms, have_ms = true;
-      if (l.selection_macs) macs += *l.selection_macs;
+      if (l.selection_macs) macs += *l.selection_macs, have_macs = true;
     }
     const bool element = is_element_method(m.method);
     rows.push_back({to_string(m.method), element ? "-" : fixed(m.mean_r(), 1),
@@ -213,7 +213,7 @@ std::string comparison_table(const Comparison& c, const std::string& source) {
                     optional_cell(m.mean(&MethodLayer::covered), 3, false),
                     optional_cell(m.mean(&MethodLayer::attn_err), 4, false), optional_cell(m.ppl, 3, false),
                     optional_cell(m.delta_ppl, 3, false), optional_cell(m.kl, 4, false),
-                    have_ms ? fixed(ms, 2) : "-", std::to_string(macs)});
+                    have_ms ? fixed(ms, 2) : "-", have_macs ? std::to_string(macs) : "-"});
     std::string why = !m.layers.empty() ? m.layers.back().why : "";
     for (const MethodLayer& l : m.layers)
       if (!l.why.empty()) why = l.why;
