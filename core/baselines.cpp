@@ -53,7 +53,8 @@ int64_t snapkv_window(int64_t T) { return std::min<int64_t>(32, (T + 3) / 4); }
 
 AttentionStats attention_stats(const at::Tensor& k, const at::Tensor& probs) {
   const int64_t T = probs.size(1);
-  const at::Tensor summed = probs.to(at::kDouble).sum(0);  // Σ_h A^h, [T, T]
+  // Σ_h A^h (H terms in float32), then the sums over queries in float64.
+  const at::Tensor summed = probs.to(at::kFloat).sum(0).to(at::kDouble);
   AttentionStats s;
   s.received = doubles(summed.sum(0));
   const int64_t w = snapkv_window(T);
@@ -288,10 +289,17 @@ KMeansResult spherical_kmeans(const at::Tensor& xhat, int64_t r, uint64_t seed, 
 at::Tensor top_k_mask(const at::Tensor& scores, int64_t k) {
   const float inf = std::numeric_limits<float>::infinity();
   const int64_t T = scores.size(-1), kk = std::clamp<int64_t>(k, 1, T);
-  // Stable descending order: equal scores keep the earlier key first; masked keys rank last.
-  const at::Tensor order = std::get<1>(at::sort(scores, /*stable=*/true, -1, /*descending=*/true));
-  return at::zeros_like(scores, scores.options().dtype(at::kBool)).scatter_(-1, order.narrow(-1, 0, kk), true) &
-         (scores > -inf);
+  at::Tensor keep = at::empty_like(scores, scores.options().dtype(at::kBool));
+  // Per row: every score above the k-th largest value, then the earliest keys equal to it until k
+  // are kept (ties go to the earlier key). One head at a time (topk's buffers are T·k per head).
+  for (int64_t h = 0; h < scores.size(0); ++h) {
+    const at::Tensor s = scores[h];
+    const at::Tensor kth = std::get<0>(at::topk(s, kk, -1)).narrow(-1, kk - 1, 1);  // [T, 1]
+    const at::Tensor greater = s > kth, equal = s == kth;
+    const at::Tensor room = kk - greater.sum(-1, true);
+    keep[h].copy_(greater | (equal & (equal.cumsum(-1) <= room)));
+  }
+  return keep & (scores > -inf);
 }
 
 at::Tensor top_theta_mask(const at::Tensor& scores, const std::vector<double>& theta) {
@@ -306,12 +314,11 @@ at::Tensor top_theta_mask(const at::Tensor& scores, const std::vector<double>& t
 std::vector<double> calibrate_top_theta(const at::Tensor& scores, int64_t k) {
   const float inf = std::numeric_limits<float>::infinity();
   const int64_t H = scores.size(0), T = scores.size(-1), kk = std::clamp<int64_t>(k, 1, T);
-  const at::Tensor visible = (scores > -inf).sum(-1);  // [H, T]
-  const at::Tensor kth = std::get<0>(at::topk(scores, kk, -1)).select(-1, kk - 1).to(at::kDouble);  // [H, T]
-  const at::Tensor rows = visible >= kk;
   std::vector<double> theta(static_cast<size_t>(H), -std::numeric_limits<double>::infinity());
   for (int64_t h = 0; h < H; ++h) {
-    const at::Tensor sel = kth[h].masked_select(rows[h]);
+    const at::Tensor rows = (scores[h] > -inf).sum(-1) >= kk;  // the rows with at least k visible keys
+    const at::Tensor kth = std::get<0>(at::topk(scores[h], kk, -1)).select(-1, kk - 1).to(at::kDouble);
+    const at::Tensor sel = kth.masked_select(rows);
     if (sel.numel() > 0) theta[h] = sel.mean().item<double>();
   }
   return theta;
