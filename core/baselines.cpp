@@ -346,11 +346,16 @@ namespace {
 
 // Mean over heads of ‖a − e‖_F / ‖e‖_F for [H, T, hd] outputs.
 double relative_error(const at::Tensor& ada, const at::Tensor& exact) {
-  const at::Tensor a = ada.to(at::kDouble), e = exact.to(at::kDouble);
-  return ((a - e).pow(2).sum({1, 2}).sqrt() / e.pow(2).sum({1, 2}).sqrt().clamp_min(1e-30)).mean().item<double>();
+  const std::vector<double> per_head = per_head_relative_error(ada, exact);
+  return std::accumulate(per_head.begin(), per_head.end(), 0.0) / static_cast<double>(std::max<size_t>(per_head.size(), 1));
 }
 
 }  // namespace
+
+std::vector<double> per_head_relative_error(const at::Tensor& ada, const at::Tensor& exact) {
+  const at::Tensor a = ada.to(at::kDouble), e = exact.to(at::kDouble);
+  return doubles((a - e).pow(2).sum({1, 2}).sqrt() / e.pow(2).sum({1, 2}).sqrt().clamp_min(1e-30));
+}
 
 double set_attention_error(const at::Tensor& probs, const at::Tensor& v, const TokenSet& set,
                            const std::vector<int64_t>& nearest) {

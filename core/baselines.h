@@ -84,6 +84,8 @@ Coverage coverage_of(const at::Tensor& xhat, const TokenSet& set, double theta, 
 // softmax restricted to those keys). probs [H, T, T], v [H, T, hd].
 double set_attention_error(const at::Tensor& probs, const at::Tensor& v, const TokenSet& set,
                            const std::vector<int64_t>& nearest);
+// Per head ‖ADA − exact‖_F / ‖exact‖_F of two [H, T, hd] attention outputs (SPEC §5), in float64.
+std::vector<double> per_head_relative_error(const at::Tensor& ada, const at::Tensor& exact);
 // The same for an element keep-mask [H, T, T] (softmax over the kept scores).
 double mask_attention_error(const at::Tensor& probs, const at::Tensor& v, const at::Tensor& keep);
 

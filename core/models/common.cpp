@@ -220,9 +220,7 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
     ada = out_reps.index_select(1, at::tensor(slot, index).to(q.device()));  // [H, T, hd]
   }
   if (measure) {
-    const at::Tensor e = exact.to(at::kDouble), a = ada.to(at::kDouble);
-    const at::Tensor rel = ((a - e).pow(2).sum({1, 2}).sqrt() / e.pow(2).sum({1, 2}).sqrt().clamp_min(1e-30)).cpu();
-    observer->on_ada_error(block, std::vector<double>(rel.data_ptr<double>(), rel.data_ptr<double>() + rel.numel()));
+    observer->on_ada_error(block, per_head_relative_error(ada, exact));
   }
   return merge_heads(ada);
 }

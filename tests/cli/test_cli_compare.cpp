@@ -101,9 +101,15 @@ TEST_F(CliCompare, QualityAgreesWithRunsAdaPasses) {
   EXPECT_TRUE(c["methods"]["top-theta"]["self_calibrated"].get<bool>());
 }
 
-// With every token kept, every token-set method is exact: attn_err 0 at every layer.
+// With every token kept, every token-set method and top-k are exact: attn_err 0 at every layer,
+// and end to end the model's own perplexity (ΔPPL 0, KL 0).
 TEST_F(CliCompare, KeepingEveryTokenHasNoAttentionError) {
-  const json c = compare({"--budget", "ratio:1", "--methods", "random,recency,h2o,snapkv,tova,knorm,keydiff,leverage,kmeans,top-k"});
+  const json c = compare({"--budget", "ratio:1", "--quality", "--methods",
+                          "random,recency,streaming-llm,h2o,snapkv,tova,knorm,keydiff,leverage,kmeans,top-k"});
+  for (auto& [name, m] : c["methods"].items()) {
+    EXPECT_NEAR(m["summary"]["delta_ppl"].get<double>(), 0.0, 1e-3) << name;
+    EXPECT_NEAR(m["summary"]["kl"].get<double>(), 0.0, 1e-6) << name;
+  }
   for (auto& [name, m] : c["methods"].items())
     for (const json& l : m["layers"]) {
       EXPECT_EQ(l["r"], c["T"]) << name;
