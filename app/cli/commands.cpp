@@ -14,6 +14,7 @@
 #include <iostream>
 
 #include "cli/format.h"
+#include "cli/model_input.h"
 #include "cli/options.h"
 #include "cli/session_input.h"
 #include "cli/shared.h"
@@ -32,16 +33,7 @@ namespace fs = std::filesystem;
 
 namespace cascade::cli {
 
-namespace {
-
-const OptionSpec kTokens{"--tokens", "FILE", "token strings, a JSON list (default: tokens.json beside the input)", ""};
-
-struct Loaded {
-  ActivationSet acts;
-  std::string source;
-};
-
-Loaded load_input(const Options& opts, const char* command) {
+ActivationInput load_activation_input(const Options& opts, const char* command) {
   std::string path;
   if (opts.positional().size() > 1) throw UsageError(std::string(command) + " takes one input file (see --help)");
   if (opts.positional().empty()) {
@@ -52,7 +44,7 @@ Loaded load_input(const Options& opts, const char* command) {
   } else {
     path = opts.positional()[0];
   }
-  Loaded in;
+  ActivationInput in;
   in.acts = data::load_activations(path, opts.value_or("--tokens", ""));  // validated there (finite, shapes)
   if (const auto range = opts.value("--layers")) {
     const LayerRange layers = with_flag("--layers: ", [&] { return parse_layer_range(*range); });
@@ -61,12 +53,6 @@ Loaded load_input(const Options& opts, const char* command) {
   in.source = path;
   return in;
 }
-
-
-
-
-
-}  // namespace
 
 std::string bundled_demo_file() { return data::bundled_synthetic_file(); }
 
@@ -77,7 +63,7 @@ namespace {
 struct Job {
   Rule rule = Rule::PriorMax;
   Format format = Format::Table;
-  Loaded in;
+  ActivationInput in;
 };
 
 template <class Run>
@@ -88,7 +74,7 @@ int run_job(const Options& opts, const char* command, Run&& run) {
   const int64_t tile = tile_option(opts);
   apply_threads(opts);
   install_sigint();
-  job.in = load_input(opts, command);
+  job.in = load_activation_input(opts, command);
   StderrProgress progress(opts.flag("--quiet"));
   const Analyzer analyzer(job.in.acts, tile, progress.control());
   emit(opts, run(analyzer, job, progress.control()));

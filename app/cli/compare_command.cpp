@@ -24,15 +24,15 @@ namespace cascade::cli {
 namespace {
 
 const std::vector<OptionSpec> kCompareSpecs = {
-    {"--model", "DIR|ID", "HF model folder, or a hub id found in the local HF cache (never downloaded)", "the bundled demo model"},
-    {"--text", "STR", "the text to run", "the bundled teaching text"},
-    {"--text-file", "FILE", "read the text from FILE", ""},
-    {"--ids", "1,2,3", "token ids instead of text", ""},
+    kModel,
+    kText,
+    kTextFile,
+    kIds,
     kTau,
     kRule,
-    {"--nearest", "RULE", "the ADA nearest rule attn_err uses: paper or causal-nearest", "paper"},
-    {"--device", "DEV", "cpu or cuda", "cpu"},
-    {"--dtype", "DT", "float32, bfloat16, float16 or auto (as run)", "auto"},
+    kNearest,
+    kDevice,
+    kDtype,
     kLayers,
     {"--methods", "LIST", "all, or a comma list of independent, cascade, random, inherit-only, recency, streaming-llm, "
                           "h2o, snapkv, tova, knorm, keydiff, leverage, kmeans, top-k, top-theta", "all"},
@@ -40,7 +40,7 @@ const std::vector<OptionSpec> kCompareSpecs = {
     {"--quality", "", "end to end: perplexity and KL of the model run with each method in every block", ""},
     {"--seed", "S", "the run seed random and kmeans derive theirs from (per layer)", "0"},
     {"--format", "FMT", "table, csv or json", "table"},
-    {"--tokens", "FILE", "token strings for an activation FILE, a JSON list (default: tokens.json beside it)", ""},
+    kTokens,
     kTile,
     kThreads,
     kOut,
@@ -71,12 +71,8 @@ FromFile from_file(const Options& opts, const JobControl& control) {
     out.analysis = RunSnapshot::derive(out.record, tau, rule, control)->analysis();
     return out;
   }
-  ActivationSet acts = data::load_activations(path, opts.value_or("--tokens", ""));
-  if (const auto range = opts.value("--layers")) {
-    const LayerRange layers = with_flag("--layers: ", [&] { return parse_layer_range(*range); });
-    acts = with_flag("--layers ", [&] { return select_layers(acts, layers); });
-  }
-  auto record = std::make_shared<RunRecord>(analyze_activations(acts, {}, rule_option(opts), control));
+  const ActivationInput in = load_activation_input(opts, "compare");
+  auto record = std::make_shared<RunRecord>(analyze_activations(in.acts, {}, rule_option(opts), control));
   record->source = path;
   record->nearest = parse_nearest_rule(opts.value_or_default("--nearest"));
   out.analysis = record->analyzer->analyze(tau_option(opts), rule_option(opts), control);

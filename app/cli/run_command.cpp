@@ -31,16 +31,16 @@ namespace cascade::cli {
 namespace {
 
 const std::vector<OptionSpec> kRunSpecs = {
-    {"--model", "DIR|ID", "HF model folder, or a hub id found in the local HF cache (never downloaded)", "the bundled demo model"},
-    {"--text", "STR", "the text to run", "the bundled teaching text"},
-    {"--text-file", "FILE", "read the text from FILE", ""},
-    {"--ids", "1,2,3", "token ids instead of text", ""},
+    kModel,
+    kText,
+    kTextFile,
+    kIds,
     kTau,
     kRule,
     {"--attention", "MODE", "exact, ada-independent or ada-cascade (ADA runs inside the forward pass)", "exact"},
-    {"--nearest", "RULE", "paper (nearest rep anywhere) or causal-nearest (reps s <= t only)", "paper"},
-    {"--device", "DEV", "cpu or cuda (ROCm builds of LibTorch also say cuda)", "cpu"},
-    {"--dtype", "DT", "float32, bfloat16 or float16 (float16 needs a GPU), or auto: on the CPU float32 when the weights fit in memory, else bfloat16; on a GPU the checkpoint's dtype", "auto"},
+    kNearest,
+    kDevice,
+    kDtype,
     kLayers,
     {"--format", "FMT", "table, csv or json", "table"},
     {"--dump-activations", "OUT", "write hidden_states.{0..L} as HF gives them, logits, input_ids (.safetensors)", ""},
