@@ -315,6 +315,7 @@ std::vector<double> calibrate_top_theta(const at::Tensor& scores, int64_t k) {
   const float inf = std::numeric_limits<float>::infinity();
   const int64_t H = scores.size(0), T = scores.size(-1), kk = std::clamp<int64_t>(k, 1, T);
   std::vector<double> theta(static_cast<size_t>(H), -std::numeric_limits<double>::infinity());
+  if (k > T) return theta;  // no row has k keys: everything is kept
   for (int64_t h = 0; h < H; ++h) {
     const at::Tensor rows = (scores[h] > -inf).sum(-1) >= kk;  // the rows with at least k visible keys
     const at::Tensor kth = std::get<0>(at::topk(scores[h], kk, -1)).select(-1, kk - 1).to(at::kDouble);
