@@ -1,6 +1,7 @@
 #include "core/methods.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <numeric>
 #include <sstream>
@@ -124,10 +125,10 @@ std::string to_string(const Budget& b) {
   switch (b.kind) {
     case Budget::Kind::Cascade: return "cascade";
     case Budget::Kind::Independent: return "independent";
-    case Budget::Kind::Ratio: {
-      std::ostringstream out;
-      out << "ratio:" << b.ratio;
-      return out.str();
+    case Budget::Kind::Ratio: {  // the shortest text that reads back to the same ratio (session files store it)
+      char buf[32];
+      const auto end = std::to_chars(buf, buf + sizeof buf, b.ratio).ptr;
+      return "ratio:" + std::string(buf, end);
     }
     case Budget::Kind::Count: return "count:" + std::to_string(b.count);
   }
