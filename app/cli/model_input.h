@@ -1,11 +1,15 @@
 #pragma once
 // The model and text options `run` and `compare` share: loading the model (--model, --device,
-// --dtype) and the input (--text, --text-file, --ids, or the bundled teaching text).
+// --dtype), the input (--text, --text-file, --ids, or the bundled teaching text), and saving the
+// run as a session (--save, --with-activations, --taus).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/options.h"
+#include "core/progress.h"
+#include "core/run_record.h"
 #include "data/hf/model_source.h"
 
 namespace cascade::cli {
@@ -21,5 +25,16 @@ struct RunInput {
   std::string text;  // "" for --ids
 };
 RunInput run_input(const Options& opts, const data::LoadedModel& m, const char* command);
+
+// --save S.h5, --with-activations and --taus GRID (the sweep stored in the session).
+extern const OptionSpec kSave, kWithActivations, kSessionTaus;
+// The --save path once checked (.h5 or .hdf5; --with-activations needs --save); nullopt without it.
+std::optional<std::string> save_option(const Options& opts);
+// The --taus grid to store with a saved run ([] for `none`).
+std::vector<double> session_taus_option(const Options& opts);
+// Writes `record` to `path` (with the activations when --with-activations) and, unless --quiet,
+// says on stderr what was saved, prefixed by `command`.
+void save_session(const Options& opts, const std::string& path, const RunRecord& record, const char* command,
+                  const JobControl& control);
 
 }  // namespace cascade::cli
