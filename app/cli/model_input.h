@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/options.h"
+#include "core/defaults.h"
 #include "core/progress.h"
 #include "core/run_record.h"
 #include "data/hf/model_source.h"
@@ -27,7 +28,10 @@ struct RunInput {
 RunInput run_input(const Options& opts, const data::LoadedModel& m, const char* command);
 
 // --save S.h5, --with-activations and --taus GRID (the sweep stored in the session).
-extern const OptionSpec kSave, kWithActivations, kSessionTaus;
+// (inline, as shared.h's: initialised before the option tables of every file that includes this)
+inline const OptionSpec kSave{"--save", "S.h5", "save the run as a session (reopen it without the model: analyze/sweep/figures/export S.h5)", ""};
+inline const OptionSpec kWithActivations{"--with-activations", "", "store the normalised activations (float16, L*T*d*2 bytes) in the session so tau and the rule can change offline", ""};
+inline const OptionSpec kSessionTaus{"--taus", "GRID", "the tau sweep stored in the session (START:STOP:STEP, a list, or none)", kDefaultTauGrid};
 // The --save path once checked (.h5 or .hdf5; --with-activations needs --save); nullopt without it.
 std::optional<std::string> save_option(const Options& opts);
 // The --taus grid to store with a saved run ([] for `none`).

@@ -84,10 +84,6 @@ std::vector<int64_t> parse_ids_option(const std::string& text) {
   return ids;
 }
 
-const OptionSpec kSave{"--save", "S.h5", "save the run as a session (reopen it without the model: analyze/sweep/figures/export S.h5)", ""};
-const OptionSpec kWithActivations{"--with-activations", "", "store the normalised activations (float16, L*T*d*2 bytes) in the session so tau and the rule can change offline", ""};
-const OptionSpec kSessionTaus{"--taus", "GRID", "the tau sweep stored in the session (START:STOP:STEP, a list, or none)", kDefaultTauGrid};
-
 std::optional<std::string> save_option(const Options& opts) {
   const auto save = opts.value("--save");
   if (save) {
