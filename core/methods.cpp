@@ -1,6 +1,7 @@
 #include "core/methods.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <numeric>
 #include <sstream>
@@ -25,13 +26,13 @@ const MethodName kMethodNames[] = {
     {Method::KMeans, "kmeans"},           {Method::TopK, "top-k"},          {Method::TopTheta, "top-theta"},
 };
 
-std::string method_list_text() {
+}  // namespace
+
+std::string method_names() {
   std::string out;
   for (const auto& m : kMethodNames) out += std::string(out.empty() ? "" : ", ") + m.name;
   return out;
 }
-
-}  // namespace
 
 std::string to_string(Method m) {
   for (const auto& n : kMethodNames)
@@ -42,7 +43,7 @@ std::string to_string(Method m) {
 Method parse_method(const std::string& name) {
   for (const auto& n : kMethodNames)
     if (name == n.name) return n.method;
-  throw UsageError("unknown method '" + name + "' (expected all or a list of " + method_list_text() + ")");
+  throw UsageError("unknown method '" + name + "' (expected all or a list of " + method_names() + ")");
 }
 
 const std::vector<Method>& all_methods() {
@@ -82,7 +83,7 @@ std::vector<Method> parse_methods(const std::string& list) {
     const Method m = parse_method(item);
     if (std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
   }
-  if (out.empty()) throw UsageError("no method given (expected all or a list of " + method_list_text() + ")");
+  if (out.empty()) throw UsageError("no method given (expected all or a list of " + method_names() + ")");
   return out;
 }
 
@@ -124,10 +125,10 @@ std::string to_string(const Budget& b) {
   switch (b.kind) {
     case Budget::Kind::Cascade: return "cascade";
     case Budget::Kind::Independent: return "independent";
-    case Budget::Kind::Ratio: {
-      std::ostringstream out;
-      out << "ratio:" << b.ratio;
-      return out.str();
+    case Budget::Kind::Ratio: {  // the shortest text that reads back to the same ratio (session files store it)
+      char buf[32];
+      const auto end = std::to_chars(buf, buf + sizeof buf, b.ratio).ptr;
+      return "ratio:" + std::string(buf, end);
     }
     case Budget::Kind::Count: return "count:" + std::to_string(b.count);
   }

@@ -21,6 +21,7 @@ enum class Method {
 std::string to_string(Method m);
 Method parse_method(const std::string& name);  // UsageError "unknown method 'x' (expected ...)"
 const std::vector<Method>& all_methods();      // in the order above (the order of tables and views)
+std::string method_names();                   // "independent, cascade, …, top-theta"
 bool is_element_method(Method m);              // top-k, top-theta
 bool needs_attention(Method m);                // h2o, snapkv, tova, knorm, keydiff (and the element methods)
 bool needs_model(Method m);                    // needs_attention

@@ -34,12 +34,14 @@ const std::vector<OptionSpec> kCompareSpecs = {
     kDevice,
     kDtype,
     kLayers,
-    {"--methods", "LIST", "all, or a comma list of independent, cascade, random, inherit-only, recency, streaming-llm, "
-                          "h2o, snapkv, tova, knorm, keydiff, leverage, kmeans, top-k, top-theta", "all"},
+    {"--methods", "LIST", "all, or a comma list of " + method_names(), "all"},
     {"--budget", "B", "tokens kept per layer: cascade (r_casc), independent (r_ind), ratio:R (R*T) or count:N", "cascade"},
     {"--quality", "", "end to end: perplexity and KL of the model run with each method in every block", ""},
     {"--seed", "S", "the run seed random and kmeans derive theirs from (per layer)", "0"},
     {"--format", "FMT", "table, csv or json", "table"},
+    kSave,
+    kWithActivations,
+    kSessionTaus,
     kTokens,
     kTile,
     kThreads,
@@ -87,7 +89,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   const Options opts(kCompareSpecs, args);
   if (opts.flag("--help")) {
     std::cout << format_help(
-        "cascadelens-cli compare [the run options | FILE] [--methods all|LIST] [--budget B] [--quality] [options]",
+        "cascadelens-cli compare [the run options | FILE] [--methods all|LIST] [--budget B] [--quality] [--save S.h5] [options]",
         "SPEC.md section 7: the cascade's set against the baselines people compare with (random,\n"
         "inherit-only, recency, StreamingLLM, H2O, SnapKV, TOVA, key norm, KeyDiff, ridge leverage,\n"
         "spherical k-means medoids, and the element-level top-k / top-theta attention), each at the same\n"
@@ -95,7 +97,9 @@ int cmd_compare(const std::vector<std::string>& args) {
         "--quality) the perplexity and KL of the model run with the method in every block.\n"
         "Without FILE the model runs (as `run`; default: the bundled demo model and teaching text).\n"
         "FILE may be activations (.npy, .safetensors, .h5) or a session saved --with-activations:\n"
-        "the methods and axes that need the model's attention then say \"needs the model\".",
+        "the methods and axes that need the model's attention then say \"needs the model\".\n"
+        "--save S.h5 stores the run with this comparison (/comparisons in data/SESSION_FORMAT.md);\n"
+        "with FILE a session's earlier comparisons are kept and this one is added.",
         kCompareSpecs);
     return 0;
   }
@@ -122,6 +126,10 @@ int cmd_compare(const std::vector<std::string>& args) {
   const double tau = tau_option(opts);
   const Rule rule = rule_option(opts);
   const NearestRule nearest = parse_nearest_rule(opts.value_or_default("--nearest"));
+  const auto save = save_option(opts);
+  if (save && file && opts.value("--taus"))
+    throw UsageError("--taus is the sweep a model run stores; a FILE's session keeps the sweep it has");
+  const std::vector<double> taus = session_taus_option(opts);
   apply_threads(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
@@ -150,6 +158,7 @@ int cmd_compare(const std::vector<std::string>& args) {
     run.rule = rule;
     run.nearest = nearest;
     run.layers = layers;
+    if (save) run.sweep_taus = taus;  // as run --save stores
     with_flag("--layers ", [&] { return layer_bounds(layers, m.config.num_layers); });
     auto r = std::make_shared<RunRecord>(run_model(*m.model, run, progress.control()));
     analysis = r->analysis;
@@ -159,6 +168,18 @@ int cmd_compare(const std::vector<std::string>& args) {
   const Comparison c = compare_methods(*record, analysis, m.model.get(), request, progress.control());
   if (!opts.flag("--quiet"))
     for (const std::string& note : c.notes) std::fprintf(stderr, "compare: note: %s\n", note.c_str());
+  if (save) {  // the run (or FILE's record) at the compared tau and rule, with this comparison added
+    RunRecord saved = *record;
+    if (file && !record->analysis.layers.empty() &&
+        (record->analysis.tau != analysis.tau || record->analysis.rule != analysis.rule))
+      saved.quality.reset();  // a session's ADA quality was measured at its own tau and rule
+    if (!saved.sweep.empty() && saved.sweep.front().analysis.rule != analysis.rule)
+      saved.sweep.clear();  // the sweep has the analysis's rule (data/SESSION_FORMAT.md)
+    saved.analysis = analysis;
+    saved.capture.reset();
+    saved.comparisons.push_back(c);
+    save_session(opts, *save, saved, "compare", progress.control());
+  }
   if (format == Format::Json) {
     nlohmann::json j = data::comparison_json(c);
     j["source"] = source;

@@ -1,12 +1,17 @@
 #pragma once
 // The model and text options `run` and `compare` share: loading the model (--model, --device,
-// --dtype) and the input (--text, --text-file, --ids, or the bundled teaching text).
+// --dtype), the input (--text, --text-file, --ids, or the bundled teaching text), and saving the
+// run as a session (--save, --with-activations, --taus).
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/options.h"
 #include "core/activations.h"
+#include "core/defaults.h"
+#include "core/progress.h"
+#include "core/run_record.h"
 #include "data/hf/model_source.h"
 
 namespace cascade::cli {
@@ -41,5 +46,18 @@ struct ActivationInput {
   std::string source;
 };
 ActivationInput load_activation_input(const Options& opts, const char* command);
+// --save S.h5, --with-activations and --taus GRID (the sweep stored in the session).
+// (inline, as shared.h's: initialised before the option tables of every file that includes this)
+inline const OptionSpec kSave{"--save", "S.h5", "save the run as a session (reopen it without the model: analyze/sweep/figures/export S.h5)", ""};
+inline const OptionSpec kWithActivations{"--with-activations", "", "store the normalised activations (float16, L*T*d*2 bytes) in the session so tau and the rule can change offline", ""};
+inline const OptionSpec kSessionTaus{"--taus", "GRID", "the tau sweep stored in the session (START:STOP:STEP, a list, or none)", kDefaultTauGrid};
+// The --save path once checked (.h5 or .hdf5; --with-activations needs --save); nullopt without it.
+std::optional<std::string> save_option(const Options& opts);
+// The --taus grid to store with a saved run ([] for `none`).
+std::vector<double> session_taus_option(const Options& opts);
+// Writes `record` to `path` (with the activations when --with-activations) and, unless --quiet,
+// says on stderr what was saved, prefixed by `command`.
+void save_session(const Options& opts, const std::string& path, const RunRecord& record, const char* command,
+                  const JobControl& control);
 
 }  // namespace cascade::cli

@@ -45,21 +45,14 @@ const std::vector<OptionSpec> kRunSpecs = {
     {"--format", "FMT", "table, csv or json", "table"},
     {"--dump-activations", "OUT", "write hidden_states.{0..L} as HF gives them, logits, input_ids (.safetensors)", ""},
     {"--generate", "N", "greedy-decode N tokens and print the text (ids in json)", ""},
-    {"--save", "S.h5", "save the run as a session (reopen it without the model: analyze/sweep/figures/export S.h5)", ""},
-    {"--with-activations", "", "store the normalised activations (float16, L*T*d*2 bytes) in the session so tau and the rule can change offline", ""},
-    {"--taus", "GRID", "the tau sweep stored in the session (START:STOP:STEP, a list, or none)", kDefaultTauGrid},
+    kSave,
+    kWithActivations,
+    kSessionTaus,
     {"--ppl", "", "perplexity, KL and attention error of ADA vs exact (ada-cascade when --attention exact)", ""},
     kThreads,
     kOut,
     kQuiet,
     kHelp};
-
-void report_saved(const std::string& path, bool with_activations) {
-  const double mb = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
-  std::fprintf(stderr, "run: saved %s (%.2f MiB; %s)\n", path.c_str(), mb,
-               with_activations ? "with activations: tau and the rule can change offline"
-                                : "without activations: add --with-activations to change tau offline");
-}
 
 void dump_activations(const std::string& path, const RunRecord& run) {
   const ForwardCapture& c = *run.capture;
@@ -89,6 +82,31 @@ std::vector<int64_t> parse_ids_option(const std::string& text) {
   }
   if (ids.empty()) throw UsageError("--ids is empty");
   return ids;
+}
+
+std::optional<std::string> save_option(const Options& opts) {
+  const auto save = opts.value("--save");
+  if (save) {
+    const auto ext = std::filesystem::path(*save).extension();
+    if (ext != ".h5" && ext != ".hdf5") throw UsageError("--save writes an HDF5 session: give a file ending in .h5 or .hdf5");
+  }
+  if (opts.flag("--with-activations") && !save) throw UsageError("--with-activations goes with --save S.h5");
+  return save;
+}
+
+std::vector<double> session_taus_option(const Options& opts) {
+  return opts.value_or_default("--taus") == "none" ? std::vector<double>{} : taus_option(opts);
+}
+
+void save_session(const Options& opts, const std::string& path, const RunRecord& record, const char* command,
+                  const JobControl& control) {
+  const bool with_activations = opts.flag("--with-activations");
+  data::write_session(path, record, {with_activations}, control);
+  if (opts.flag("--quiet")) return;
+  const double mb = static_cast<double>(std::filesystem::file_size(path)) / (1 << 20);
+  std::fprintf(stderr, "%s: saved %s (%.2f MiB; %s)\n", command, path.c_str(), mb,
+               with_activations ? "with activations: tau and the rule can change offline"
+                                : "without activations: add --with-activations to change tau offline");
 }
 
 data::LoadedModel load_model_option(const Options& opts, const char* command) {
@@ -187,15 +205,9 @@ int cmd_run(const std::vector<std::string>& args) {
     throw UsageError("--dump-activations writes safetensors: give a file ending in .safetensors");
   if (opts.value("--generate") && (opts.value("--dump-activations") || request.quality || format == Format::Csv))
     throw UsageError("--generate prints text (or ids in json); it does not combine with --dump-activations, --ppl or --format csv");
-  const auto save = opts.value("--save");
-  if (save) {
-    const auto ext = std::filesystem::path(*save).extension();
-    if (ext != ".h5" && ext != ".hdf5") throw UsageError("--save writes an HDF5 session: give a file ending in .h5 or .hdf5");
-    if (opts.value("--generate")) throw UsageError("--save stores an analysed run; it does not combine with --generate");
-  }
-  if (opts.flag("--with-activations") && !save) throw UsageError("--with-activations goes with --save S.h5");
-  const std::string grid = opts.value_or_default("--taus");
-  const std::vector<double> taus = grid == "none" ? std::vector<double>{} : taus_option(opts);
+  const auto save = save_option(opts);
+  if (save && opts.value("--generate")) throw UsageError("--save stores an analysed run; it does not combine with --generate");
+  const std::vector<double> taus = session_taus_option(opts);
   if (request.quality && format == Format::Csv)
     throw UsageError("--ppl numbers are not part of the per-layer CSV; use --format table or json");
 
@@ -221,11 +233,7 @@ int cmd_run(const std::vector<std::string>& args) {
   request.keep_capture = opts.value("--dump-activations").has_value();
   const RunRecord run = run_model(*m.model, request, progress.control());
   if (const auto dump = opts.value("--dump-activations")) dump_activations(*dump, run);
-  if (save) {
-    const bool with_activations = opts.flag("--with-activations");
-    data::write_session(*save, run, {with_activations}, progress.control());
-    if (!opts.flag("--quiet")) report_saved(*save, with_activations);
-  }
+  if (save) save_session(opts, *save, run, "run", progress.control());
   if (format == Format::Json) {
     nlohmann::json j = data::analysis_json(run.analysis, run.source, run.tokens);
     data::add_run_json(j, run, true);

@@ -181,6 +181,9 @@ Json record_json(const RunRecord& s) {
     j["quality"] = quality_json(*s.quality);
     j["quality"]["mode"] = to_string(s.quality_mode);
   }
+  Json comparisons = Json::array();  // /comparisons/0, 1, ... in order ([] when there are none)
+  for (const Comparison& c : s.comparisons) comparisons.push_back(comparison_json(c));
+  j["comparisons"] = comparisons;
   return j;
 }
 

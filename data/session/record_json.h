@@ -29,7 +29,7 @@ void add_run_json(nlohmann::json& j, const RunRecord& r, bool quality);
 // selection_macs, ppl, delta_ppl, kl}, ...}}, "order": [names], tau, rule, nearest, budget, seed,
 // document, T, ppl_exact, notes}. A value that could not be measured is null (and `why` says why).
 nlohmann::json comparison_json(const Comparison& c);
-// The whole record but its activations (export --json).
+// The whole record but its activations (export --json); `comparisons` is the list of comparison_json.
 nlohmann::json record_json(const RunRecord& r);
 
 }  // namespace cascade::data

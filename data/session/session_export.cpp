@@ -160,8 +160,23 @@ std::vector<std::string> export_session_csv(const RunRecord& s, const std::strin
                num(s.quality->attention_error[b][h])});
     t.save(dir / "quality.csv", written);
   }
+  if (!s.comparisons.empty()) {  // SPEC §7: one row per comparison, method and layer
+    std::vector<std::string> header = {"comparison", "tau", "budget", "method"};
+    for (const names::MethodField* f : names::method_fields()) header.push_back(f->name);
+    Table t(header);
+    for (size_t i = 0; i < s.comparisons.size(); ++i) {
+      const Comparison& c = s.comparisons[i];
+      for (const MethodResult& m : c.methods)
+        for (const MethodLayer& l : m.layers) {
+          std::vector<std::string> row = {num(static_cast<int64_t>(i)), num(c.tau), to_string(c.budget), to_string(m.method)};
+          for (const names::MethodField* f : names::method_fields()) row.push_back(cell(*f, l));
+          t.row(row);
+        }
+    }
+    t.save(dir / "methods.csv", written);
+  }
   // A table this session does not have must not survive from an earlier export into the folder.
-  for (const char* name : {"sweep.csv", "sweep_layers.csv", "quality.csv"})
+  for (const char* name : {"sweep.csv", "sweep_layers.csv", "quality.csv", "methods.csv"})
     if (std::find(written.begin(), written.end(), (dir / name).string()) == written.end()) fs::remove(dir / name, ec);
   return written;
 }

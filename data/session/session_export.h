@@ -10,9 +10,11 @@ namespace cascade::data {
 
 // Writes into `dir` (created): layers.csv (per-layer measures at the saved τ), tokens.csv (every
 // token's status at every layer, with γ and π), jaccard.csv (layer pairs), and when present
-// sweep.csv (one row per τ), sweep_layers.csv (one row per τ and layer) and quality.csv (one row
-// per block and head). Each file is written atomically; a sweep/quality table left in `dir` by an
-// earlier export of another session is removed when this one has none. Returns the paths written.
+// sweep.csv (one row per τ), sweep_layers.csv (one row per τ and layer), quality.csv (one row
+// per block and head) and methods.csv (SPEC §7: one row per comparison, method and layer, with
+// the columns comparison, tau, budget, method, then names::method_fields()). Each file is written
+// atomically; a sweep/quality/methods table left in `dir` by an earlier export of another session
+// is removed when this one has none. Returns the paths written.
 std::vector<std::string> export_session_csv(const RunRecord& session, const std::string& dir);
 
 // A CSV field: quoted (with "" for ") when it holds a comma, quote, CR or LF (RFC 4180).

@@ -77,6 +77,7 @@ class Writer {
   void attr(hid_t obj, const char* name, const char* value) const { attr(obj, name, std::string(value)); }
   void attr(hid_t obj, const char* name, double value) const { scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value); }
   void attr(hid_t obj, const char* name, int64_t value) const { scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value); }
+  void attr_u64(hid_t obj, const char* name, uint64_t value) const { scalar(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value); }
 
   // A dataset of `dims`; [L, T]-like data is chunked by row and compressed (shuffle + deflate).
   void dataset(hid_t parent, const char* name, hid_t file_type, hid_t mem_type, const std::vector<hsize_t>& dims,
@@ -169,6 +170,53 @@ std::string sweep_name(size_t i) {
   return buf;
 }
 
+// /comparisons/N (SPEC §7; data/SESSION_FORMAT.md "/comparisons").
+void write_comparison(const Writer& w, hid_t parent, const std::string& name, const Comparison& c) {
+  const Handle g = w.group(parent, name.c_str());
+  w.attr(g.get(), "tau", c.tau);
+  w.attr(g.get(), "rule", c.rule);
+  w.attr(g.get(), "nearest", c.nearest);
+  w.attr(g.get(), "budget", to_string(c.budget));
+  w.attr_u64(g.get(), "seed", c.seed);
+  w.attr_u64(g.get(), "document", c.document);
+  w.attr(g.get(), "T", c.T);
+  w.attr(g.get(), "ppl_exact", or_none(c.ppl_exact));
+  w.strings(g.get(), "notes", c.notes);
+  std::vector<std::string> order;
+  for (const MethodResult& m : c.methods) order.push_back(to_string(m.method));
+  w.strings(g.get(), "methods", order);
+  for (const MethodResult& m : c.methods) {
+    const Handle mg = w.group(g.get(), to_string(m.method).c_str());
+    w.attr(mg.get(), "element_level", int64_t{is_element_method(m.method)});
+    w.attr(mg.get(), "self_calibrated", int64_t{m.self_calibrated});
+    w.attr(mg.get(), "ppl", or_none(m.ppl));
+    w.attr(mg.get(), "delta_ppl", or_none(m.delta_ppl));
+    w.attr(mg.get(), "kl", or_none(m.kl));
+    w.attr(mg.get(), "quality_why", m.quality_why);
+    for (const names::MethodField* f : names::method_fields()) {
+      if (f->integer) {
+        std::vector<int64_t> v;  // −1: no value (every integer axis is >= 0)
+        for (const MethodLayer& l : m.layers) v.push_back(f->get(l) ? static_cast<int64_t>(*f->get(l)) : -1);
+        w.ints(mg.get(), f->name, v);
+      } else {
+        std::vector<double> v;
+        for (const MethodLayer& l : m.layers) v.push_back(f->get(l).value_or(kNone));
+        w.doubles(mg.get(), f->name, v);
+      }
+    }
+    std::vector<int64_t> sets, offsets;
+    std::vector<std::string> why;
+    for (const MethodLayer& l : m.layers) {
+      offsets.push_back(l.set ? static_cast<int64_t>(sets.size()) : -1);
+      if (l.set) sets.insert(sets.end(), l.set->begin(), l.set->end());
+      why.push_back(l.why);
+    }
+    w.ints(mg.get(), "sets", sets);
+    w.ints(mg.get(), "set_offsets", offsets);
+    w.strings(mg.get(), "why", why);
+  }
+}
+
 void check_writable(const RunRecord& s, const std::string& path) {
   const int64_t L = s.analysis.L(), T = s.analysis.T;
   auto bad = [&](const std::string& why) { throw UsageError(path + ": cannot save this session: " + why); };
@@ -183,6 +231,24 @@ void check_writable(const RunRecord& s, const std::string& path) {
   }
   for (const auto& e : s.sweep)
     if (e.analysis.T != T || e.analysis.L() != L) bad("a sweep analysis has another shape than the run");
+  for (const Comparison& c : s.comparisons) {  // what the reader checks (read_comparison)
+    if (c.T != T) bad("a comparison has T = " + std::to_string(c.T) + ", the run T = " + std::to_string(T));
+    for (size_t i = 0; i < c.methods.size(); ++i) {
+      const MethodResult& m = c.methods[i];
+      for (size_t j = 0; j < i; ++j)
+        if (c.methods[j].method == m.method) bad("a comparison lists " + to_string(m.method) + " twice");
+      if (static_cast<int64_t>(m.layers.size()) != L) bad(to_string(m.method) + " does not have one row per analysed layer");
+      for (size_t i = 0; i < m.layers.size(); ++i) {
+        const MethodLayer& l = m.layers[i];
+        if (l.layer != s.analysis.layers[i].layer || l.r < 0) bad(to_string(m.method) + " has another layer than the analysis, or r < 0");
+        if (!l.set) continue;
+        bool ok = static_cast<int64_t>(l.set->size()) == l.r;
+        for (size_t k = 0; ok && k < l.set->size(); ++k)
+          ok = (*l.set)[k] >= 0 && (*l.set)[k] < T && (k == 0 || (*l.set)[k] > (*l.set)[k - 1]);
+        if (!ok) bad(to_string(m.method) + "'s set at layer " + std::to_string(l.layer) + " is not r sorted tokens in [0, T)");
+      }
+    }
+  }
 }
 
 void write_contents(const std::string& tmp, const std::string& path, const RunRecord& s, bool with_activations,
@@ -266,6 +332,11 @@ void write_contents(const std::string& tmp, const std::string& path, const RunRe
     }
     w.doubles(g.get(), "attention_error", flat, {rows, cols});
   }
+  if (!s.comparisons.empty()) {
+    const Handle g = w.group(root, "comparisons");
+    w.attr(g.get(), "count", static_cast<int64_t>(s.comparisons.size()));
+    for (size_t i = 0; i < s.comparisons.size(); ++i) write_comparison(w, g.get(), std::to_string(i), s.comparisons[i]);
+  }
   if (with_activations && s.analyzer) {
     const Handle g = w.group(root, "activations");
     const int64_t d = s.analyzer->dim();
@@ -300,6 +371,7 @@ void write_contents(const std::string& tmp, const std::string& path, const RunRe
 template <class T>
 hid_t native_type();
 template <> hid_t native_type<int64_t>() { return H5T_NATIVE_INT64; }
+template <> hid_t native_type<uint64_t>() { return H5T_NATIVE_UINT64; }
 template <> hid_t native_type<uint8_t>() { return H5T_NATIVE_UINT8; }
 template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
 template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
@@ -377,6 +449,9 @@ class Reader {
   }
   int64_t attr_int(hid_t obj, const std::string& where, const char* name) const {
     return attr_number<int64_t>(obj, where, name, H5T_INTEGER, H5T_INTEGER);
+  }
+  uint64_t attr_u64(hid_t obj, const std::string& where, const char* name) const {
+    return attr_number<uint64_t>(obj, where, name, H5T_INTEGER, H5T_INTEGER);
   }
 
   // The dataset `name` as a flat row-major vector, after checking its type class and that its shape
@@ -575,6 +650,111 @@ Analysis read_analysis(const Reader& r, const std::string& name, int64_t T, cons
   return a;
 }
 
+// One /comparisons/N group (data/SESSION_FORMAT.md): every number, name and set, checked.
+Comparison read_comparison(const Reader& r, const std::string& name, int64_t T, const std::vector<int64_t>& layers) {
+  const Handle g = r.group(name);
+  Comparison c;
+  c.tau = r.attr_double(g.get(), name, "tau");
+  if (!(c.tau >= 0 && c.tau <= 1)) r.bad(name + " attribute 'tau' is " + std::to_string(c.tau) + ", outside [0, 1]");
+  c.rule = r.attr_string(g.get(), name, "rule");
+  try {
+    (void)parse_rule(c.rule);
+  } catch (const UsageError&) {
+    r.bad(name + " attribute 'rule' is '" + c.rule + "' (prior-max or greedy-cover)");
+  }
+  c.nearest = r.attr_string(g.get(), name, "nearest");
+  try {
+    (void)parse_nearest_rule(c.nearest);
+  } catch (const UsageError&) {
+    r.bad(name + " attribute 'nearest' is '" + c.nearest + "' (paper or causal-nearest)");
+  }
+  c.budget = r.parsed(g.get(), name, "budget", parse_budget, "cascade, independent, ratio:R or count:N");
+  c.seed = r.attr_u64(g.get(), name, "seed");
+  c.document = r.attr_u64(g.get(), name, "document");
+  c.T = r.attr_int(g.get(), name, "T");
+  if (c.T != T)
+    r.bad(name + " attribute 'T' is " + std::to_string(c.T) + " but /tokens/strings has " + std::to_string(T) + " tokens");
+  if (const double p = r.attr_double(g.get(), name, "ppl_exact"); !std::isnan(p)) c.ppl_exact = p;
+  c.notes = r.read_strings(name + "/notes");
+  for (const std::string& method_name : r.read_strings(name + "/methods")) {
+    MethodResult m;
+    const std::string where = name + "/" + method_name;
+    try {
+      m.method = parse_method(method_name);
+    } catch (const UsageError&) {
+      r.bad(name + "/methods names an unknown method '" + method_name + "'");
+    }
+    if (c.find(m.method)) r.bad(name + "/methods lists '" + method_name + "' twice");
+    const Handle mg = r.group(where);
+    if ((r.attr_int(mg.get(), where, "element_level") != 0) != is_element_method(m.method))
+      r.bad(where + " attribute 'element_level' contradicts the method");
+    m.self_calibrated = r.attr_int(mg.get(), where, "self_calibrated") != 0;
+    auto optional = [&](const char* attr) {
+      const double v = r.attr_double(mg.get(), where, attr);
+      return std::isnan(v) ? std::nullopt : std::optional<double>(v);
+    };
+    m.ppl = optional("ppl");
+    m.delta_ppl = optional("delta_ppl");
+    m.kl = optional("kl");
+    m.quality_why = r.attr_string(mg.get(), where, "quality_why");
+    const int64_t n = static_cast<int64_t>(layers.size());  // one row per analysed layer, as /analysis/layer
+    if (r.read<int64_t>(where + "/" + names::method_layer::layer.name, {n}, "L, one row per analysed layer") != layers)
+      r.bad(where + "/layer differs from /analysis/layer");
+    m.layers.resize(static_cast<size_t>(n));
+    for (const names::MethodField* f : names::method_fields()) {
+      const std::string full = where + "/" + f->name;
+      if (f->integer) {
+        const auto v = r.read<int64_t>(full, {n}, "L");
+        for (int64_t i = 0; i < n; ++i) {
+          MethodLayer& l = m.layers[i];
+          const bool required = f == &names::method_layer::layer || f == &names::method_layer::r;
+          if (v[i] < (required ? 0 : -1))
+            r.bad(full + "[" + std::to_string(i) + "] is " + std::to_string(v[i]) + (required ? " (must be >= 0)" : " (>= 0, or -1 for no value)"));
+          if (f == &names::method_layer::layer) l.layer = v[i];
+          else if (f == &names::method_layer::r) l.r = v[i];
+          else if (f == &names::method_layer::selection_macs) l.selection_macs = v[i] < 0 ? std::nullopt : std::optional<int64_t>(v[i]);
+          else r.bad(full + ": this build does not know where to put it");  // a new integer axis needs a line here
+        }
+      } else {
+        const auto v = r.read<double>(full, {n}, "L");
+        std::optional<double> MethodLayer::*axis = f == &names::method_layer::coverage ? &MethodLayer::coverage
+                                                   : f == &names::method_layer::covered ? &MethodLayer::covered
+                                                   : f == &names::method_layer::attn_err ? &MethodLayer::attn_err
+                                                   : f == &names::method_layer::selection_ms ? &MethodLayer::selection_ms
+                                                                                              : nullptr;
+        if (!axis) r.bad(full + ": this build does not know where to put it");
+        for (int64_t i = 0; i < n; ++i)
+          if (!std::isnan(v[i])) m.layers[i].*axis = v[i];
+      }
+    }
+    std::vector<int64_t> set_shape;
+    const auto sets = r.read<int64_t>(where + "/sets", {-1}, "the kept tokens of every layer, concatenated", &set_shape);
+    const auto offsets = r.read<int64_t>(where + "/set_offsets", {n}, "L");
+    const auto why = r.read_strings(where + "/why");
+    if (static_cast<int64_t>(why.size()) != n)
+      r.bad(where + "/why has " + std::to_string(why.size()) + " strings, expected " + std::to_string(n) + " (L)");
+    int64_t next = 0;  // the sets are stored in layer order, back to back
+    for (int64_t i = 0; i < n; ++i) {
+      MethodLayer& l = m.layers[i];
+      l.why = why[i];
+      if (offsets[i] == -1) continue;
+      const std::string at = where + "/set_offsets[" + std::to_string(i) + "]";
+      if (offsets[i] != next) r.bad(at + " is " + std::to_string(offsets[i]) + ", expected " + std::to_string(next) + " or -1 (the sets are stored back to back)");
+      if (l.r > set_shape[0] - next) r.bad(where + "/sets is too short for r = " + std::to_string(l.r) + " at row " + std::to_string(i));
+      TokenList set(sets.begin() + next, sets.begin() + next + l.r);
+      for (size_t k = 0; k < set.size(); ++k)
+        if (set[k] < 0 || set[k] >= T || (k > 0 && set[k] <= set[k - 1]))
+          r.bad(where + "/sets: the set of row " + std::to_string(i) + " is not ascending tokens in [0, " + std::to_string(T) + ")");
+      next += l.r;
+      l.set = std::move(set);
+    }
+    if (next != set_shape[0])
+      r.bad(where + "/sets holds " + std::to_string(set_shape[0]) + " tokens, the sets of r tokens " + std::to_string(next));
+    c.methods.push_back(std::move(m));
+  }
+  return c;
+}
+
 }  // namespace
 
 bool is_session_file(const std::string& path) {
@@ -688,6 +868,15 @@ RunRecord read_session(const std::string& path, const SessionReadOptions& option
     const auto e = r.read<double>("/quality/attention_error", {-1, -1}, "blocks, heads", &shape);
     for (int64_t i = 0; i < shape[0]; ++i) q.attention_error.emplace_back(e.begin() + i * shape[1], e.begin() + (i + 1) * shape[1]);
     s.quality = q;
+  }
+  if (v >= 2 && r.exists("/comparisons")) {  // version 1 has none
+    const Handle g = r.group("/comparisons");
+    const int64_t n = r.attr_int(g.get(), "/comparisons", "count");
+    if (n < 0) r.bad("/comparisons attribute 'count' is " + std::to_string(n));
+    for (int64_t i = 0; i < n; ++i) {
+      control.check();
+      s.comparisons.push_back(read_comparison(r, "/comparisons/" + std::to_string(i), T, layers));
+    }
   }
   if (options.activations && r.exists("/activations/xhat")) {
     const at::Tensor xhat = r.read_xhat("/activations/xhat", L, T, control);

@@ -180,4 +180,57 @@ TEST_F(CliSession, ClearErrors) {
   EXPECT_EQ(r.code, 2);
 }
 
+// compare --save: the run with its comparison; export --json carries it as compare printed it and
+// export --csv writes methods.csv; comparing the session again appends a second comparison.
+TEST_F(CliSession, CompareSavesItsComparisonAndExportCarriesIt) {
+  auto r = run({"compare", "--save", path("s.h5"), "--with-activations", "--taus", "0.2,0.3", "--methods",
+                "cascade,random,top-k", "--format", "json", "--out", path("c.json"), "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto c = nlohmann::json::parse(read(path("c.json")));
+  const cascade::RunRecord s = cascade::data::read_session(path("s.h5"));
+  ASSERT_EQ(s.comparisons.size(), 1u);
+  EXPECT_EQ(s.sweep.size(), 2u);  // as run --save stores it
+  EXPECT_TRUE(s.has_activations());
+  EXPECT_EQ(s.comparisons[0].methods.size(), 3u);
+  r = run({"export", path("s.h5"), "--csv", path("csv"), "--json", path("s.json"), "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(read(path("s.json")));
+  ASSERT_EQ(j["comparisons"].size(), 1u);
+  for (const char* k : {"methods", "order", "tau", "theta", "rule", "nearest", "budget", "seed", "document", "T",
+                        "ppl_exact", "notes"})
+    EXPECT_EQ(j["comparisons"][0][k], c[k]) << k;
+  const auto rows = csv(path("csv/methods.csv"));
+  ASSERT_EQ(rows[0], (std::vector<std::string>{"comparison", "tau", "budget", "method", "layer", "r", "coverage",
+                                               "covered", "attn_err", "selection_ms", "selection_macs"}));
+  const int64_t L = s.num_layers();
+  ASSERT_EQ(static_cast<int64_t>(rows.size()), 3 * L + 1);
+  EXPECT_EQ(rows[1][0], "0");
+  EXPECT_EQ(rows[1][2], "cascade");
+  EXPECT_EQ(rows[1][3], "cascade");
+  EXPECT_EQ(rows[1][5], std::to_string(s.analysis.layers[0].r_casc));
+  EXPECT_EQ(rows[2 * L + 1][3], "top-k");
+  EXPECT_EQ(rows[2 * L + 1][6], "");  // an element method has no coverage
+  // The session compared again, at another tau and budget: its comparison is kept, one is added.
+  r = run({"compare", path("s.h5"), "--save", path("s2.h5"), "--tau", "0.4", "--budget", "count:3", "--methods",
+           "recency", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const cascade::RunRecord s2 = cascade::data::read_session(path("s2.h5"));
+  ASSERT_EQ(s2.comparisons.size(), 2u);
+  EXPECT_EQ(s2.comparisons[1].budget, cascade::parse_budget("count:3"));
+  EXPECT_EQ(s2.comparisons[1].tau, 0.4);
+  EXPECT_EQ(s2.analysis.tau, 0.4);
+  EXPECT_EQ(s2.comparisons[0].methods.size(), 3u);
+  // A session without comparisons writes no methods.csv, and removes an old one from the folder.
+  ASSERT_EQ(run({"run", "--save", path("plain.h5"), "--taus", "none", "--quiet"}).code, 0);
+  ASSERT_EQ(run({"export", path("plain.h5"), "--csv", path("csv"), "--json", path("p.json"), "--quiet"}).code, 0);
+  EXPECT_FALSE(fs::exists(path("csv/methods.csv")));
+  EXPECT_TRUE(nlohmann::json::parse(read(path("p.json")))["comparisons"].empty());
+  r = run({"compare", "--with-activations", "--quiet"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--with-activations goes with --save"), std::string::npos) << r.err;
+  r = run({"compare", "--save", path("c.txt"), "--quiet"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find(".h5"), std::string::npos) << r.err;
+}
+
 }  // namespace

@@ -3,6 +3,7 @@
 // through the Analyzer, and one of any size from random but self-consistent sets (no scan needed).
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "core/analyzer.h"
+#include "core/methods.h"
 #include "core/run_record.h"
 #include "core/sets.h"
 #include "core/synthetic.h"
@@ -123,6 +125,69 @@ inline cascade::RunRecord random_session(int64_t L, int64_t T, int64_t d, int sw
     s.sweep.push_back(SweepEntry{random_analysis(L, T, d, 0.05 * (i + 1), rng, 0.6 - 0.04 * i), std::nullopt, std::nullopt});
   }
   return s;
+}
+
+
+// A SPEC §7 comparison on `s` with every kind of field filled: a token-set method with its sets and
+// every axis, one without a set and with missing axes (and a `why`), an element method with
+// quality, a ratio budget that needs all its digits, a seed above 2^63, notes (one with a comma).
+inline cascade::Comparison sample_comparison(const cascade::RunRecord& s, double ratio = 1.0 / 3.0) {
+  using namespace cascade;
+  Comparison c;
+  c.tau = s.analysis.tau;
+  c.rule = to_string(s.analysis.rule);
+  c.nearest = "causal-nearest";
+  c.budget.kind = Budget::Kind::Ratio;
+  c.budget.ratio = ratio;
+  c.seed = 0xF00DFACE12345678ull;
+  c.document = 3;
+  c.T = s.analysis.T;
+  c.ppl_exact = 12.5;
+  c.notes = {"budget ratio:0.3 is larger, clamped", "second note"};
+  const int64_t T = c.T;
+  for (const Method method : {Method::Cascade, Method::Random, Method::TopTheta}) {
+    MethodResult m;
+    m.method = method;
+    for (size_t i = 0; i < s.analysis.layers.size(); ++i) {
+      const LayerMeasures& lm = s.analysis.layers[i];
+      MethodLayer l;
+      l.layer = lm.layer;
+      if (method == Method::Cascade) {
+        l.set = lm.reps_casc;
+        l.r = static_cast<int64_t>(lm.reps_casc.size());
+        l.coverage = 0.9 + 0.01 * static_cast<double>(i);
+        l.covered = 0.75;
+        l.attn_err = 1.0 / 7.0;
+        l.selection_ms = 0.125 * static_cast<double>(i + 1);
+        l.selection_macs = lm.gram_macs_casc;
+      } else if (method == Method::Random) {
+        l.r = std::min<int64_t>(T, 2 + static_cast<int64_t>(i));
+        if (i % 2 == 0) {  // a set on every other layer; the others could not run
+          TokenList set;
+          for (int64_t t = 0; t < l.r; ++t) set.push_back(t == 0 ? 0 : T - l.r + t);
+          l.set = set;
+          l.coverage = 0.5;
+          l.selection_macs = 0;
+        } else {
+          l.why = "needs the model";
+        }
+      } else {
+        l.r = 4;
+        l.attn_err = 0.03125;
+        l.selection_ms = 1.5;
+        l.why = "coverage: no token set";
+      }
+      m.layers.push_back(std::move(l));
+    }
+    if (method == Method::TopTheta) {
+      m.ppl = 13.0, m.delta_ppl = 0.5, m.kl = 0.015625;
+      m.self_calibrated = true;
+    } else if (method == Method::Random) {
+      m.quality_why = "quality: \"not asked\"";
+    }
+    c.methods.push_back(std::move(m));
+  }
+  return c;
 }
 
 }  // namespace testsession

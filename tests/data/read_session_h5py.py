@@ -371,8 +371,8 @@ def read_session(path):
     if attr(f, "format", "str") != "cascade-lens-session":
         fail("/@format", f"{f.attrs['format']!r} is not 'cascade-lens-session'")
     version = attr(f, "format_version", "int")
-    if version > 1:
-        fail("/@format_version", f"{version} is newer than this reader (1): update it")
+    if version > 2:
+        fail("/@format_version", f"{version} is newer than this reader (2): update it")
     if version < 1:
         fail("/@format_version", f"{version} is not a valid version")
     for k in ("app_version", "created", "kind", "source", "text"):

@@ -105,6 +105,44 @@ void expect_same_session(const RunRecord& a, const RunRecord& b) {
   EXPECT_EQ(a.timings.forward_ms, b.timings.forward_ms);
   EXPECT_EQ(a.timings.selection_ms, b.timings.selection_ms);
   EXPECT_EQ(a.timings.quality_ms, b.timings.quality_ms);
+  ASSERT_EQ(a.comparisons.size(), b.comparisons.size());
+  for (size_t i = 0; i < a.comparisons.size(); ++i) {
+    SCOPED_TRACE("comparison " + std::to_string(i));
+    const Comparison &x = a.comparisons[i], &y = b.comparisons[i];
+    EXPECT_EQ(x.tau, y.tau);
+    EXPECT_EQ(x.rule, y.rule);
+    EXPECT_EQ(x.nearest, y.nearest);
+    EXPECT_EQ(x.budget, y.budget);
+    EXPECT_EQ(x.seed, y.seed);
+    EXPECT_EQ(x.document, y.document);
+    EXPECT_EQ(x.T, y.T);
+    EXPECT_EQ(x.ppl_exact, y.ppl_exact);
+    EXPECT_EQ(x.notes, y.notes);
+    ASSERT_EQ(x.methods.size(), y.methods.size());
+    for (size_t k = 0; k < x.methods.size(); ++k) {
+      const MethodResult &m = x.methods[k], &n = y.methods[k];
+      SCOPED_TRACE(to_string(m.method));
+      EXPECT_EQ(m.method, n.method);
+      EXPECT_EQ(m.ppl, n.ppl);
+      EXPECT_EQ(m.delta_ppl, n.delta_ppl);
+      EXPECT_EQ(m.kl, n.kl);
+      EXPECT_EQ(m.quality_why, n.quality_why);
+      EXPECT_EQ(m.self_calibrated, n.self_calibrated);
+      ASSERT_EQ(m.layers.size(), n.layers.size());
+      for (size_t l = 0; l < m.layers.size(); ++l) {
+        const MethodLayer &p = m.layers[l], &q = n.layers[l];
+        EXPECT_EQ(p.layer, q.layer);
+        EXPECT_EQ(p.r, q.r);
+        EXPECT_EQ(p.set, q.set);
+        EXPECT_EQ(p.coverage, q.coverage);
+        EXPECT_EQ(p.covered, q.covered);
+        EXPECT_EQ(p.attn_err, q.attn_err);
+        EXPECT_EQ(p.selection_ms, q.selection_ms);
+        EXPECT_EQ(p.selection_macs, q.selection_macs);
+        EXPECT_EQ(p.why, q.why);
+      }
+    }
+  }
   ASSERT_EQ(a.has_activations(), b.has_activations());
   if (a.has_activations()) {
     // Stored as float16 and re-normalised on reading (the h5py test checks the stored bits).
@@ -122,6 +160,55 @@ TEST_F(SessionFileTest, EveryFieldRoundTrips) {
   // Written again from what was read: the same session again (nothing lost or invented on the way).
   write_session(path("again.h5"), read_session(path("s.h5")), {true});
   expect_same_session(s, read_session(path("again.h5")));
+}
+
+TEST_F(SessionFileTest, ComparisonsRoundTrip) {
+  RunRecord s = testsession::analysed_session(4, 24, 8, false);
+  s.comparisons.push_back(testsession::sample_comparison(s));
+  Comparison second = testsession::sample_comparison(s, 0.1);
+  second.budget = Budget{Budget::Kind::Count, 0, 5};
+  second.ppl_exact.reset();
+  second.notes.clear();
+  second.methods.erase(second.methods.begin());  // another set of methods, in another order
+  std::swap(second.methods[0], second.methods[1]);
+  s.comparisons.push_back(second);
+  write_session(path("s.h5"), s);
+  const RunRecord back = read_session(path("s.h5"));
+  expect_same_session(s, back);
+  ASSERT_EQ(back.comparisons.size(), 2u);
+  EXPECT_EQ(back.comparisons[0].budget.ratio, 1.0 / 3.0);  // every digit of the budget
+  EXPECT_EQ(back.comparisons[1].methods[0].method, Method::TopTheta);
+  write_session(path("again.h5"), back);
+  expect_same_session(s, read_session(path("again.h5")));
+}
+
+TEST_F(SessionFileTest, VersionOneFilesStillOpen) {
+  RunRecord s = testsession::analysed_session(3, 12, 8, false);
+  s.comparisons.push_back(testsession::sample_comparison(s));
+  write_session(path("s.h5"), s);
+  {  // what a version-1 writer made: no /comparisons, format_version 1
+    const hid_t f = H5Fopen(path("s.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    EXPECT_GE(H5Ldelete(f, "/comparisons", H5P_DEFAULT), 0);
+    const hid_t a = H5Aopen_by_name(f, "/", "format_version", H5P_DEFAULT, H5P_DEFAULT);
+    const int64_t one = 1;
+    EXPECT_GE(H5Awrite(a, H5T_NATIVE_INT64, &one), 0);
+    H5Aclose(a);
+    H5Fclose(f);
+  }
+  const RunRecord back = read_session(path("s.h5"));
+  EXPECT_TRUE(back.comparisons.empty());
+  RunRecord without = s;
+  without.comparisons.clear();
+  expect_same_session(without, back);
+}
+
+TEST_F(SessionFileTest, UnwritableComparisonsAreRefusedBeforeWriting) {
+  RunRecord s = testsession::analysed_session(3, 12, 8, false);
+  s.comparisons.push_back(testsession::sample_comparison(s));
+  s.comparisons[0].methods[0].layers[1].r += 1;  // the set no longer has r tokens
+  EXPECT_THROW(write_session(path("s.h5"), s), UsageError);
+  EXPECT_FALSE(std::filesystem::exists(path("s.h5")));
 }
 
 TEST_F(SessionFileTest, WithoutOptionalPartsRoundTrips) {
@@ -209,10 +296,15 @@ struct Mutable {
   explicit Mutable(const std::string& p) : file(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT)) { EXPECT_GE(file, 0); }
   ~Mutable() { H5Fclose(file); }
   void set_int_attr(const char* obj, const char* name, int64_t v) const {
-    const hid_t a = H5Aopen_by_name(file, obj, name, H5P_DEFAULT, H5P_DEFAULT);
+    // The object opened first: HDF5 1.10's H5Awrite fails ("can't locate open attribute") on an
+    // attribute opened by name on a group that is not otherwise open.
+    const hid_t o = H5Oopen(file, obj, H5P_DEFAULT);
+    ASSERT_GE(o, 0);
+    const hid_t a = H5Aopen(o, name, H5P_DEFAULT);
     ASSERT_GE(a, 0);
     EXPECT_GE(H5Awrite(a, H5T_NATIVE_INT64, &v), 0);
     H5Aclose(a);
+    H5Oclose(o);
   }
   void remove(const char* name) const { EXPECT_GE(H5Ldelete(file, name, H5P_DEFAULT), 0); }
   template <class T>
@@ -348,6 +440,99 @@ TEST_F(SessionErrorTest, HugeDeclaredShapeIsRefusedBeforeAllocating) {
   H5Dclose(d), H5Pclose(plist), H5Sclose(space);
   H5Fflush(m.file, H5F_SCOPE_GLOBAL);
   expect_read_error(file_, "/prior_max/gamma has shape [4, 1099511627776], expected [4, 20]");
+}
+
+class ComparisonErrorTest : public TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    s_ = testsession::analysed_session(3, 12, 8, false);
+    s_.comparisons.push_back(testsession::sample_comparison(s_));
+    file_ = path("s.h5");
+    write_session(file_, s_);
+  }
+  void replace_strings(const char* name, const std::vector<std::string>& values) const {
+    Mutable m(file_);
+    m.remove(name);
+    const hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    const hsize_t n = values.size();
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t d = H5Dcreate2(m.file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    std::vector<const char*> p;
+    for (const auto& v : values) p.push_back(v.c_str());
+    EXPECT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), 0);
+    H5Dclose(d), H5Sclose(space), H5Tclose(type);
+  }
+  std::vector<int64_t> cascade_sets() const {
+    std::vector<int64_t> v;
+    for (const auto& l : s_.comparisons[0].methods[0].layers) v.insert(v.end(), l.set->begin(), l.set->end());
+    return v;
+  }
+  RunRecord s_;
+  std::string file_;
+};
+
+TEST_F(ComparisonErrorTest, UnknownOrRepeatedMethodIsNamed) {
+  replace_strings("/comparisons/0/methods", {"cascade", "bogus"});
+  expect_read_error(file_, "/comparisons/0/methods names an unknown method 'bogus'");
+  replace_strings("/comparisons/0/methods", {"cascade", "cascade"});
+  expect_read_error(file_, "/comparisons/0/methods lists 'cascade' twice");
+  replace_strings("/comparisons/0/methods", {"cascade", "h2o"});
+  expect_read_error(file_, "no group /comparisons/0/h2o");
+}
+
+TEST_F(ComparisonErrorTest, SetsAreChecked) {
+  std::vector<int64_t> v = cascade_sets();
+  ASSERT_GE(v.size(), 3u);
+  std::swap(v[1], v[2]);  // not ascending
+  Mutable(file_).replace<int64_t>("/comparisons/0/cascade/sets", H5T_NATIVE_INT64, {v.size()}, v);
+  expect_read_error(file_, "/comparisons/0/cascade/sets: the set of row ");
+  v = cascade_sets();
+  v.back() = 12;  // outside [0, T)
+  Mutable(file_).replace<int64_t>("/comparisons/0/cascade/sets", H5T_NATIVE_INT64, {v.size()}, v);
+  expect_read_error(file_, "is not ascending tokens in [0, 12)");
+  v = cascade_sets();
+  v.pop_back();  // the last set is one token short of r
+  Mutable(file_).replace<int64_t>("/comparisons/0/cascade/sets", H5T_NATIVE_INT64, {v.size()}, v);
+  expect_read_error(file_, "/comparisons/0/cascade/sets is too short for r");
+  v = cascade_sets();
+  v.push_back(5);  // a token no set owns
+  Mutable(file_).replace<int64_t>("/comparisons/0/cascade/sets", H5T_NATIVE_INT64, {v.size()}, v);
+  expect_read_error(file_, "/comparisons/0/cascade/sets holds");
+}
+
+TEST_F(ComparisonErrorTest, OffsetsShapesTypesAndAttributesAreChecked) {
+  Mutable(file_).replace<int64_t>("/comparisons/0/random/set_offsets", H5T_NATIVE_INT64, {3}, {0, -1, 7});
+  expect_read_error(file_, "/comparisons/0/random/set_offsets[2] is 7, expected 2 or -1");
+  Mutable(file_).replace<int64_t>("/comparisons/0/random/set_offsets", H5T_NATIVE_INT64, {2}, {0, -1});
+  expect_read_error(file_, "/comparisons/0/random/set_offsets has shape [2], expected [3] (L)");
+  write_session(file_, s_);
+  Mutable(file_).replace<int64_t>("/comparisons/0/random/coverage", H5T_NATIVE_INT64, {3}, {1, 1, 1});
+  expect_read_error(file_, "/comparisons/0/random/coverage does not hold floating-point numbers");
+}
+
+TEST_F(ComparisonErrorTest, LayersAndNumbersAreChecked) {
+  Mutable(file_).replace<int64_t>("/comparisons/0/cascade/layer", H5T_NATIVE_INT64, {3}, {0, 1, 7});
+  expect_read_error(file_, "/comparisons/0/cascade/layer differs from /analysis/layer");
+}
+
+TEST_F(ComparisonErrorTest, NegativeNumbersAndAttributes) {
+  Mutable(file_).replace<int64_t>("/comparisons/0/top-theta/selection_macs", H5T_NATIVE_INT64, {3}, {-1, -2, -1});
+  expect_read_error(file_, "/comparisons/0/top-theta/selection_macs[1] is -2 (>= 0, or -1 for no value)");
+}
+
+TEST_F(ComparisonErrorTest, GroupAttributesAreChecked) {
+  Mutable(file_).set_int_attr("/comparisons/0", "T", 11);
+  expect_read_error(file_, "/comparisons/0 attribute 'T' is 11 but /tokens/strings has 12 tokens");
+}
+
+TEST_F(ComparisonErrorTest, MissingComparisonIsNamed) {
+  Mutable(file_).set_int_attr("/comparisons", "count", 2);
+  expect_read_error(file_, "no group /comparisons/1");
+  Mutable(file_).remove("/comparisons/0/cascade/why");
+  Mutable(file_).set_int_attr("/comparisons", "count", 1);
+  expect_read_error(file_, "no dataset /comparisons/0/cascade/why");
 }
 
 TEST(Sha256, KnownVectors) {

@@ -214,6 +214,29 @@ int main(int argc, char** argv) {
     // reader bounded L * L by the file's size; 2000 passes that bound (and fails later, on r_ind).
     declare_layers(copy_as(minimal_p, "crafted_60000_layers.h5"), 60000, 3);
     declare_layers(copy_as(minimal_p, "crafted_2000_layers.h5"), 2000, 3);
+    {  // SPEC §7 comparisons (format version 2): a valid one, and damaged sets, offsets and counts
+      RunRecord s = base;
+      s.comparisons.push_back(testsession::sample_comparison(s));
+      const fs::path cmp_p = save("valid_comparisons.h5", s);
+      edit_dataset(copy_as(cmp_p, "bad_comparison_set_out_of_range.h5"), "/comparisons/0/cascade/sets", H5T_NATIVE_INT64,
+                   [](std::vector<unsigned char>& b) { b[b.size() - 8] = 99; });  // token 99 of T = 4
+      edit_dataset(copy_as(cmp_p, "bad_comparison_offsets.h5"), "/comparisons/0/random/set_offsets", H5T_NATIVE_INT64,
+                   [](std::vector<unsigned char>& b) { b[0] = 5; });  // not back to back
+      edit_dataset(copy_as(cmp_p, "bad_comparison_r.h5"), "/comparisons/0/cascade/r", H5T_NATIVE_INT64,
+                   [](std::vector<unsigned char>& b) { b[0] = 0x40; });  // r = 64: sets too short
+      unlink_object(copy_as(cmp_p, "missing_comparison_method.h5"), "/comparisons/0/random");
+      const fs::path count_p = copy_as(cmp_p, "bad_comparison_count.h5");
+      {
+        const hid_t f = H5Fopen(count_p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+        check(f >= 0, "open " + count_p.string());
+        const hid_t g = H5Gopen2(f, "/comparisons", H5P_DEFAULT);
+        const hid_t a = H5Aopen(g, "count", H5P_DEFAULT);
+        const int64_t huge = int64_t{1} << 40;
+        check(a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &huge) >= 0, "count");
+        H5Aclose(a), H5Gclose(g), H5Fclose(f);
+      }
+      set_root_int(copy_as(cmp_p, "version_one_with_comparisons.h5"), "format_version", 1);  // reads, without them
+    }
     unlink_object(copy_as(noact_p, "missing_prior_max.h5"), "/prior_max");
     unlink_object(copy_as(full_p, "missing_sweep_analysis.h5"), "/sweep/analyses/0000");
   } catch (const std::exception& e) {
