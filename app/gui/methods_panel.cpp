@@ -39,7 +39,7 @@ MethodsPanel::MethodsPanel(widgets::RunView* view, Controller* controller, QWidg
   compare_ = new QPushButton("Compare", this);
   compare_->setToolTip("Compare every method at the shown τ and budget (a background job: Cancel stops it)");
   tradeoff_ = new QPushButton("Trade-off over τ", this);
-  tradeoff_->setToolTip("Compare every method at up to 8 τ of the sweep: the trade-off figure");
+  tradeoff_->setToolTip("Compare every method at up to 8 τ of the sweep, each at the cascade's budget there: the trade-off figure");
   method_a_ = new QComboBox(this);
   method_b_ = new QComboBox(this);
   method_a_->addItem(kStatuses);
@@ -120,7 +120,8 @@ bool MethodsPanel::compare_tradeoff() {
   if (!view_->has_run() || controller_->busy() || !view_->snapshot()->has_activations()) return false;
   const auto taus = controller_->tradeoff_taus();
   if (taus.size() < 2) return false;
-  controller_->compare(budget(), quality_->isChecked() && controller_->has_model_for_run(), taus);
+  // The trade-off is over the sweep's own budgets (the cascade's r at each τ), whatever the box says.
+  controller_->compare(Budget{}, quality_->isChecked() && controller_->has_model_for_run(), taus);
   return controller_->busy();
 }
 

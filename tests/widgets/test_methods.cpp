@@ -320,6 +320,7 @@ TEST(MethodsDock, ComparesInTheBackgroundShowsTheDifferenceAndSavesTheComparison
   ASSERT_NE(window.view()->state().tradeoff, nullptr);
   EXPECT_GE(window.view()->state().tradeoff->size(), 2u);
   EXPECT_LE(window.view()->state().tradeoff->size(), 8u);
+  for (const Comparison& c : *window.view()->state().tradeoff) EXPECT_EQ(c.budget, Budget{});  // each τ's own budget
   // What a save writes carries every comparison computed.
   const RunRecord saved = window.controller()->session_record();
   EXPECT_GE(saved.comparisons.size(), 2 + window.view()->state().tradeoff->size() - 1);
@@ -330,6 +331,8 @@ TEST(MethodsDock, ComparesInTheBackgroundShowsTheDifferenceAndSavesTheComparison
     QDir().mkpath(shots);
     shot.save(QDir(shots).filePath("methods-dock.png"));
     panel->figure_view()->render_current().save(QDir(shots).filePath("methods-figure.png"));
+    render_figure(TradeoffFigure(), *window.view()->snapshot(), window.view()->state(), {560, 400}, 2.0)
+        .save(QDir(shots).filePath("tradeoff-figure.png"));
   }
   // Back to the statuses.
   panel->pick(std::nullopt);

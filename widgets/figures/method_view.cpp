@@ -104,14 +104,14 @@ const Comparison* comparison_at(const std::vector<Comparison>& comparisons, doub
 
 const Comparison* shown_comparison(const std::vector<Comparison>& comparisons, double tau, const std::string& rule,
                                    int64_t T, const Budget& budget, std::vector<Comparison>& sweep) {
-  std::vector<Comparison> same;  // this rule, T and budget
+  std::vector<Comparison> same;  // this rule and T
   const Comparison* at = nullptr;
   for (const Comparison& c : comparisons)
-    if (c.budget == budget && c.rule == rule && c.T == T) {
+    if (c.rule == rule && c.T == T) {
       same.push_back(c);
-      if (std::abs(c.tau - tau) < 1e-9) at = &c;
+      if (c.budget == budget && std::abs(c.tau - tau) < 1e-9) at = &c;
     }
-  sweep = sweep_comparisons(same, budget);
+  sweep = sweep_comparisons(same, Budget{});  // the sweep's own budgets: the cascade's r at each τ
   return at;
 }
 

@@ -41,7 +41,8 @@ QString method_caption(const FigureState& state);
 // The comparison made at τ among `comparisons` (the last one when several were), or null.
 const Comparison* comparison_at(const std::vector<Comparison>& comparisons, double tau);
 // What the figures show of a run's comparisons at its τ, rule and T: the one of `budget` at τ
-// (null when none), and into `sweep` those of the budget at two or more τ (sweep_comparisons).
+// (null when none), and into `sweep` those of the cascade budget at two or more τ (the trade-off:
+// each τ's own budget, whatever `budget` the Methods figure shows).
 const Comparison* shown_comparison(const std::vector<Comparison>& comparisons, double tau, const std::string& rule,
                                    int64_t T, const Budget& budget, std::vector<Comparison>& sweep);
 // Those of `budget` at two or more distinct τ, one per τ, ascending (the trade-off figure's data);
