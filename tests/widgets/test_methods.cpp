@@ -300,6 +300,16 @@ TEST(MethodsDock, ComparesInTheBackgroundShowsTheDifferenceAndSavesTheComparison
   const Comparison& c = *window.view()->state().comparison;
   EXPECT_DOUBLE_EQ(c.tau, window.view()->snapshot()->tau());
   EXPECT_EQ(c.methods.size(), all_methods().size());
+  // Linked selection: clicking the cascade's point at layer 4 in the dock selects layer 4 everywhere.
+  {
+    FigureView* fv = window.methods_panel()->figure_view();
+    ASSERT_GT(fv->width(), 100);
+    const auto at = MethodsFigure::where(QRectF(0, 0, fv->width(), fv->height()), *window.view()->snapshot(),
+                                         window.view()->state(), Method::Cascade, 4);
+    ASSERT_TRUE(at.has_value());
+    QTest::mouseClick(fv, Qt::LeftButton, {}, at->toPoint());
+    EXPECT_EQ(window.view()->state().layer, 4);
+  }
   // The difference view: the picker colours the depth player and the token map.
   app::MethodsPanel* panel = window.methods_panel();
   panel->pick(Method::Random, Method::Cascade);

@@ -84,7 +84,7 @@ Axes tradeoff_axes(const QRectF& rect, const RunSnapshot& run, const FigureState
         y_lo = std::min(y_lo, q->y());
         y_hi = std::max(y_hi, q->y());
       }
-  if (y_lo > -1e-9) y_lo = 0;  // 1 − coverage of a full set rounds to −1e−16
+  if (y_lo > -1e-6) y_lo = 0;  // 1 − coverage of a full set is 0 up to float rounding
   if (y_hi <= y_lo) y_hi = y_lo + 1;
   const double pad = (y_hi - y_lo) * 0.06;
   return Axes{area, 0, std::min(1.0, x_hi * 1.08), y_lo < 0 ? y_lo - pad : 0, y_hi + pad};
