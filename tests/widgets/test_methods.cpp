@@ -343,6 +343,8 @@ TEST(MethodsDock, ComparesInTheBackgroundShowsTheDifferenceAndSavesTheComparison
     panel->figure_view()->render_current().save(QDir(shots).filePath("methods-figure.png"));
     render_figure(TradeoffFigure(), *window.view()->snapshot(), window.view()->state(), {560, 400}, 2.0)
         .save(QDir(shots).filePath("tradeoff-figure.png"));
+    render_figure(TokenMapFigure(), *window.view()->snapshot(), window.view()->state(), {560, 300}, 2.0)
+        .save(QDir(shots).filePath("token-map-difference.png"));
   }
   // Back to the statuses.
   panel->pick(std::nullopt);
