@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/methods.h"
 #include "core/snapshot.h"
 
 namespace cascade::widgets {
@@ -53,6 +54,14 @@ struct FigureState {
   int intro_stage = 0;                             // the opening sequence's stage (TeachingIntroFigure)
   const std::vector<int64_t>* guesses = nullptr;   // the exercise: tokens the student picked (sorted)
   bool reveal = false;                             // the exercise: the answer is shown
+  // SPEC §7 baselines (widgets/figures/method_view.h): the comparison at the shown τ (the Methods
+  // dock's, or the record's), and the sweep's comparisons for the trade-off figure (ascending τ).
+  const Comparison* comparison = nullptr;
+  const std::vector<Comparison>* tradeoff = nullptr;
+  // The depth player and the token map colour by method_a's set (kept / not kept) instead of the
+  // cascade statuses; with method_b too, by the difference (A only / B only / both / neither).
+  std::optional<Method> method_a, method_b;
+  bool methods_coverage = false;  // the Methods figure plots coverage instead of attn_err
 };
 
 // The figure's body type size: its design size (points, at scale 1) times the scale, and never
@@ -66,9 +75,9 @@ inline int64_t highlighted_token(const FigureState& s) { return s.highlight ? s.
 // Data a figure needs that is computed on request, not in paint() (RunView::ensure).
 enum class Demand { None, Gram, Explanation };
 
-// Where the desktop app shows a figure: the centre, a dock (right or bottom), or only in the
-// teaching window.
-enum class Placement { Centre, RightDock, BottomDock, Teaching };
+// Where the desktop app shows a figure: the centre, a dock (right or bottom), only in the
+// teaching window, or in the Methods dock beside its controls (budget, axis, the method picker).
+enum class Placement { Centre, RightDock, BottomDock, Teaching, Methods };
 
 // What lies under a point of a figure.
 struct Hit {

@@ -1,6 +1,9 @@
 #include "widgets/run_view.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "widgets/figures/method_view.h"
 
 namespace cascade::widgets {
 
@@ -24,7 +27,57 @@ void RunView::set_snapshot(std::shared_ptr<const RunSnapshot> snapshot) {
     state_.gram = nullptr;
   }
   drop_explanation();
+  if (new_data) {  // a new run brings its record's comparisons (a session's), at their budget
+    comparisons_ = snapshot_ ? snapshot_->record().comparisons : std::vector<Comparison>{};
+    if (!comparisons_.empty() &&
+        std::none_of(comparisons_.begin(), comparisons_.end(), [&](const Comparison& c) { return c.budget == budget_; }))
+      budget_ = comparisons_.back().budget;
+  }
+  point_comparison();
+  if (new_data) Q_EMIT comparisons_changed();
   Q_EMIT run_changed();
+  Q_EMIT changed();
+}
+
+void RunView::point_comparison() {
+  state_.comparison = nullptr;
+  state_.tradeoff = nullptr;
+  tradeoff_.clear();
+  if (!snapshot_) return;
+  state_.comparison = shown_comparison(comparisons_, snapshot_->tau(), to_string(snapshot_->rule()), snapshot_->T(), budget_,
+                                       tradeoff_);
+  if (!tradeoff_.empty()) state_.tradeoff = &tradeoff_;
+}
+
+void RunView::add_comparisons(const std::vector<Comparison>& comparisons) {
+  for (const Comparison& c : comparisons) {
+    auto same = std::find_if(comparisons_.begin(), comparisons_.end(), [&](const Comparison& o) {
+      return o.budget == c.budget && o.rule == c.rule && std::abs(o.tau - c.tau) < 1e-9;
+    });
+    if (same != comparisons_.end()) *same = c;
+    else comparisons_.push_back(c);
+  }
+  point_comparison();
+  Q_EMIT comparisons_changed();
+  Q_EMIT changed();
+}
+
+void RunView::set_comparison_budget(const Budget& budget) {
+  if (budget == budget_) return;
+  budget_ = budget;
+  point_comparison();
+  Q_EMIT changed();
+}
+
+void RunView::set_methods(std::optional<Method> a, std::optional<Method> b) {
+  if (!a) b.reset();  // a difference needs its first method
+  state_.method_a = a;
+  state_.method_b = b == a ? std::nullopt : b;
+  Q_EMIT changed();
+}
+
+void RunView::set_methods_coverage(bool coverage) {
+  state_.methods_coverage = coverage;
   Q_EMIT changed();
 }
 

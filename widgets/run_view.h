@@ -46,20 +46,36 @@ class RunView : public QObject {
   // Whether ensure(demand) would provide something that is not there yet.
   bool can_provide(Demand demand) const;
 
+  // SPEC §7 comparisons of this run: the record's own when it arrives, plus those the Methods dock
+  // computes. state().comparison is the one at the shown τ, rule and budget (null when there is
+  // none), state().tradeoff those of the budget at two or more τ. A new run starts from its record's.
+  const std::vector<Comparison>& comparisons() const { return comparisons_; }
+  void add_comparisons(const std::vector<Comparison>& comparisons);  // replaces any at the same τ, rule and budget
+  const Budget& comparison_budget() const { return budget_; }
+  void set_comparison_budget(const Budget& budget);
+  // The depth player's and the token map's colouring: method A's set, or A against B (none: statuses).
+  void set_methods(std::optional<Method> a, std::optional<Method> b);
+  void set_methods_coverage(bool coverage);
+
  Q_SIGNALS:
   void changed();           // anything a figure draws changed
   void run_changed();       // a new snapshot (new run or new τ)
   void layer_changed(qint64 layer);
   void token_changed(qint64 token);
+  void comparisons_changed();  // added, or a new run's own (the budget may have changed with them)
 
  private:
   void drop_explanation();
+  void point_comparison();  // state_.comparison and tradeoff for the shown τ, rule and budget
 
   std::shared_ptr<const RunSnapshot> snapshot_;
   FigureState state_;
   std::vector<float> gram_;
   int64_t gram_layer_ = -1;
   std::unique_ptr<CascadeExplanation> explanation_;
+  std::vector<Comparison> comparisons_;
+  std::vector<Comparison> tradeoff_;
+  Budget budget_;
 };
 
 }  // namespace cascade::widgets

@@ -21,6 +21,7 @@
 #include "data/formats/activation_io.h"
 #include "data/hf/model_source.h"
 #include "data/session/session_file.h"
+#include "widgets/figures/method_view.h"
 #include "widgets/render.h"
 
 namespace cascade::cli {
@@ -202,6 +203,17 @@ int cmd_figures(const std::vector<std::string>& args) {
   if (state.layer >= 1 && snap->has_activations()) {
     explanation = std::make_unique<CascadeExplanation>(snap->explain(state.layer));
     state.explanation = explanation.get();
+  }
+  // SPEC §7 comparisons the record holds (a session saved by the GUI or with them): the Methods and
+  // trade-off figures draw them, at the budget of the last one made at the shown τ (else the last).
+  // Without any they are skipped with the note why (a folder of figures holds only what was computed).
+  std::vector<Comparison> tradeoff;
+  if (!record->comparisons.empty()) {
+    Budget budget = record->comparisons.back().budget;
+    if (const Comparison* at = widgets::comparison_at(record->comparisons, snap->tau())) budget = at->budget;
+    state.comparison = widgets::shown_comparison(record->comparisons, snap->tau(), to_string(snap->rule()), snap->T(), budget,
+                                                 tradeoff);
+    if (!tradeoff.empty()) state.tradeoff = &tradeoff;
   }
   QStringList written;
   const QString dir = QString::fromStdString(*out);

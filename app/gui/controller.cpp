@@ -11,6 +11,7 @@
 
 #include "core/activations.h"
 #include "core/analyzer.h"
+#include "core/baselines.h"
 #include "core/engine.h"
 #include "core/errors.h"
 #include "core/snapshot.h"
@@ -137,6 +138,7 @@ void Controller::run_model(const RunSettings& settings) {
           return [this, model, key, snap, secs, loaded] {
             model_ = model;
             model_key_ = key;
+            model_record_ = &snap->record();
             session_path_.clear();
             view_->set_snapshot(snap);
             Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s%5").arg(q(snap->record().source))
@@ -193,9 +195,11 @@ void Controller::save_session(const QString& path, bool with_activations) {
   }
   // The snapshot is immutable and shared: the worker builds the session from it while the UI goes on.
   const std::shared_ptr<const RunSnapshot> snap = view_->snapshot_ptr();
-  start("Saving " + path, [this, snap, path, with_activations](const JobControl& control) -> std::function<void()> {
+  const std::vector<Comparison> comparisons = view_->comparisons();
+  start("Saving " + path, [this, snap, comparisons, path, with_activations](const JobControl& control) -> std::function<void()> {
     control.report("preparing the session", 0, 1);
-    const RunRecord record = snap->record_at_snapshot();
+    RunRecord record = snap->record_at_snapshot();
+    record.comparisons = comparisons;  // what the Methods dock computed (and the record's own)
     control.check();
     try {
       data::write_session(s(path), record, {with_activations}, control);
@@ -296,6 +300,84 @@ void Controller::rederive() {
     return [this, snap] {
       view_->set_snapshot(snap);
       Q_EMIT job_finished(QString("τ = %1").arg(snap->tau(), 0, 'f', 3));
+    };
+  });
+}
+
+}  // namespace cascade::app
+
+namespace cascade::app {
+
+RunRecord Controller::session_record() const {
+  RunRecord record = view_->snapshot()->record_at_snapshot();
+  record.comparisons = view_->comparisons();
+  return record;
+}
+
+bool Controller::has_model_for_run() const {
+  return view_->has_run() && model_ && model_record_ == &view_->snapshot()->record();
+}
+
+std::vector<double> Controller::tradeoff_taus(size_t n) const {
+  if (!view_->has_run()) return {};
+  const auto taus = view_->snapshot()->record().stored_taus(view_->snapshot()->rule());
+  if (taus.size() <= n || n < 2) return taus;
+  std::vector<double> out;
+  for (size_t i = 0; i < n; ++i) {
+    const double tau = taus[(i * (taus.size() - 1) + (n - 1) / 2) / (n - 1)];
+    if (out.empty() || out.back() != tau) out.push_back(tau);
+  }
+  out.back() = taus.back();
+  return out;
+}
+
+void Controller::compare(const Budget& budget, bool quality, const std::vector<double>& taus) {
+  if (!view_->has_run()) {
+    Q_EMIT job_failed("Nothing to compare yet: run a model or open a file first.");
+    return;
+  }
+  const std::shared_ptr<const RunSnapshot> snap = view_->snapshot_ptr();
+  if (!snap->has_activations()) {
+    Q_EMIT job_failed("This session was saved without activations: the methods need them. Open a session saved with "
+                      "activations, an activation file, or run the model.");
+    return;
+  }
+  const CausalLM* model = has_model_for_run() ? model_->model.get() : nullptr;
+  if (quality && !model) {
+    Q_EMIT job_failed("Perplexity and KL run the model with each method's sets: they need the model run in this window "
+                      "(not an activation file or a session). Untick “quality” to compare the sets.");
+    return;
+  }
+  const std::shared_ptr<data::LoadedModel> keep = model ? model_ : nullptr;  // alive while the job runs
+  const std::vector<double> at = taus.empty() ? std::vector<double>{snap->tau()} : taus;
+  const QString what = at.size() == 1 ? QString("Comparing methods at τ = %1").arg(at.front(), 0, 'f', 3)
+                                      : QString("Comparing methods at %1 τ values").arg(at.size());
+  start(what, [this, snap, model, keep, budget, quality, at](const JobControl& control) -> std::function<void()> {
+    CompareRequest request;
+    request.budget = budget;
+    request.quality = quality;
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<Comparison> out;
+    for (size_t i = 0; i < at.size(); ++i) {
+      control.check();
+      JobControl step = control;  // each τ's progress on the bar, in its stage's words
+      if (at.size() > 1)
+        step.on_progress = [&control, i, n = at.size(), tau = at[i]](const Progress& p) {
+          control.report("τ " + std::to_string(i + 1) + "/" + std::to_string(n) + " (" + QString::number(tau, 'f', 3).toStdString() +
+                             "): " + p.stage, p.done, p.total);
+        };
+      const auto shown = std::abs(at[i] - snap->tau()) < 1e-12 ? snap : RunSnapshot::derive(snap->record_ptr(), at[i], snap->rule(), step);
+      out.push_back(compare_methods(shown->record(), shown->analysis(), model, request, step));
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return [this, out = std::move(out), snap, secs] {
+      if (!view_->has_run() || &view_->snapshot()->record() != &snap->record()) {
+        Q_EMIT job_finished("The run changed while comparing: the comparison was dropped");
+        return;
+      }
+      view_->add_comparisons(out);
+      Q_EMIT job_finished(QString("Compared %1 methods at %2 τ in %3 s").arg(out.front().methods.size()).arg(out.size())
+                              .arg(secs, 0, 'f', 2));
     };
   });
 }

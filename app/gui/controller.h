@@ -52,6 +52,9 @@ class Controller : public QObject {
   // session; with_activations adds the fp16 X̂ so τ and the rule stay changeable when it is reopened.
   // The file is replaced atomically; a cancel or an error leaves it as it was.
   void save_session(const QString& path, bool with_activations);
+  // The record save_session writes: the shown run at its τ and rule, with the view's comparisons
+  // (the Methods dock's and the record's own) in RunRecord::comparisons. Needs a run.
+  RunRecord session_record() const;
   // Re-derives the snapshot at a new τ / rule from the cached run (synchronous for small runs).
   // Without activations τ snaps to the nearest stored value for the rule (tau_changed says which),
   // and a rule with no stored analysis is refused with a message (rule_changed restores the old one).
@@ -63,6 +66,15 @@ class Controller : public QObject {
   bool tau_limited() const;
   // The session file the shown run was opened from; empty after a model run or an activation file.
   QString session_path() const { return session_path_; }
+  // SPEC §7 on the shown run (the Methods dock): every method at the shown τ — or at each of `taus`
+  // (the trade-off over the sweep) — and `budget`; with quality also ppl and KL (one model pass per
+  // method). Attention methods and quality need the model this process ran the record with; without
+  // it they say "needs the model". The comparisons go into the view (RunView::add_comparisons).
+  void compare(const Budget& budget, bool quality, const std::vector<double>& taus = {});
+  // Whether the shown run was made by the model held here (not a file or a session).
+  bool has_model_for_run() const;
+  // Up to `n` τ of the shown run's sweep (its own rule), evenly spread, the ends kept.
+  std::vector<double> tradeoff_taus(size_t n = 8) const;
   void cancel();
   bool busy() const { return busy_; }
   // Blocks until the running job (if any) has delivered its result (tests and shutdown).
@@ -97,6 +109,7 @@ class Controller : public QObject {
   QString session_path_;
   std::shared_ptr<data::LoadedModel> model_;  // cached between runs of the same model/device/dtype
   QString model_key_;
+  const RunRecord* model_record_ = nullptr;  // the record model_ made (compare uses the model only for it)
 };
 
 }  // namespace cascade::app

@@ -1,6 +1,7 @@
 // cascadelens: the desktop app. Opens on the bundled demo model and text and runs it at once.
 //   cascadelens [--model DIR|ID] [--text-file F] [--activations FILE | --session FILE.h5] [--fresh]
 //               [--screenshot OUT.png [--size WxH] [--teaching STAGE]]   (run, save a window screenshot, quit)
+//               [--methods A[,B]]   (the Methods dock raised, tokens coloured by A's set or A against B)
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QScreen>
@@ -10,10 +11,13 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "core/errors.h"
 #include "core/version.h"
 #include "gui/main_window.h"
+#include "gui/methods_panel.h"
 #include "widgets/teaching_window.h"
 
 int main(int argc, char** argv) {
@@ -66,7 +70,11 @@ int main(int argc, char** argv) {
                               "With --screenshot: the teaching window (F5) at --size instead of the main window, at STAGE: "
                               "intro1 … intro5 (the opening sequence), step1 … step5 (the cascade into --layer), "
                               "exercise (guesses: this layer's representatives) or exercise-reveal.", "STAGE");
-  cli.addOptions({model, text_file, activations, session, session_file, fresh, screenshot, size, layer, teaching});
+  QCommandLineOption methods("methods",
+                             "Raise the Methods dock, compare the methods at the shown τ, and colour the depth player and "
+                             "the token map by method A's set (kept / not kept), or A against B (A only / B only / both / "
+                             "neither). Names as in cascadelens-cli compare (not top-k or top-theta).", "A[,B]");
+  cli.addOptions({model, text_file, activations, session, session_file, fresh, screenshot, size, layer, teaching, methods});
   cli.process(app);
   const QString session_path = cli.isSet(session) ? cli.value(session) : cli.value(session_file);
   if (cli.isSet(activations) && !session_path.isEmpty()) {
@@ -96,8 +104,34 @@ int main(int argc, char** argv) {
     const QString stage = cli.value(teaching);
     const QStringList wh = cli.value(size).split('x');
     const QSize teach_size = wh.size() == 2 ? QSize(wh[0].toInt(), wh[1].toInt()) : QSize(1600, 1000);
-    auto shown = [&window, out, chosen_layer, has_layer, stage, teach_size, &exit_code](bool ok) {
+    std::optional<cascade::Method> method_a, method_b;
+    if (cli.isSet(methods)) {
+      try {
+        const auto picked = cascade::parse_methods(cli.value(methods).toStdString());
+        for (cascade::Method m : picked)
+          if (cascade::is_element_method(m))
+            throw cascade::UsageError("--methods: " + cascade::to_string(m) + " keeps keys per query, not a token set");
+        if (picked.empty() || picked.size() > 2) throw cascade::UsageError("--methods takes one or two methods");
+        method_a = picked[0];
+        if (picked.size() == 2) method_b = picked[1];
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "cascadelens: %s\n", e.what());
+        return 2;
+      }
+    }
+    auto shown = [&window, out, chosen_layer, has_layer, stage, teach_size, method_a, &exit_code](bool ok) {
       if (has_layer) window.view()->set_layer(chosen_layer);
+      if (method_a) {  // the Methods dock and its comparison first: the screenshot waits for that job
+        window.show_methods();
+        if (window.controller()->busy()) {
+          QObject::connect(window.controller(), &cascade::app::Controller::job_finished, &window,
+                           [&window, out, &exit_code] { QTimer::singleShot(400, &window, [&window, out, &exit_code] {
+                             if (!out.isEmpty() && !window.grab().save(out)) exit_code = 1;
+                             if (!out.isEmpty()) QApplication::quit();
+                           }); }, Qt::SingleShotConnection);
+          return;
+        }
+      }
       if (out.isEmpty()) return;
       window.view()->set_token(-1);
       QWidget* target = &window;
@@ -134,8 +168,10 @@ int main(int argc, char** argv) {
         QApplication::quit();
       });
     };
-    QObject::connect(window.controller(), &cascade::app::Controller::job_finished, &window, [shown] { shown(true); },
-                     Qt::SingleShotConnection);
+    QObject::connect(window.controller(), &cascade::app::Controller::job_finished, &window, [shown, &window, method_a, method_b] {
+      if (method_a) window.methods_panel()->pick(method_a, method_b);  // before the Methods dock compares
+      shown(true);
+    }, Qt::SingleShotConnection);
     QObject::connect(&window, &cascade::app::MainWindow::batch_error, &window, [&exit_code] {
       exit_code = 1;  // already on stderr; a screenshot of a failed start is not what was asked for
       QTimer::singleShot(0, [] { QApplication::quit(); });

@@ -1,5 +1,6 @@
 #include "gui/main_window.h"
 #include "gui/main_window_util.h"
+#include "gui/methods_panel.h"
 
 #include <QAction>
 #include <QApplication>
@@ -153,6 +154,12 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   show_run_info();
 }
 
+void MainWindow::show_methods() {
+  methods_dock_->show();
+  methods_dock_->raise();
+  methods_panel_->set_auto(true);
+}
+
 MainWindow::~MainWindow() {
   controller_->cancel();
   controller_->wait();
@@ -269,7 +276,9 @@ void MainWindow::build_docks() {
   for (auto& figure : widgets::all_figures()) {
     const QString id = figure->id();
     const widgets::Placement where = figure->placement();
-    if (where == widgets::Placement::Centre || where == widgets::Placement::Teaching) continue;  // the canvas, teaching mode
+    // The canvas, teaching mode, and the Methods dock (below: the figure beside its controls).
+    if (where == widgets::Placement::Centre || where == widgets::Placement::Teaching || where == widgets::Placement::Methods)
+      continue;
     auto* dock = new QDockWidget(figure->title(), this);
     dock->setObjectName("dock-" + id);
     auto* fv = new widgets::FigureView(std::move(figure), view_, dock);
@@ -283,6 +292,16 @@ void MainWindow::build_docks() {
     if (first) tabifyDockWidget(first, dock);
     else first = dock;
   }
+  methods_dock_ = new QDockWidget("Methods", this);
+  methods_dock_->setObjectName("dock-methods");
+  methods_panel_ = new MethodsPanel(view_, controller_, methods_dock_);
+  connect(methods_panel_, &MethodsPanel::export_requested, this, &MainWindow::export_figure_dialog);
+  figure_views_.push_back(methods_panel_->figure_view());
+  methods_dock_->setWidget(methods_panel_);
+  addDockWidget(Qt::BottomDockWidgetArea, methods_dock_);
+  if (first_bottom) tabifyDockWidget(first_bottom, methods_dock_);
+  // Shown (raised, or undocked) it compares the shown τ when nothing has: hidden it costs nothing.
+  connect(methods_dock_, &QDockWidget::visibilityChanged, methods_panel_, &MethodsPanel::set_auto);
   auto* inspector = new QDockWidget("Token inspector", this);
   inspector->setObjectName("dock-inspector");
   inspector->setWidget(new widgets::InspectorPanel(view_, inspector));

@@ -20,6 +20,7 @@ class QProgressBar;
 class QPushButton;
 class QSlider;
 class QCheckBox;
+class QDockWidget;
 
 namespace cascade::widgets {
 class DepthCanvas;
@@ -29,6 +30,8 @@ class TeachingWindow;
 }  // namespace cascade::widgets
 
 namespace cascade::app {
+
+class MethodsPanel;
 
 struct StartOptions {
   QString model;        // --model: folder or cache id (empty: bundled / last used)
@@ -52,6 +55,8 @@ class MainWindow : public QMainWindow {
   widgets::Player* player() { return player_; }
   bool stale() const;  // the settings differ from the run shown: Run would change it
   const std::vector<widgets::FigureView*>& figure_views() const { return figure_views_; }
+  MethodsPanel* methods_panel() { return methods_panel_; }
+  void show_methods();  // raises the Methods dock (it then compares the shown τ if nothing has)
   RunSettings settings_from_ui() const;
   void start_default();  // the first run: bundled model + text (or what options/settings say)
   void run_now();
@@ -104,6 +109,8 @@ class MainWindow : public QMainWindow {
   widgets::FigureView* depth_view_ = nullptr;
   std::vector<widgets::FigureView*> figure_views_;
   widgets::TeachingWindow* teaching_ = nullptr;
+  MethodsPanel* methods_panel_ = nullptr;
+  QDockWidget* methods_dock_ = nullptr;
   // A model run's outcome: a model just picked is remembered only once it loaded (else the previous
   // one is restored); a failure at start-up falls back to the bundled model. True when it fell back.
   bool model_run_ended(bool failed);

@@ -36,6 +36,10 @@ TEST_F(CliFigures, EveryFigureFromAnActivationFileInEveryFormat) {
   const fs::path acts = synth(), out = dir_ / "figs";
   const auto r = run({"figures", acts.string(), "--out", out.string(), "--layer", "2", "--quiet"});
   ASSERT_EQ(r.code, 0) << r.err;
+  // Nothing compared on this run: the methods figures are skipped, with the way to get them.
+  for (const char* id : {"methods", "tradeoff"})
+    EXPECT_NE(r.err.find(std::string("skipping ") + id + " (nothing to draw: no comparison computed — run `cascadelens-cli compare` or open the Methods dock)"),
+              std::string::npos) << r.err;
   for (const char* id : {"depth", "token-map", "jaccard", "profile", "gram-cost", "sweep", "gram", "cascade-step"}) {
     SCOPED_TRACE(id);
     const std::string svg = slurp(out / (std::string(id) + ".svg"));

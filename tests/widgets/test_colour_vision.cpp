@@ -15,6 +15,7 @@
 #include "core/token_status.h"
 #include "fixtures.h"
 #include "widgets/figures/token_map.h"
+#include "widgets/figures/method_view.h"
 #include "widgets/palette.h"
 #include "widgets/render.h"
 
@@ -195,6 +196,24 @@ TEST(ColourVision, HatchingKeepsRemovedFromMissedAndAddedFromExtraWhereColourMer
         }
       }
     }
+  }
+}
+
+// The method picker's colours (kept / not kept; A only / B only / both / neither) stay apart for
+// normal vision and under protanopia and deuteranopia: every pair at least ΔE 20 in CIELAB
+// (tokens of the difference view are judged by colour alone: no hatching).
+TEST(ColourVision, MethodMembershipColoursStayApart) {
+  const std::array<Membership, 4> all = {Membership::AOnly, Membership::BOnly, Membership::Both, Membership::Neither};
+  for (const Matrix* m : {static_cast<const Matrix*>(nullptr), &kProtanopia, &kDeuteranopia}) {
+    SCOPED_TRACE(m == nullptr ? "normal" : m == &kProtanopia ? "protanopia" : "deuteranopia");
+    for (size_t i = 0; i < all.size(); ++i)
+      for (size_t j = i + 1; j < all.size(); ++j) {
+        const auto a = lab(membership_color(all[i], true).rgb(), m), b = lab(membership_color(all[j], true).rgb(), m);
+        EXPECT_GT(std::hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]), 20.0) << i << " vs " << j;
+      }
+    const auto kept = lab(membership_color(Membership::Both, false).rgb(), m);
+    const auto not_kept = lab(membership_color(Membership::Neither, false).rgb(), m);
+    EXPECT_GT(std::abs(kept[0] - not_kept[0]), 30.0);  // kept vs not kept: lightness alone (greyscale prints)
   }
 }
 

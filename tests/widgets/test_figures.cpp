@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "core/baselines.h"
 #include "core/sets.h"
 #include "widgets/fixtures.h"
 #include "widgets/figures/depth_player.h"
@@ -25,8 +26,21 @@ bool in(const TokenSet& s, int64_t t) { return std::binary_search(s.begin(), s.e
 
 using testing::ink;
 
-FigureState full_state(const RunSnapshot& run, std::vector<float>& gram, std::unique_ptr<CascadeExplanation>& ex) {
+// Every method compared at the run's τ and two more (the Methods and trade-off figures' data).
+std::vector<Comparison> compare_at_three_taus(const RunSnapshot& run) {
+  std::vector<Comparison> out;
+  for (double tau : {run.tau() - 0.1, run.tau(), run.tau() + 0.1}) {
+    const auto at = RunSnapshot::derive(run.record_ptr(), tau, run.rule());
+    out.push_back(compare_methods(at->record(), at->analysis(), nullptr, {}));
+  }
+  return out;
+}
+
+FigureState full_state(const RunSnapshot& run, std::vector<float>& gram, std::unique_ptr<CascadeExplanation>& ex,
+                       const std::vector<Comparison>& comparisons) {
   FigureState s;
+  s.comparison = &comparisons[1];
+  s.tradeoff = &comparisons;
   s.layer = 2;
   s.token = 5;
   gram = run.gram(s.layer);
@@ -110,9 +124,17 @@ TEST(Figures, EveryFigureDrawsARun) {
   const auto run = testing::synthetic_snapshot();
   std::vector<float> gram;
   std::unique_ptr<CascadeExplanation> ex;
-  const FigureState state = full_state(*run, gram, ex);
-  ASSERT_EQ(all_figures().size(), 8u);
+  const std::vector<Comparison> comparisons = compare_at_three_taus(*run);
+  const FigureState state = full_state(*run, gram, ex, comparisons);
+  ASSERT_EQ(all_figures().size(), 10u);
+  FigureState none = state;  // nothing compared: the methods figures say how to get a comparison
+  none.comparison = nullptr;
+  none.tradeoff = nullptr;
   for (const auto& f : all_figures()) {
+    if (f->id() == "methods" || f->id() == "tradeoff") {
+      EXPECT_FALSE(f->available(*run, none));
+      EXPECT_TRUE(f->unavailable_reason(*run, none).startsWith("no comparison computed")) << f->id().toStdString();
+    }
     ASSERT_TRUE(f->available(*run, state)) << f->id().toStdString();
     const QSizeF size = f->natural_size(*run);
     const QImage img = render_figure(*f, *run, state, size, 1.0);
@@ -209,7 +231,8 @@ TEST(Export, PngSvgPdfParseBackAtTheAskedSize) {
   const auto run = testing::synthetic_snapshot();
   std::vector<float> gram;
   std::unique_ptr<CascadeExplanation> ex;
-  const FigureState state = full_state(*run, gram, ex);
+  const std::vector<Comparison> comparisons = compare_at_three_taus(*run);
+  const FigureState state = full_state(*run, gram, ex, comparisons);
   QTemporaryDir dir;
   for (const auto& f : all_figures()) {
     const QString base = dir.filePath(f->id());

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "widgets/figures/method_view.h"
 #include "widgets/figures/token_flow.h"
 #include "widgets/palette.h"
 #include "widgets/plot.h"
@@ -15,7 +16,18 @@ namespace {
 
 constexpr int kMaxChipChars = 24;
 
+// A token's colour at one layer: its status, or its membership in the picked methods' sets.
+QColor colour_at(const RunSnapshot& run, const FigureState& state, int64_t layer, int64_t t) {
+  if (method_colouring(state, layer)) return membership_color(membership(state, layer, t), method_difference(state, layer));
+  return status_color(run.status(layer, t));
+}
+
 QColor fill_for(const RunSnapshot& run, const FigureState& state, int64_t t) {
+  if (method_colouring(state, state.layer)) {
+    const QColor now = colour_at(run, state, state.layer, t);
+    if (state.phase <= 0 || state.layer + 1 >= run.L()) return now;
+    return mix(now, colour_at(run, state, state.layer + 1, t), state.phase);
+  }
   const QColor now = status_color(run.status(state.layer, t));
   if (state.phase <= 0 || state.layer + 1 >= run.L()) return now;
   return mix(now, status_color(run.status(state.layer + 1, t)), state.phase);
@@ -33,6 +45,7 @@ QString header_sub(const RunSnapshot& run, const FigureState& state) {
                     .arg(run.tau(), 0, 'f', 2)
                     .arg(run.analysis().theta, 0, 'f', 3)
                     .arg(QString::fromStdString(to_string(run.rule())));
+  if (method_colouring(state, state.layer)) sub += "  ·  " + method_caption(state);
   if (!state.anonymous) sub += "  ·  " + QString::fromStdString(short_source(run.record()));
   if (state.phase > 0 && state.layer + 1 < run.L()) sub += QString("  ·  → layer %1").arg(state.layer + 1);
   return unbreakable_parts(sub);
@@ -101,6 +114,21 @@ std::vector<LegendEntry> status_legend(double font_pt) {
 
 }  // namespace
 
+namespace {
+
+// The status legend, or the methods' (kept / not kept, A only / B only / both / neither) in method mode.
+double player_legend_height(const RunSnapshot& run, const FigureState& state, double width, double f) {
+  if (method_colouring(state, state.layer)) return legend_size(membership_legend(state, state.layer, run.T()), f, width).height();
+  return status_legend_height(width, f);
+}
+
+void draw_player_legend(QPainter& p, const RunSnapshot& run, const FigureState& state, QPointF origin, double f, double width) {
+  if (method_colouring(state, state.layer)) draw_legend(p, origin, membership_legend(state, state.layer, run.T()), f, width);
+  else draw_status_legend(p, origin, f, width);
+}
+
+}  // namespace
+
 double status_legend_height(double width, double font_pt) {
   return legend_size(status_legend(font_pt), font_pt, width).height();
 }
@@ -140,7 +168,7 @@ double DepthPlayerFigure::height_for_width(const RunSnapshot& run, const FigureS
   // a tall page; beyond that the layout falls back to cells.
   const double f = type_pt(state);
   const TypeFloor floor(state.font_pt);
-  const double legend_h = status_legend_height(width - f * 1.2, f) + f * 0.7;
+  const double legend_h = player_legend_height(run, state, width - f * 1.2, f) + f * 0.7;
   std::vector<QRectF> cells;
   const QRectF body(f * 0.6, 0, width - f * 1.2, 1e6);
   const auto [t0, t1] = state.tokens.within(run.T());
@@ -157,7 +185,7 @@ DepthPlayerFigure::Layout DepthPlayerFigure::layout(const QRectF& rect, const Ru
   const auto [t0, t1] = state.tokens.within(run.T());
   out.first = t0;
   out.header = QRectF(rect.left(), rect.top(), rect.width(), header_height(run, state, rect.width(), f));
-  const double legend_h = status_legend_height(rect.width() - f * 1.2, f) + f * 0.7;
+  const double legend_h = player_legend_height(run, state, rect.width() - f * 1.2, f) + f * 0.7;
   out.legend = QRectF(rect.left(), rect.bottom() - legend_h, rect.width(), legend_h);
   out.body = QRectF(rect.left() + f * 0.6, out.header.bottom(), rect.width() - f * 1.2,
                     out.legend.top() - out.header.bottom() - f * 0.4);
@@ -188,6 +216,7 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
   }
 
   const int64_t first = lay.first, n = static_cast<int64_t>(lay.cells.size());
+  const bool statuses = !method_colouring(state, state.layer);  // hatches and second statuses are the cascade's
   if (lay.chips) {
     p.setFont(figure_font(f));
     for (int64_t i = 0; i < n; ++i) {
@@ -197,26 +226,26 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
       p.setPen(Qt::NoPen);
       p.setBrush(fill);
       p.drawRoundedRect(c, f * 0.3, f * 0.3);
-      if (const TokenStatus st = run.status(state.layer, t); status_hatched(st) && state.phase <= 0) {
+      if (const TokenStatus st = run.status(state.layer, t); statuses && status_hatched(st) && state.phase <= 0) {
         QPainterPath shape;
         shape.addRoundedRect(c, f * 0.3, f * 0.3);
         hatch_status(p, shape, st, f);
       }
       p.setPen(qGray(fill.rgb()) < 140 ? QColor(Qt::white) : kInk);
       p.drawText(c, Qt::AlignCenter, token_label(run.token(t), kMaxChipChars));
-      draw_also_marker(p, c, run.also(state.layer, t), f);
+      if (statuses) draw_also_marker(p, c, run.also(state.layer, t), f);
     }
   } else {
     p.setRenderHint(QPainter::Antialiasing, false);
     for (int64_t i = 0; i < n; ++i) p.fillRect(lay.cells[i], fill_for(run, state, first + i));
-    if (state.phase <= 0)
+    if (statuses && state.phase <= 0)
       for (TokenStatus hatched : {TokenStatus::Removed, TokenStatus::Extra}) {
         QPainterPath cells;
         for (int64_t i = 0; i < n; ++i)
           if (run.status(state.layer, first + i) == hatched) cells.addRect(lay.cells[i]);
         hatch_status(p, cells, hatched, f);
       }
-    if (lay.side >= 6)
+    if (statuses && lay.side >= 6)
       for (int64_t i = 0; i < n; ++i) draw_also_marker(p, lay.cells[i], run.also(state.layer, first + i), lay.side);
     p.setRenderHint(QPainter::Antialiasing, true);
   }
@@ -242,7 +271,8 @@ void DepthPlayerFigure::paint(QPainter& p, const QRectF& rect, const RunSnapshot
   }
   outline(state.hover_token, kMuted, 1.2);
   outline(highlighted_token(state), kInk, 2.0);
-  draw_status_legend(p, QPointF(lay.legend.left() + f * 0.6, lay.legend.top() + f * 0.3), f, lay.legend.width() - f * 1.2);
+  draw_player_legend(p, run, state, QPointF(lay.legend.left() + f * 0.6, lay.legend.top() + f * 0.3), f,
+                     lay.legend.width() - f * 1.2);
 }
 
 Hit DepthPlayerFigure::hit(const QRectF& rect, const RunSnapshot& run, const FigureState& state, QPointF pos) const {
@@ -267,7 +297,8 @@ Hit DepthPlayerFigure::hit(const QRectF& rect, const RunSnapshot& run, const Fig
   if (h.token >= 0) {
     h.layer = state.layer;
     h.tooltip = QString("%1  [%2]  %3").arg(QString::fromStdString(run.token(h.token))).arg(h.token)
-                    .arg(status_name(run.status(state.layer, h.token)));
+                    .arg(method_colouring(state, state.layer) ? membership_name(state, membership(state, state.layer, h.token))
+                                                              : QString(status_name(run.status(state.layer, h.token))));
   }
   return h;
 }

@@ -8,9 +8,11 @@
 #include "widgets/figures/gram.h"
 #include "widgets/figures/gram_cost.h"
 #include "widgets/figures/jaccard.h"
+#include "widgets/figures/methods.h"
 #include "widgets/figures/profile.h"
 #include "widgets/figures/sweep.h"
 #include "widgets/figures/token_map.h"
+#include "widgets/figures/tradeoff.h"
 
 namespace cascade::widgets {
 
@@ -24,6 +26,8 @@ std::vector<std::unique_ptr<Figure>> all_figures() {
   out.push_back(std::make_unique<SweepFigure>());
   out.push_back(std::make_unique<GramFigure>());
   out.push_back(std::make_unique<CascadeStepFigure>());
+  out.push_back(std::make_unique<MethodsFigure>());
+  out.push_back(std::make_unique<TradeoffFigure>());
   return out;
 }
 
