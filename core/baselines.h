@@ -91,7 +91,7 @@ double mask_attention_error(const at::Tensor& probs, const at::Tensor& v, const 
 
 // Selection MACs (multiply-accumulates) of each method at one layer, the documented cost model:
 // independent T²d, cascade its gram_macs; leverage T·d² + d³/3 + T·d²; kmeans iterations·T·k·d;
-// attention reductions H·T²/2 (h2o), H·w·T (snapkv), H·T (tova), H·T·d_h (knorm), 2·H·T·d_h (keydiff);
+// attention reductions H·T(T+1)/2 (h2o), H·w·T (snapkv), H·T (tova), H·T·d_h (knorm), 2·H·T·d_h (keydiff);
 // 0 for random, recency, streaming-llm and inherit-only.
 int64_t selection_macs(Method m, int64_t T, int64_t d, int64_t H, int64_t head_dim, int64_t r, int64_t iterations = 0);
 
