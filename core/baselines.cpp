@@ -538,9 +538,16 @@ class CompareObserver final : public ForwardObserver {
     const int64_t i = index_[block];
     const at::Tensor& xhat = record_.analyzer->normalized(i);
     const int64_t T = xhat.size(0), r = budget_[i];
-    const auto start = Clock::now();
-    const AttentionStats stats = attention_stats(k, probs);
-    const double stats_ms = ms_since(start);
+    // The attention methods' reduction of the [H, T, T] probabilities, once per block and only
+    // when one of them was asked for.
+    std::optional<AttentionStats> stats;
+    double stats_ms = 0;
+    for (const MethodResult& m : c_.methods)
+      if (needs_attention(m.method) && !is_element_method(m.method) && !stats) {
+        const auto start = Clock::now();
+        stats = attention_stats(k, probs);
+        stats_ms = ms_since(start);
+      }
     at::Tensor scores;  // only for the element methods
     for (MethodResult& m : c_.methods) {
       MethodLayer& ml = m.layers[i];
@@ -561,7 +568,7 @@ class CompareObserver final : public ForwardObserver {
       }
       if (needs_attention(m.method)) {
         const auto t0 = Clock::now();
-        ml.set = attention_method_set(m.method, stats, r);
+        ml.set = attention_method_set(m.method, *stats, r);
         ml.selection_ms = stats_ms + ms_since(t0);
         ml.r = static_cast<int64_t>(ml.set->size());
         ml.selection_macs = selection_macs(m.method, T, xhat.size(1), H_, hd_, r);
