@@ -16,7 +16,7 @@ namespace cascade::study {
 
 // One window of T tokens of a source text (SPEC §8).
 struct Document {
-  std::string id;       // 16 lower-case hex digits: document_id()
+  std::string id;       // 16 lower-case hex digits (data/study/corpus.h: document_id)
   std::string source;   // relative to the corpus root: "a/b.txt", or "c.jsonl:12" (line 12 of a JSONL file)
   int64_t offset = 0;   // byte offset in the source text of the window's first token
   int64_t T = 0;        // tokens in the window (the BOS the model's tokenizer adds included)
@@ -24,10 +24,7 @@ struct Document {
   std::vector<int64_t> ids;
 };
 
-// The first 16 hex digits of SHA-256 over the UTF-8 bytes of
-//   source "\n" offset "\n" T "\n" tokenizer_id
-// (decimal integers), as data/STUDY_FORMAT.md says.
-std::string document_id(const std::string& source, int64_t offset, int64_t T, const std::string& tokenizer_id);
+// (The id itself, SHA-256 over source, offset, T and the tokenizer, is data/study/corpus.h's document_id.)
 uint64_t id_value(const std::string& id);  // the id read as a 64-bit hexadecimal number
 // SPEC §8 sharding: id_value(id) mod shards.
 int64_t shard_of(const std::string& id, int64_t shards);

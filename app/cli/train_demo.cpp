@@ -45,6 +45,8 @@ const std::vector<OptionSpec> kSpecs = {
     {"--seq", "N", "tokens per sequence (<= ctx)", "512"},
     {"--lr", "X", "peak learning rate (cosine schedule, linear warmup)", "0.002"},
     {"--seed", "S", "seed for init, batches and the split", "1"},
+    {"--study-corpus", "DIR", "instead of training: write held-out validation paragraphs to DIR (the bundled study corpus, data/demo/corpus)", ""},
+    {"--windows", "N", "with --study-corpus: paragraphs enough for N windows of 256 tokens of the tokenizer in --out", "45"},
     kThreads,
     kQuiet,
     kHelp};
@@ -91,6 +93,33 @@ void write_config(const std::string& dir, const ModelConfig& c, int64_t eot) {
                                  {"eos_token_id", eot},
                                  {"torch_dtype", "float16"}};
   std::ofstream(fs::path(dir) / "config.json") << config.dump(2) << "\n";
+}
+
+// The bundled study corpus: validation paragraphs (never trained on), evenly spaced over the split so
+// that both the Bible and the fortunes are in it, one file each (those of 192 tokens or more, so that
+// most windows are full), until they make `windows` windows of 256 tokens (at least 32 tokens each:
+// the study's defaults).
+void write_study_corpus(const std::string& dir, const std::vector<std::string>& val_docs, const Tokenizer& tok,
+                        int64_t windows) {
+  fs::create_directories(dir);
+  const auto n = static_cast<int64_t>(val_docs.size());
+  const int64_t step = std::max<int64_t>(1, n / std::max<int64_t>(1, windows));
+  int64_t made = 0, files = 0;
+  for (int64_t start = 0; start < step && made < windows; ++start)
+    for (int64_t i = start; i < n && made < windows; i += step) {
+      const auto tokens = static_cast<int64_t>(tok.encode(val_docs[static_cast<size_t>(i)], false).size());
+      if (tokens < 192) continue;  // mostly full windows: a fortune of a few lines is too short
+      char name[32];
+      std::snprintf(name, sizeof name, "validation-%04ld.txt", static_cast<long>(i));
+      std::ofstream(fs::path(dir) / name, std::ios::binary) << val_docs[static_cast<size_t>(i)] << "\n";
+      ++files;
+      for (int64_t s = 0; s < tokens; s += 256) {
+        if (std::min<int64_t>(256, tokens - s) >= 32) ++made;
+        if (s + 256 >= tokens) break;
+      }
+    }
+  std::fprintf(stderr, "train-demo: wrote %ld validation paragraphs (%ld windows) to %s\n", static_cast<long>(files),
+               static_cast<long>(made), dir.c_str());
 }
 
 }  // namespace
@@ -146,6 +175,10 @@ int cmd_train_demo(const std::vector<std::string>& args) {
   const data::CorpusSplit split = data::split_corpus(text);
   const auto train_docs = paragraphs(split.train), val_docs = paragraphs(split.validation);
   if (train_docs.empty() || val_docs.empty()) throw InputError(corpus_desc, "the corpus is too small to split");
+  if (const auto dir = opts.value("--study-corpus")) {
+    write_study_corpus(*dir, val_docs, *data::load_tokenizer(*out, "gpt2"), opts.integer("--windows"));
+    return 0;
+  }
 
   // 2. Vocabulary (kept when DIR already has one, so a resumed run tokenizes identically).
   const fs::path vocab_path = fs::path(*out) / "vocab.json", merges_path = fs::path(*out) / "merges.txt";
