@@ -362,3 +362,21 @@ TEST_F(CliStudy, BadOptionsAreUsageErrors) {
   EXPECT_EQ(run({"study", (dir_ / "missing").string(), "--quiet"}).code, 3);
   EXPECT_EQ(run({"study", "show", (corpus_ / "teaching.txt").string()}).code, 3);
 }
+
+// --sessions DIR: every document is also a session (<id>.h5) that `analyze` reopens without the
+// model, with the document's measures.
+TEST_F(CliStudy, PerDocumentSessionsReopen) {
+  const auto r = run(study_args(corpus_, dir_ / "s.h5", {"--sessions", (dir_ / "sessions").string(), "--limit", "2"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json s = show(dir_ / "s.h5");
+  ASSERT_EQ(s["documents"].size(), 2u);
+  for (const auto& doc : s["documents"]) {
+    const fs::path session = dir_ / "sessions" / (doc["id"].get<std::string>() + ".h5");
+    ASSERT_TRUE(fs::exists(session)) << session;
+    const json a = cli_json({"analyze", session.string(), "--tau", "0.3"});
+    ASSERT_EQ(a["layers"].size(), doc["layers"].size());
+    for (size_t l = 0; l < a["layers"].size(); ++l)
+      for (const char* key : {"r_ind", "r_casc", "casc_fidelity", "turnover"})
+        EXPECT_EQ(a["layers"][l][key], doc["layers"][l][key]) << key;
+  }
+}
