@@ -228,8 +228,8 @@ int study_merge(const std::vector<std::string>& args) {
   sort_failures(merged.failures);
   data::write_study(pos[0], merged, study::aggregate(merged));
   if (!opts.flag("--quiet")) {
-    std::fprintf(stderr, "study merge: %zu documents from %zu files into %s\n", merged.documents.size(), pos.size() - 1,
-                 pos[0].c_str());
+    std::fprintf(stderr, "study merge: %zu of the corpus's %s documents from %zu files into %s\n", merged.documents.size(),
+                 merged.params.get("corpus_documents").value_or("?").c_str(), pos.size() - 1, pos[0].c_str());
     if (static_cast<int64_t>(shards.size()) < count)
       std::fprintf(stderr, "study merge: only %zu of %ld shards were given: the study is incomplete\n", shards.size(),
                    static_cast<long>(count));
@@ -297,7 +297,8 @@ int cmd_study(const std::vector<std::string>& args) {
 
   const std::string tokenizer_id = data::tokenizer_identity(m.dir);
   const data::Corpus corpus = data::read_corpus(config.corpus, *m.tokenizer, tokenizer_id, control);
-  const study::Params params = data::study_params(config, m, tokenizer_id);
+  study::Params params = data::study_params(config, m, tokenizer_id);
+  params.set("corpus_documents", std::to_string(corpus.documents.size()));  // what a complete study has
   std::vector<study::Document> mine;
   for (const auto& d : corpus.documents)
     if (study::shard_of(d.id, config.shard_count) == config.shard_index) mine.push_back(d);

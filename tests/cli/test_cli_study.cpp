@@ -267,6 +267,40 @@ TEST_F(CliStudy, MpiTwoRanksEqualOneProcess) {
   if (text.find("built without MPI") != std::string::npos) GTEST_SKIP() << "this build has CASCADE_MPI=OFF";
   ASSERT_EQ(status, 0) << text;
   expect_same_study(dir_ / "one.h5", dir_ / "mpi.h5");
+
+  // Rank 1 killed mid-study: mpirun reports it, the committed documents stay in the journal, and the
+  // rerun names what rank 1 had in flight and ends with the one-process file.
+  const fs::path out = dir_ / "dead.h5";
+  std::string launch = "mpirun -np 2 --allow-run-as-root --oversubscribe '" + std::string(CASCADE_CLI) + "'";
+  for (const auto& a : study_args(corpus_, out, {"--threads", "1"})) launch += " '" + a + "'";
+  launch += " > '" + (dir_ / "dead.log").string() + "' 2>&1";
+  std::thread job([&] { std::system(launch.c_str()); });
+  const auto start = std::chrono::steady_clock::now();
+  bool killed = false;
+  while (!killed && std::chrono::steady_clock::now() - start < std::chrono::seconds(60)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (committed_lines(dir_ / "dead.h5.journal") < 1) continue;
+    for (const auto& proc : fs::directory_iterator("/proc")) {  // the process whose rank is 1
+      std::ifstream env(proc.path() / "environ");
+      const std::string e((std::istreambuf_iterator<char>(env)), std::istreambuf_iterator<char>());
+      std::ifstream cmd(proc.path() / "cmdline");
+      const std::string c((std::istreambuf_iterator<char>(cmd)), std::istreambuf_iterator<char>());
+      if (c.find(out.string()) != std::string::npos && c.find("mpirun") == std::string::npos &&
+          e.find(std::string("OMPI_COMM_WORLD_RANK=1") + '\0') != std::string::npos)
+        killed = ::kill(std::stoi(proc.path().filename().string()), SIGKILL) == 0;
+    }
+  }
+  job.join();
+  ASSERT_TRUE(killed) << "rank 1 was not found (or the study ended first)";
+  std::ifstream dead_log(dir_ / "dead.log");
+  const std::string dead((std::istreambuf_iterator<char>(dead_log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(dead.find("rank 1"), std::string::npos) << dead;
+  auto args = study_args(corpus_, out, {"--threads", "1"});
+  args.erase(std::find(args.begin(), args.end(), "--quiet"));
+  const auto r = run(args);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("in flight on rank 1"), std::string::npos) << r.err;
+  expect_same_study(dir_ / "one.h5", out);
 }
 
 // Kill -9 after two documents are committed: the rerun continues, and the result is the one-shot
