@@ -333,6 +333,10 @@ void MainWindow::build_menus() {
                                                       QString(kSessionFilter) + ";;All files (*)");
     if (!path.isEmpty()) open_session_file(path);
   });
+  file->addAction("Open &study…", this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, "Open a study", session_dir(), "Study (*.h5);;All files (*)");
+    if (!path.isEmpty()) open_study_file(path);
+  });
   file->addAction("Open &text…", this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, "Open a text", QString(), "Text (*.txt);;All files (*)");
     if (!path.isEmpty()) load_text_file(path);

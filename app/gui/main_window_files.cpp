@@ -48,6 +48,7 @@
 #include "widgets/player.h"
 #include "widgets/figure_view.h"
 #include "widgets/inspector_panel.h"
+#include "gui/study_window.h"
 #include "widgets/render.h"
 #include "widgets/teaching_window.h"
 
@@ -79,6 +80,47 @@ void MainWindow::open_session_file(const QString& path) {
   add_recent("session", path);
   QSettings().setValue("session/dir", QFileInfo(path).absolutePath());
   controller_->open_session(path);
+}
+
+bool MainWindow::open_study_file(const QString& path) {
+  std::shared_ptr<const study::Study> study;
+  try {
+    study = load_study(path);
+  } catch (const std::exception& e) {
+    warn(QString("Cannot open the study %1: %2").arg(path, e.what()));
+    return false;
+  }
+  // One study window: a new study replaces what it showed (File → Add study compares two).
+  delete study_window_;
+  study_window_ = new StudyWindow(study, path, this);
+  study_window_->setWindowFlag(Qt::Window);
+  connect(study_window_, &StudyWindow::open_session_requested, this, [this](const QString& session) {
+    open_session_file(session);
+    raise();
+  });
+  connect(study_window_, &StudyWindow::rerun_requested, this, &MainWindow::run_document);
+  study_window_->show();
+  return true;
+}
+
+void MainWindow::run_document(const QString& model, const std::vector<int64_t>& ids, double tau, const QString& label) {
+  if (controller_->busy()) {
+    statusBar()->showMessage("Another job is still running: wait for it or press Cancel.", 4000);
+    return;
+  }
+  if (!model.isEmpty() && model != model_) {  // the study's model, tried as a picked one is
+    if (!trying_model_) previous_model_ = model_;
+    trying_model_ = true;
+    model_ = model;
+    set_model_label();
+  }
+  RunSettings s = settings_from_ui();
+  s.ids = ids;
+  if (std::isfinite(tau)) s.tau = tau;
+  statusBar()->showMessage("Running the study's document " + label, 4000);
+  model_job_ = true;
+  controller_->run_model(s);
+  raise();
 }
 
 QString MainWindow::session_dir() const {
