@@ -304,6 +304,13 @@ void paint_histogram(QPainter& p, const QRectF& rect, const Studies& studies, co
   const Axes a{inner_area(rect, f, false, title, below), h.lo - pad, h.hi + pad, 0, static_cast<double>(top) * 1.1};
   draw_title(p, rect, title, f);
   draw_axes(p, a, "gram_savings", "documents", f, false, true, true);
+  for (size_t si = 0; si < studies.size(); ++si) {  // the CIs under the bars, so the bars stay readable
+    const stats::Describe& d = h.described[si];
+    if (!finite(d.ci95[0]) || !finite(d.ci95[1])) continue;
+    QColor band = study_color(si);
+    band.setAlphaF(0.18);
+    p.fillRect(QRectF(QPointF(a.px(d.ci95[0]), a.area.top()), QPointF(a.px(d.ci95[1]), a.area.bottom())), band);
+  }
   const double bw = (h.hi - h.lo) / h.bins;
   for (size_t si = 0; si < studies.size(); ++si) {
     const QColor c = study_color(si);
@@ -317,15 +324,10 @@ void paint_histogram(QPainter& p, const QRectF& rect, const Studies& studies, co
       p.drawRect(QRectF(QPointF(a.px(h.lo + b * bw), a.py(static_cast<double>(n))), QPointF(a.px(h.lo + (b + 1) * bw), a.py(0))));
     }
   }
-  for (size_t si = 0; si < studies.size(); ++si) {  // the mean and its CI over the bars
+  for (size_t si = 0; si < studies.size(); ++si) {  // the means over them
     const stats::Describe& d = h.described[si];
     if (!finite(d.mean)) continue;
-    const QColor c = study_color(si);
-    QColor band = c;
-    band.setAlphaF(0.18);
-    if (finite(d.ci95[0]) && finite(d.ci95[1]))
-      p.fillRect(QRectF(QPointF(a.px(d.ci95[0]), a.area.top()), QPointF(a.px(d.ci95[1]), a.area.bottom())), band);
-    p.setPen(QPen(c.darker(130), 1.8));
+    p.setPen(QPen(study_color(si).darker(130), 1.8));
     p.drawLine(QPointF(a.px(d.mean), a.area.top()), QPointF(a.px(d.mean), a.area.bottom()));
   }
   draw_legend(p, QPointF(rect.left() + f * 0.5, rect.bottom() - below), histogram_legend(studies, h), f, rect.width() - f);

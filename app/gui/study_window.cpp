@@ -170,6 +170,8 @@ StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QStrin
   table_ = new QTableView(split);
   table_->setObjectName("study-documents");
   table_->setModel(proxy_);
+  // Unsorted at first: the study's canonical order (Document::index); a header click sorts.
+  table_->horizontalHeader()->setSortIndicator(-1, Qt::AscendingOrder);
   table_->setSortingEnabled(true);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);

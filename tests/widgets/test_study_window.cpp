@@ -215,6 +215,8 @@ TEST(StudyWindow, TheTableSortsNumbersAsNumbers) {
   app::StudyWindow w(make_study("demo-model"), "");
   QSortFilterProxyModel* m = w.table_model();
   ASSERT_EQ(m->rowCount(), 20);
+  for (int r = 0; r < 20; ++r)  // unsorted at first: the canonical order
+    EXPECT_EQ(m->index(r, 1).data().toString(), QString("doc%1.txt").arg(r));
   EXPECT_TRUE(w.measures().contains("summary/gram_savings"));
   EXPECT_TRUE(w.measures().contains("layers/depth_jaccard"));
   EXPECT_TRUE(w.measures().contains("methods/attn_err · h2o"));
