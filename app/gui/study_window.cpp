@@ -144,11 +144,15 @@ StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QStrin
   measure_->setObjectName("study-measure");
   layer_ = new QComboBox(central);
   layer_->setObjectName("study-layer");
-  for (int64_t l : data_[0]->study->layers) layer_->addItem(QString("layer %1").arg(l));
   summary_ = new QLabel(central);
+  table_study_ = new QComboBox(central);
+  table_study_->setObjectName("study-table-study");
+  table_study_->addItem(name);
+  table_study_->setVisible(false);  // shown once a second study is added
   bar->addWidget(new QLabel("τ:", central));
   bar->addWidget(tau_);
   bar->addSpacing(16);
+  bar->addWidget(table_study_);
   bar->addWidget(new QLabel("Table column:", central));
   bar->addWidget(measure_, 1);
   bar->addWidget(layer_);
@@ -176,6 +180,7 @@ StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QStrin
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->verticalHeader()->hide();
+  table_->horizontalHeader()->setStretchLastSection(true);
   table_->setToolTip("Double-click a document: its session when the study saved one, else run it in the main window");
   split->addWidget(tabs_);
   split->addWidget(table_);
@@ -188,6 +193,10 @@ StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QStrin
   connect(tau_, &QComboBox::currentIndexChanged, this, [this](int t) { set_tau_index(t); });
   connect(measure_, &QComboBox::currentIndexChanged, this, [this] { rebuild_table(); });
   connect(layer_, &QComboBox::currentIndexChanged, this, [this] { rebuild_table(); });
+  connect(table_study_, &QComboBox::currentIndexChanged, this, [this] {
+    rebuild_measures();
+    rebuild_table();
+  });
   connect(table_, &QTableView::doubleClicked, this, [this](const QModelIndex& i) { activate_row(i.row()); });
   build_menus();
   refresh();
@@ -226,6 +235,14 @@ void StudyWindow::add_study(std::shared_ptr<const study::Study> study, const QSt
   data_.push_back(std::move(d));
   paths_ << path;
   setWindowTitle("Study — " + data_[0]->name + " vs " + data_[1]->name);
+  {
+    const QSignalBlocker block(table_study_);
+    while (table_study_->count() > 1) table_study_->removeItem(1);
+    table_study_->addItem(data_[1]->name);
+    table_study_->setCurrentIndex(0);
+  }
+  table_study_->setVisible(true);
+  rebuild_measures();
   refresh();
 }
 
@@ -252,30 +269,47 @@ QStringList StudyWindow::measures() const {
 
 void StudyWindow::set_measure(const QString& label) { measure_->setCurrentIndex(measure_->findText(label)); }
 void StudyWindow::set_layer_index(int64_t l) { layer_->setCurrentIndex(static_cast<int>(l)); }
+void StudyWindow::set_table_study(int index) { table_study_->setCurrentIndex(index); }
+int StudyWindow::table_study() const { return std::clamp(table_study_->currentIndex(), 0, static_cast<int>(data_.size()) - 1); }
 
 void StudyWindow::rebuild_measures() {
-  const QSignalBlocker block(measure_);
+  const QSignalBlocker block(measure_), block_layer(layer_);
+  const QString kept = measure_->currentText();
+  const int kept_layer = layer_->currentIndex();
+  const study::Study& s = *data_[static_cast<size_t>(table_study())]->study;
   measure_->clear();
-  for (const Measure& m : measures_of(*data_[0]->study)) measure_->addItem(m.label);
-  // The headline: what a study is for (SPEC §8) — the Gram work the cascade saves per document.
-  const int g = measure_->findText("summary/gram_savings");
-  measure_->setCurrentIndex(g >= 0 ? g : 0);
+  for (const Measure& m : measures_of(s)) measure_->addItem(m.label);
+  layer_->clear();
+  for (int64_t l : s.layers) layer_->addItem(QString("layer %1").arg(l));
+  layer_->setCurrentIndex(std::clamp(kept_layer, 0, std::max(0, layer_->count() - 1)));
+  // The same column for the other study when it has it, else the headline: what a study is for
+  // (SPEC §8) — the Gram work the cascade saves per document.
+  const int k = measure_->findText(kept), g = measure_->findText("summary/gram_savings");
+  measure_->setCurrentIndex(k >= 0 ? k : g >= 0 ? g : 0);
 }
 
 void StudyWindow::rebuild_table() {
-  const study::Study& s = *data_[0]->study;
+  const study::Study& s = *data_[static_cast<size_t>(table_study())]->study;
+  const int64_t tau = s.taus.empty() || data_[0]->study->taus.empty() ? 0 : [&] {  // the shown τ's value in this study's grid
+    const double want = data_[0]->study->taus[static_cast<size_t>(state_.tau)];
+    int64_t best = 0;
+    for (size_t i = 1; i < s.taus.size(); ++i)
+      if (std::abs(s.taus[i] - want) < std::abs(s.taus[static_cast<size_t>(best)] - want)) best = static_cast<int64_t>(i);
+    return best;
+  }();
   const auto ms = measures_of(s);
   const int mi = measure_->currentIndex();
   const Measure* m = mi >= 0 && mi < static_cast<int>(ms.size()) ? &ms[static_cast<size_t>(mi)] : nullptr;
   layer_->setEnabled(m && (m->kind == Measure::LayerTau || m->kind == Measure::ItemLayer));
   const study::Array* a = m ? s.find(m->array) : nullptr;
-  const int64_t flat = m ? flat_of(*m, s, state_.tau, std::max(0, layer_->currentIndex())) : 0;
+  const int64_t flat = m ? flat_of(*m, s, tau, std::max(0, layer_->currentIndex())) : 0;
   const int sort_column = table_->horizontalHeader()->sortIndicatorSection();
   const Qt::SortOrder order = table_->horizontalHeader()->sortIndicatorOrder();
   model_->clear();
   QString header = m ? m->label : QString("measure");
   if (m && (m->kind == Measure::LayerTau || m->kind == Measure::ItemLayer)) header += " @ " + layer_->currentText();
-  if (m && (m->kind == Measure::PerTau || m->kind == Measure::LayerTau || m->kind == Measure::ModeTau)) header += " @ " + tau_->currentText();
+  if (m && !s.taus.empty() && (m->kind == Measure::PerTau || m->kind == Measure::LayerTau || m->kind == Measure::ModeTau))
+    header += QString(" @ τ = %1").arg(s.taus[static_cast<size_t>(tau)], 0, 'f', 2);
   model_->setHorizontalHeaderLabels({"id", "source", "offset", "T", header});
   for (size_t d = 0; d < s.documents.size(); ++d) {
     const study::Document& doc = s.documents[d];
@@ -304,12 +338,14 @@ void StudyWindow::refresh() {
 }
 
 QString StudyWindow::session_of(int64_t index) const {
-  const study::Study& s = *data_[0]->study;
+  const auto which = static_cast<size_t>(table_study());
+  const study::Study& s = *data_[which]->study;
   const auto folder = s.params.get("sessions");
   if (!folder || folder->empty() || index < 0 || index >= static_cast<int64_t>(s.documents.size())) return {};
   QString dir = QString::fromStdString(*folder);
   // A relative folder is beside the study file (the file moves with its sessions).
-  if (QDir::isRelativePath(dir) && !paths_.front().isEmpty()) dir = QFileInfo(paths_.front()).dir().filePath(dir);
+  if (QDir::isRelativePath(dir) && !paths_[static_cast<qsizetype>(which)].isEmpty())
+    dir = QFileInfo(paths_[static_cast<qsizetype>(which)]).dir().filePath(dir);
   const QString path = QDir(dir).filePath(QString::fromStdString(s.documents[static_cast<size_t>(index)].id) + ".h5");
   return QFileInfo::exists(path) ? path : QString();
 }
@@ -322,9 +358,10 @@ void StudyWindow::activate_row(int proxy_row) {
     Q_EMIT open_session_requested(session);
     return;
   }
-  const study::Study& s = *data_[0]->study;
+  const study::Study& s = *data_[static_cast<size_t>(table_study())]->study;
   const study::Document& doc = s.documents[static_cast<size_t>(d)];
-  const double tau = s.taus.empty() ? std::nan("") : s.taus[static_cast<size_t>(state_.tau)];
+  const auto& taus = data_[0]->study->taus;  // the τ shown
+  const double tau = taus.empty() ? std::nan("") : taus[static_cast<size_t>(state_.tau)];
   Q_EMIT rerun_requested(QString::fromStdString(s.params.get("model").value_or("")), doc.ids, tau,
                          QString("%1 @ %2").arg(QString::fromStdString(doc.source)).arg(doc.offset));
 }

@@ -43,12 +43,15 @@ class StudyWindow : public QMainWindow {
   QStringList measures() const;
   void set_measure(const QString& label);
   void set_layer_index(int64_t l);  // the layer of a layers/* (or methods/* per-layer) measure
+  // Whose documents the table lists (0: the first study, 1: the one compared).
+  void set_table_study(int index);
+  int table_study() const;
   QSortFilterProxyModel* table_model() const { return proxy_; }
   QTableView* table() const { return table_; }
   // What a double-click on the proxy row does (open_session_requested or rerun_requested).
   void activate_row(int proxy_row);
   void export_figure(widgets::StudyFigureKind kind, const QString& path, widgets::ExportFormat format);
-  // The session of document `index` when the study names a sessions folder and the file is there, else "".
+  // The session of document `index` of the table's study when the study names a sessions folder and the file is there, else "".
   QString session_of(int64_t index) const;
 
  Q_SIGNALS:
@@ -67,7 +70,7 @@ class StudyWindow : public QMainWindow {
   QStringList paths_;
   widgets::StudyFigureState state_;
   QTabWidget* tabs_ = nullptr;
-  QComboBox *tau_ = nullptr, *measure_ = nullptr, *layer_ = nullptr;
+  QComboBox *tau_ = nullptr, *measure_ = nullptr, *layer_ = nullptr, *table_study_ = nullptr;
   QLabel* summary_ = nullptr;
   QStandardItemModel* model_ = nullptr;
   QSortFilterProxyModel* proxy_ = nullptr;

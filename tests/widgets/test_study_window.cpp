@@ -269,6 +269,17 @@ TEST(StudyWindow, ShowsTwoStudiesSideBySide) {
   ASSERT_EQ(w.studies().size(), 2u);
   EXPECT_TRUE(w.windowTitle().contains("model-a (a.h5)"));
   EXPECT_TRUE(w.windowTitle().contains("model-b (b.h5)"));
+  // The table lists either study's documents; a double-click runs that study's document with its model.
+  EXPECT_EQ(w.table_model()->rowCount(), 20);
+  w.set_table_study(1);
+  EXPECT_EQ(w.table_model()->rowCount(), 12);
+  EXPECT_EQ(w.table_model()->headerData(4, Qt::Horizontal).toString(), "summary/gram_savings @ τ = 0.30");
+  QSignalSpy rerun(&w, &app::StudyWindow::rerun_requested);
+  w.activate_row(0);
+  ASSERT_EQ(rerun.count(), 1);
+  EXPECT_EQ(rerun[0][0].toString(), "model-b");
+  w.set_table_study(0);
+  EXPECT_EQ(w.table_model()->rowCount(), 20);
   w.resize(1500, 800);
   w.show();
   QTest::qWait(50);
