@@ -148,10 +148,17 @@ StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QStrin
   table_study_ = new QComboBox(central);
   table_study_->setObjectName("study-table-study");
   table_study_->addItem(name);
-  table_study_->setVisible(false);  // shown once a second study is added
+  auto* table_study_label = new QLabel("Documents of:", central);
+  // Shown once a second study is added.
+  table_study_->setVisible(false);
+  table_study_label->setVisible(false);
+  connect(table_study_, &QComboBox::currentTextChanged, table_study_label, [this, table_study_label] {
+    table_study_label->setVisible(table_study_->count() > 1);
+  });
   bar->addWidget(new QLabel("τ:", central));
   bar->addWidget(tau_);
   bar->addSpacing(16);
+  bar->addWidget(table_study_label);
   bar->addWidget(table_study_);
   bar->addWidget(new QLabel("Table column:", central));
   bar->addWidget(measure_, 1);

@@ -2,6 +2,7 @@
 // document table sorts numbers as numbers, every figure exports to PNG/SVG/PDF, two studies overlay
 // with both named in the legend, and a double-click opens a document's session or asks for its run.
 // With CASCADE_SHOTS_DIR set the figures and the window are saved there to be looked at.
+#include <QAction>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -18,6 +19,7 @@
 #include <memory>
 
 #include "core/study.h"
+#include "gui/main_window.h"
 #include "gui/study_window.h"
 #include "widgets/fixtures.h"
 #include "widgets/study_figures.h"
@@ -291,6 +293,20 @@ TEST(StudyWindow, ShowsTwoStudiesSideBySide) {
     QTest::qWait(20);
     w.grab().save(QDir(dir).filePath("study-window-two-tau1.png"));
   }
+}
+
+TEST(StudyWindow, TheMainWindowOpensStudiesFromTheFileMenu) {
+  app::StartOptions options;
+  options.restore = false;
+  options.batch = true;  // a failure goes to batch_error, not a modal box
+  app::MainWindow window(options);
+  QStringList actions;
+  for (QAction* a : window.findChildren<QAction*>()) actions << a->text();
+  EXPECT_TRUE(actions.contains("Open &study…"));
+  QSignalSpy error(&window, &app::MainWindow::batch_error);
+  EXPECT_FALSE(window.open_study_file("/nonexistent/study.h5"));
+  EXPECT_EQ(error.count(), 1);
+  EXPECT_EQ(window.study_window(), nullptr);
 }
 
 }  // namespace
