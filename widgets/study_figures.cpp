@@ -435,11 +435,11 @@ void paint_tradeoff(QPainter& p, const QRectF& rect, const Studies& studies, con
 
 // --- the public side -----------------------------------------------------------------------------
 
-StudyData make_study_data(std::shared_ptr<const Study> s, const QString& name) {
+StudyData make_study_data(std::shared_ptr<const Study> s, const QString& name, std::optional<study::Aggregates> stored) {
   StudyData d;
   d.name = name;
   d.study = std::move(s);
-  d.aggregates = study::aggregate(*d.study);
+  d.aggregates = stored ? std::move(*stored) : study::aggregate(*d.study);
   const Study& st = *d.study;
   const int64_t resamples = st.resamples > 0 ? st.resamples : stats::kBootstrapResamples;
   const study::Array* r = st.find("methods/r");
@@ -568,13 +568,13 @@ void paint_study_figure(QPainter& p, const QRectF& rect, StudyFigureKind kind, c
   }
 }
 
-QStringList study_legend_labels(StudyFigureKind kind, const Studies& studies) {
+QStringList study_legend_labels(StudyFigureKind kind, const Studies& studies, const StudyFigureState& state) {
   QStringList out;
   if (!study_unavailable(kind, studies).isEmpty()) return out;
   std::vector<LegendEntry> entries;
   switch (kind) {
     case StudyFigureKind::Bands: entries = bands_legend(studies); break;
-    case StudyFigureKind::Histogram: entries = histogram_legend(studies, histogram_of(studies, StudyFigureState{})); break;
+    case StudyFigureKind::Histogram: entries = histogram_legend(studies, histogram_of(studies, state)); break;
     case StudyFigureKind::Tradeoff: entries = tradeoff_legend(studies); break;
   }
   for (const LegendEntry& e : entries) out << e.label;

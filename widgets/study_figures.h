@@ -35,7 +35,10 @@ struct StudyData {
   QString quality;  // the trade-off's y: "delta_ppl" or "attn_err" ("" when neither was measured)
   std::vector<StudyMethodPoint> methods;
 };
-StudyData make_study_data(std::shared_ptr<const study::Study> study, const QString& name);
+// With `stored` (the file's aggregates, data::read_study's) those; else aggregate(study) — a
+// bootstrap per cell, seconds for a large study.
+StudyData make_study_data(std::shared_ptr<const study::Study> study, const QString& name,
+                          std::optional<study::Aggregates> stored = std::nullopt);
 // "model (file)" from the study's params "model" and the file's name; either alone when the other is empty.
 QString study_name(const study::Study& study, const QString& path);
 
@@ -62,7 +65,8 @@ double study_height_for_width(StudyFigureKind kind, const std::vector<const Stud
 void paint_study_figure(QPainter& p, const QRectF& rect, StudyFigureKind kind,
                         const std::vector<const StudyData*>& studies, const StudyFigureState& state);
 // The legend's labels (the study names, then the line styles' meanings) — what the figure shows of them.
-QStringList study_legend_labels(StudyFigureKind kind, const std::vector<const StudyData*>& studies);
+QStringList study_legend_labels(StudyFigureKind kind, const std::vector<const StudyData*>& studies,
+                                const StudyFigureState& state = {});
 
 // The bands figure's geometry, so what is drawn can be checked against aggregate(): one panel per
 // measure, and per study the points of its mean line and CI band (data and page coordinates).

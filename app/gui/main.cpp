@@ -110,7 +110,8 @@ int main(int argc, char** argv) {
     cascade::app::StudyWindow* sw = window.study_window();
     if (studies.size() == 2) {
       try {
-        sw->add_study(cascade::app::load_study(studies[1]), studies[1]);
+        cascade::app::LoadedStudy second = cascade::app::load_study(studies[1]);
+        sw->add_study(std::move(second.study), studies[1], std::move(second.aggregates));
       } catch (const std::exception& e) {
         std::fprintf(stderr, "cascadelens: %s: %s\n", studies[1].toLocal8Bit().constData(), e.what());
         return 1;

@@ -83,7 +83,7 @@ void MainWindow::open_session_file(const QString& path) {
 }
 
 bool MainWindow::open_study_file(const QString& path) {
-  std::shared_ptr<const study::Study> study;
+  LoadedStudy study;
   try {
     study = load_study(path);
   } catch (const std::exception& e) {
@@ -92,7 +92,7 @@ bool MainWindow::open_study_file(const QString& path) {
   }
   // One study window: a new study replaces what it showed (File → Add study compares two).
   delete study_window_;
-  study_window_ = new StudyWindow(study, path, this);
+  study_window_ = new StudyWindow(std::move(study.study), path, this, std::move(study.aggregates));
   study_window_->setWindowFlag(Qt::Window);
   connect(study_window_, &StudyWindow::open_session_requested, this, [this](const QString& session) {
     open_session_file(session);

@@ -118,19 +118,22 @@ class StudyFigureWidget : public QWidget {
 
 }  // namespace
 
-std::shared_ptr<const study::Study> load_study(const QString& path) {
+LoadedStudy load_study(const QString& path) {
 #ifdef CASCADE_HAS_STUDY_FILE
-  return std::make_shared<const study::Study>(data::read_study(path.toStdString()));
+  study::Aggregates stored;
+  auto s = std::make_shared<const study::Study>(data::read_study(path.toStdString(), &stored));
+  return {std::move(s), std::move(stored)};
 #else
   throw UsageError("this build cannot read study files yet (data/study/study_file.cpp): " + path.toStdString());
 #endif
 }
 
-StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QString& path, QWidget* parent)
+StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QString& path, QWidget* parent,
+                         std::optional<study::Aggregates> aggregates)
     : QMainWindow(parent) {
   setObjectName("study");
   const QString name = widgets::study_name(*study, path);
-  data_.push_back(std::make_unique<widgets::StudyData>(widgets::make_study_data(std::move(study), name)));
+  data_.push_back(std::make_unique<widgets::StudyData>(widgets::make_study_data(std::move(study), name, std::move(aggregates))));
   paths_ << path;
   setWindowTitle("Study — " + name);
 
@@ -235,9 +238,10 @@ std::vector<const widgets::StudyData*> StudyWindow::studies() const {
   return out;
 }
 
-void StudyWindow::add_study(std::shared_ptr<const study::Study> study, const QString& path) {
+void StudyWindow::add_study(std::shared_ptr<const study::Study> study, const QString& path,
+                            std::optional<study::Aggregates> aggregates) {
   const QString name = widgets::study_name(*study, path);
-  auto d = std::make_unique<widgets::StudyData>(widgets::make_study_data(std::move(study), name));
+  auto d = std::make_unique<widgets::StudyData>(widgets::make_study_data(std::move(study), name, std::move(aggregates)));
   if (data_.size() > 1) data_.resize(1), paths_.resize(1);  // two side by side: a third replaces the second
   data_.push_back(std::move(d));
   paths_ << path;
@@ -255,7 +259,8 @@ void StudyWindow::add_study(std::shared_ptr<const study::Study> study, const QSt
 
 void StudyWindow::add_study_file(const QString& path) {
   try {
-    add_study(load_study(path), path);
+    LoadedStudy loaded = load_study(path);
+    add_study(std::move(loaded.study), path, std::move(loaded.aggregates));
   } catch (const std::exception& e) {
     QMessageBox::warning(this, "Cascade Lens", QString("Cannot open the study %1: %2").arg(path, e.what()));
   }

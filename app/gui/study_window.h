@@ -7,6 +7,7 @@
 #include <QMainWindow>
 
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "core/study.h"
@@ -22,18 +23,26 @@ class QTabWidget;
 
 namespace cascade::app {
 
-// Reads a study file (data::read_study); InputError / UsageError as it throws them.
-std::shared_ptr<const study::Study> load_study(const QString& path);
+// A study file as data::read_study reads it: the study and the aggregates stored with it (so the
+// window draws the file's numbers, not a recomputation). InputError / UsageError as it throws them.
+struct LoadedStudy {
+  std::shared_ptr<const study::Study> study;
+  std::optional<study::Aggregates> aggregates;
+};
+LoadedStudy load_study(const QString& path);
 
 class StudyWindow : public QMainWindow {
   Q_OBJECT
  public:
   // `path` names the study in the legend and finds its sessions folder when relative ("" in tests).
-  StudyWindow(std::shared_ptr<const study::Study> study, const QString& path, QWidget* parent = nullptr);
+  // `aggregates`: the file's (else aggregate(study) is computed).
+  StudyWindow(std::shared_ptr<const study::Study> study, const QString& path, QWidget* parent = nullptr,
+              std::optional<study::Aggregates> aggregates = std::nullopt);
   ~StudyWindow() override;
 
   // The study to compare (drawn over the first in another colour); replaces an earlier second one.
-  void add_study(std::shared_ptr<const study::Study> study, const QString& path);
+  void add_study(std::shared_ptr<const study::Study> study, const QString& path,
+                 std::optional<study::Aggregates> aggregates = std::nullopt);
   void add_study_file(const QString& path);  // load_study, with a message box on failure
 
   std::vector<const widgets::StudyData*> studies() const;

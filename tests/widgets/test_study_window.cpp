@@ -135,6 +135,18 @@ TEST(StudyFigures, TheBandsDrawTheAggregatesMeanAndCi) {
   EXPECT_GT(c.blue(), c.red());
 }
 
+TEST(StudyFigures, TheFilesStoredAggregatesAreWhatIsDrawn) {
+  const auto s = make_study("demo-model");
+  study::Aggregates stored = study::aggregate(*s);
+  for (study::ArrayAggregate& a : stored.arrays)
+    if (a.name == "layers/casc_fidelity")
+      for (stats::Describe& d : a.cells) d.mean = 0.5, d.ci95 = {0.4, 0.6};
+  const StudyData data = make_study_data(s, "A", stored);
+  const auto panels = study_bands_layout(QRectF(0, 0, 900, 560), {&data}, StudyFigureState{});
+  ASSERT_EQ(panels[2].measure, "casc_fidelity");
+  for (const StudyBandPoint& q : panels[2].series[0].points) EXPECT_EQ(q.d.mean, 0.5);
+}
+
 TEST(StudyFigures, TheTradeoffIsEachMethodsMeanOverDocuments) {
   const auto s = make_study("demo-model");
   const StudyData data = make_study_data(s, "A");
