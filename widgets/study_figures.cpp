@@ -336,7 +336,7 @@ void paint_histogram(QPainter& p, const QRectF& rect, const Studies& studies, co
 // --- trade-off -----------------------------------------------------------------------------------
 
 QString tradeoff_y_label(const Studies& studies) {
-  return studies.front()->quality == "delta_ppl" ? "ΔPPL (method − exact)" : "attn_err (mean over layers)";
+  return studies.front()->quality == "delta_ppl" ? "ΔPPL (method − exact)" : "mean attn_err";
 }
 
 QString tradeoff_title(const Studies& studies, const StudyFigureState& state) {
@@ -422,9 +422,15 @@ void paint_tradeoff(QPainter& p, const QRectF& rect, const Studies& studies, con
       }
       const bool cascade = m->method == "cascade";
       draw_marker(p, at, cascade, c);
-      p.setFont(cascade ? figure_font(f * 0.85, true) : label_font);
+      const QFont font = cascade ? figure_font(f * 0.85, true) : label_font;
+      const QFontMetricsF fm = figure_metrics(font);
+      // Above right of the point; left of it or below it where the frame would cut the name.
+      QPointF text_at = at + QPointF(6, -5);
+      if (text_at.x() + fm.horizontalAdvance(m->method) > a.area.right()) text_at.setX(at.x() - 6 - fm.horizontalAdvance(m->method));
+      if (text_at.y() - fm.ascent() < a.area.top()) text_at.setY(at.y() + 5 + fm.ascent());
+      p.setFont(font);
       p.setPen(cascade ? kInk : c.darker(120));
-      p.drawText(at + QPointF(6, -5), m->method);
+      p.drawText(text_at, m->method);
     }
   }
   p.restore();

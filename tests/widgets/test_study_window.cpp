@@ -213,6 +213,17 @@ TEST(StudyFigures, EveryFigureExportsToPngSvgAndPdf) {
         EXPECT_TRUE(svg.readAll().contains("<svg"));
       }
     }
+  // At the paper presets' widths and type sizes the figures still draw (and are saved to be looked at).
+  for (const ExportPreset& preset : export_presets())
+    for (StudyFigureKind k : study_figure_kinds()) {
+      StudyFigureState st;
+      st.font_pt = preset.font_pt;
+      const QString path = dir.filePath(study_figure_id(k) + "-" + preset.id + ".png");
+      ASSERT_NO_THROW(export_study_figure(k, studies, st, path, ExportOptions{ExportFormat::Png, {preset.width_pt, 0}, 150}));
+      const QImage img(path);
+      EXPECT_NEAR(img.width(), preset.width_pt * 150 / 72, 2);
+      if (!shots.isEmpty()) QFile::copy(path, QDir(shots).filePath(QFileInfo(path).fileName()));
+    }
   // A study without methods has no trade-off: the export says so rather than writing an empty page.
   auto bare = make_study("demo-model");
   std::erase_if(bare->arrays, [](const study::Array& a) { return a.name.rfind("methods/", 0) == 0; });
