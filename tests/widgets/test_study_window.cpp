@@ -332,5 +332,22 @@ TEST(StudyWindow, TheMainWindowOpensStudiesFromTheFileMenu) {
   EXPECT_EQ(window.study_window(), nullptr);
 }
 
+TEST(StudyWindow, ADocumentWithoutSessionRunsItsIdsInTheMainWindow) {
+  app::StartOptions options;
+  options.restore = false;
+  options.batch = true;
+  app::MainWindow window(options);
+  ASSERT_TRUE(testing::start_main_window(window));  // the bundled model
+  const std::vector<int64_t> first = window.view()->snapshot()->record().ids;
+  ASSERT_GT(first.size(), 12u);
+  // A document is a window of ids as the study ran them: these, not the text box's re-tokenization.
+  const std::vector<int64_t> ids(first.begin(), first.begin() + 12);
+  QSignalSpy done(window.controller(), &app::Controller::job_finished);
+  window.run_document("", ids, 0.4, "doc0.txt @ 0");
+  ASSERT_TRUE(testing::wait_until([&] { return done.count() == 1; }));
+  EXPECT_EQ(window.view()->snapshot()->record().ids, ids);
+  EXPECT_NEAR(window.view()->snapshot()->tau(), 0.4, 1e-9);
+}
+
 }  // namespace
 }  // namespace cascade::widgets
