@@ -128,6 +128,7 @@ class MainWindow : public QMainWindow {
   bool trying_model_ = false;  // model_ was just picked and has not loaded yet
   bool model_job_ = false;     // the running job is a model run started here
   bool starting_ = false;      // ... and it is the first one (start_default)
+  bool document_job_ = false;  // ... and it runs a study's document (its text then fills the text box)
   QPlainTextEdit* text_ = nullptr;
   QComboBox* bundled_texts_ = nullptr;
   QDoubleSpinBox* tau_box_ = nullptr;

@@ -114,11 +114,16 @@ void MainWindow::run_document(const QString& model, const std::vector<int64_t>& 
     model_ = model;
     set_model_label();
   }
+  if (std::isfinite(tau)) {  // the study's τ on the controls too
+    const QSignalBlocker a(tau_box_), b(tau_slider_);
+    tau_box_->setValue(tau);
+    tau_slider_->setValue(static_cast<int>(std::lround(tau * 1000)));
+  }
   RunSettings s = settings_from_ui();
   s.ids = ids;
-  if (std::isfinite(tau)) s.tau = tau;
   statusBar()->showMessage("Running the study's document " + label, 4000);
   model_job_ = true;
+  document_job_ = true;
   controller_->run_model(s);
   raise();
 }

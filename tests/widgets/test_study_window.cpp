@@ -347,6 +347,10 @@ TEST(StudyWindow, ADocumentWithoutSessionRunsItsIdsInTheMainWindow) {
   ASSERT_TRUE(testing::wait_until([&] { return done.count() == 1; }));
   EXPECT_EQ(window.view()->snapshot()->record().ids, ids);
   EXPECT_NEAR(window.view()->snapshot()->tau(), 0.4, 1e-9);
+  // The text box holds the document's text now: Run would run it again, nothing is stale.
+  EXPECT_EQ(window.settings_from_ui().text.toStdString(), window.view()->snapshot()->record().text);
+  EXPECT_FALSE(window.stale());
+  EXPECT_NEAR(window.settings_from_ui().tau, 0.4, 1e-9);
 }
 
 }  // namespace
