@@ -94,6 +94,20 @@ std::pair<std::vector<std::vector<double>>, at::Tensor> ada_cascade_pass(const C
 
 }  // namespace
 
+AdaQuality ada_quality(const CausalLM& model, const std::vector<int64_t>& ids, AttentionMode mode, double tau, Rule rule,
+                       NearestRule nearest, const at::Tensor& exact_logits, const JobControl& control) {
+  if (mode == AttentionMode::Exact) throw UsageError("ada_quality compares an ADA mode with exact attention");
+  RunObserver errors(model.config().num_layers, false, true, control);
+  const at::Tensor t = at::tensor(ids, at::TensorOptions().dtype(at::kLong));
+  const at::Tensor ada = model.forward(t, &errors, make_planner(mode, tau, rule, nearest).get());
+  AdaQuality q;
+  q.attention_error = errors.attention_error;
+  q.ppl_exact = perplexity(exact_logits, ids);
+  q.ppl_ada = perplexity(ada, ids);
+  q.mean_kl = mean_kl(exact_logits, ada);
+  return q;
+}
+
 RunRecord run_model(const CausalLM& model, const RunRequest& request, const JobControl& control) {
   if (request.ids.empty()) throw UsageError("no tokens to run");
   if (!request.tokens.empty() && request.tokens.size() != request.ids.size())

@@ -46,6 +46,12 @@ RunRecord run_model(const CausalLM& model, const RunRequest& request, const JobC
 void measure_quality_sweep(const CausalLM& model, const RunRequest& request, RunRecord& record,
                            const JobControl& control = {}, std::optional<double> ppl_exact = std::nullopt);
 
+// One ADA pass in `mode` (ada-cascade or ada-independent) at τ on `ids`, against the exact pass's
+// logits: the per-head attention errors, the two perplexities and the mean KL (what run --ppl
+// reports for that mode, without a second exact pass).
+AdaQuality ada_quality(const CausalLM& model, const std::vector<int64_t>& ids, AttentionMode mode, double tau, Rule rule,
+                       NearestRule nearest, const at::Tensor& exact_logits, const JobControl& control = {});
+
 // A model's name, type and shape (no hash or revision: data::model_identity adds those).
 ModelIdentity identity_of(const ModelConfig& config);
 

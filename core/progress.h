@@ -23,6 +23,7 @@ struct JobControl {
   void report(const std::string& stage, int64_t done, int64_t total) const {
     if (on_progress) on_progress(Progress{stage, done, total});
   }
+  bool cancelled() const { return cancel && cancel->load(std::memory_order_relaxed); }
   // Throws Cancelled when the user asked to stop. Called between layers and between tiles.
   void check() const {
     if (cancel && cancel->load(std::memory_order_relaxed)) throw Cancelled();

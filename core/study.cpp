@@ -109,6 +109,17 @@ void append(Study& study, const DocumentResult& result) {
   study.elapsed_ms.push_back(result.elapsed_ms);
 }
 
+DocumentResult row(const Study& study, int64_t d) {
+  DocumentResult r;
+  r.document = study.documents.at(static_cast<size_t>(d));
+  r.elapsed_ms = static_cast<size_t>(d) < study.elapsed_ms.size() ? study.elapsed_ms[static_cast<size_t>(d)] : kNaN;
+  for (const Array& a : study.arrays) {
+    const int64_t n = a.per_document();
+    r.arrays.push_back({a.name, a.shape, {a.values.begin() + d * n, a.values.begin() + (d + 1) * n}});
+  }
+  return r;
+}
+
 int64_t canonicalize(Study& study) {
   const size_t D = study.documents.size();
   std::vector<size_t> order(D);
@@ -140,16 +151,17 @@ int64_t canonicalize(Study& study) {
   return static_cast<int64_t>(D - keep.size());
 }
 
-std::vector<double> over_layers(const Study& study, const std::string& name, int64_t t) {
-  const Array* a = study.find(name);
-  if (!a || a->shape.size() != 2) throw UsageError("'" + name + "' is not a per-layer array of the study");
-  const int64_t L = a->shape[0], taus = a->shape[1];
+namespace {
+
+// Per document, the mean of the non-NaN values at flat positions first, first + stride, ... (count
+// of them); NaN when all are NaN.
+std::vector<double> strided_means(const Study& study, const Array& a, int64_t first, int64_t stride, int64_t count) {
   std::vector<double> out(study.documents.size(), kNaN);
   for (size_t d = 0; d < out.size(); ++d) {
     double sum = 0;
     int64_t n = 0;
-    for (int64_t l = 0; l < L; ++l) {
-      const double v = a->at(static_cast<int64_t>(d), l * taus + t);
+    for (int64_t i = 0; i < count; ++i) {
+      const double v = a.at(static_cast<int64_t>(d), first + i * stride);
       if (std::isnan(v)) continue;
       sum += v;
       ++n;
@@ -157,6 +169,21 @@ std::vector<double> over_layers(const Study& study, const std::string& name, int
     if (n > 0) out[d] = sum / static_cast<double>(n);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<double> over_layers(const Study& study, const std::string& name, int64_t t) {
+  const Array* a = study.find(name);
+  if (!a || a->shape.size() != 2) throw UsageError("'" + name + "' is not a per-layer array of the study");
+  return strided_means(study, *a, t, a->shape[1], a->shape[0]);
+}
+
+std::vector<double> method_over_layers(const Study& study, const std::string& name, int64_t k) {
+  const Array* a = study.find(name);
+  if (!a) return std::vector<double>(study.documents.size(), kNaN);
+  if (a->shape.size() != 2) throw UsageError("'" + name + "' is not a [methods, layers] array of the study");
+  return strided_means(study, *a, k * a->shape[1], 1, a->shape[1]);
 }
 
 const ArrayAggregate* Aggregates::find(const std::string& name) const {
@@ -166,26 +193,6 @@ const ArrayAggregate* Aggregates::find(const std::string& name) const {
 }
 
 namespace {
-
-// Per document, the mean over layers of methods/<axis> for method k (NaN where none was measured).
-std::vector<double> method_layer_mean(const Study& study, const std::string& axis, int64_t k) {
-  const Array* a = study.find("methods/" + axis);
-  std::vector<double> out(study.documents.size(), kNaN);
-  if (!a) return out;
-  const int64_t L = a->shape.at(1);
-  for (size_t d = 0; d < out.size(); ++d) {
-    double sum = 0;
-    int64_t n = 0;
-    for (int64_t l = 0; l < L; ++l) {
-      const double v = a->at(static_cast<int64_t>(d), k * L + l);
-      if (std::isnan(v)) continue;
-      sum += v;
-      ++n;
-    }
-    if (n > 0) out[d] = sum / static_cast<double>(n);
-  }
-  return out;
-}
 
 bool all_nan(const std::vector<double>& v) {
   return std::all_of(v.begin(), v.end(), [](double x) { return std::isnan(x); });
@@ -203,6 +210,9 @@ Aggregates aggregate(const Study& study) {
     if (starts_with(a.name, "layers/") && a.shape.size() == 2)
       for (int64_t t = 0; t < a.shape[1]; ++t)
         agg.over_layers.push_back(stats::describe(over_layers(study, a.name, t), study.seed, study.resamples));
+    if (starts_with(a.name, "methods/") && a.shape.size() == 2)
+      for (int64_t k = 0; k < a.shape[0]; ++k)
+        agg.over_layers.push_back(stats::describe(method_over_layers(study, a.name, k), study.seed, study.resamples));
     out.arrays.push_back(std::move(agg));
   }
   // ADA-cascade vs ADA-independent at every τ.
@@ -237,7 +247,8 @@ Aggregates aggregate(const Study& study) {
         out.paired.push_back({q, "cascade", other, study.taus[0], stats::paired(a, b, study.seed, study.resamples)});
       }
       for (const char* q : {"attn_err", "coverage"}) {
-        const auto a = method_layer_mean(study, q, c), b = method_layer_mean(study, q, k);
+        const std::string name = std::string("methods/") + q;
+        const auto a = method_over_layers(study, name, c), b = method_over_layers(study, name, k);
         if (all_nan(a) || all_nan(b)) continue;
         out.paired.push_back({q, "cascade", other, study.taus[0], stats::paired(a, b, study.seed, study.resamples)});
       }

@@ -88,6 +88,8 @@ struct DocumentResult {
 // Appends one document's arrays as a new row (the arrays' names and shapes must match the study's,
 // or the study must be empty of arrays: then it takes this layout). Throws InputError otherwise.
 void append(Study& study, const DocumentResult& result);
+// Document d of the study as a DocumentResult (its arrays' values, its elapsed time).
+DocumentResult row(const Study& study, int64_t d);
 // Sorts documents (and every array's rows and elapsed_ms) by Document::index; drops a repeated id
 // keeping the first. Returns how many repeats were dropped.
 int64_t canonicalize(Study& study);
@@ -96,13 +98,17 @@ int64_t canonicalize(Study& study);
 // the document has none) — SPEC §8's "over all layers".
 std::vector<double> over_layers(const Study& study, const std::string& name, int64_t t);
 
+// The same for a methods/* array [methods, layers]: per document the mean over layers of method k.
+std::vector<double> method_over_layers(const Study& study, const std::string& name, int64_t k);
+
 // Aggregates over documents of one array: one Describe per per-document position (row-major over
-// the array's shape); for layers/* arrays also one per τ over all layers (`over_layers`).
+// the array's shape); for layers/* arrays also one per τ over all layers (`over_layers`), and for the
+// per-layer methods/* arrays one per method over all layers.
 struct ArrayAggregate {
   std::string name;
   std::vector<int64_t> shape;
   std::vector<stats::Describe> cells;        // prod(shape)
-  std::vector<stats::Describe> over_layers;  // layers/* only: one per τ
+  std::vector<stats::Describe> over_layers;  // layers/*: one per τ; methods/<axis> [methods, L]: one per method
 };
 
 // One paired comparison (SPEC §8): `a` vs `b` on a per-document quantity at one τ.

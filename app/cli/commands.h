@@ -11,6 +11,7 @@ int cmd_sweep(const std::vector<std::string>& args);
 int cmd_synth(const std::vector<std::string>& args);
 int cmd_run(const std::vector<std::string>& args);
 int cmd_compare(const std::vector<std::string>& args);  // SPEC §7 baselines at an equal budget
+int cmd_study(const std::vector<std::string>& args);    // SPEC §8 studies over a corpus (and merge, show)
 int cmd_train_demo(const std::vector<std::string>& args);
 int cmd_tokenize(const std::vector<std::string>& args);  // ids, tokens and byte offsets of texts
 // Needs the figure library (built with CASCADE_BUILD_GUI); otherwise says so (usage error).

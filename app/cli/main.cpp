@@ -22,6 +22,8 @@ const char* kUsage =
     "                   --save S.h5 keeps it as a session that reopens without the model)\n"
     "  compare [FILE]   the cascade's set against the baselines (H2O, SnapKV, k-means, ...) at\n"
     "                   the same budget: coverage, attention error, perplexity (SPEC section 7)\n"
+    "  study [CORPUS]   every measure over the documents of a corpus, with CIs and paired tests\n"
+    "                   (SPEC section 8; resumable; --shard i/N + study merge; mpirun; study show)\n"
     "  analyze [FILE]   per-layer sets and measures at one tau (FILE: activations or a session;\n"
     "                   default: the bundled demo)\n"
     "  sweep [FILE]     the measures over a grid of tau\n"
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
     if (command == "synth") return cascade::cli::cmd_synth(rest);
     if (command == "run") return cascade::cli::cmd_run(rest);
     if (command == "compare") return cascade::cli::cmd_compare(rest);
+    if (command == "study") return cascade::cli::cmd_study(rest);
     if (command == "tokenize") return cascade::cli::cmd_tokenize(rest);
     if (command == "train-demo") return cascade::cli::cmd_train_demo(rest);
     if (command == "figures") return cascade::cli::cmd_figures(rest);

@@ -1,12 +1,9 @@
 #include "data/session/session_file.h"
 
 #include <ATen/ATen.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
-#include <type_traits>
-#include <filesystem>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -14,16 +11,17 @@
 #include "core/errors.h"
 #include "core/names.h"
 #include "core/version.h"
+#include "data/formats/hdf5_io.h"
 #include "data/formats/hdf5_util.h"
 #include "data/formats/io_util.h"
-
-namespace fs = std::filesystem;
 
 namespace cascade::data {
 
 namespace {
 
-constexpr unsigned kDeflateLevel = 4;
+using h5io::Reader;
+using h5io::Writer;
+
 constexpr double kNone = std::numeric_limits<double>::quiet_NaN();  // an absent optional number
 
 // IEEE binary16, little-endian: what numpy's float16 and h5py write (HDF5 1.10 predefines none).
@@ -39,13 +37,6 @@ hid_t float16_type() {
   return type;
 }
 
-Handle utf8_string_type() {
-  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(t.get(), H5T_VARIABLE);
-  H5Tset_cset(t.get(), H5T_CSET_UTF8);
-  return t;
-}
-
 double or_none(const std::optional<double>& v) { return v ? *v : kNone; }
 
 std::vector<uint8_t> masks(const std::vector<LayerMeasures>& layers, int64_t T, TokenSet LayerMeasures::*set) {
@@ -57,74 +48,6 @@ std::vector<uint8_t> masks(const std::vector<LayerMeasures>& layers, int64_t T, 
 
 // ---------------------------------------------------------------------------------------------
 // Writing
-
-class Writer {
- public:
-  explicit Writer(std::string path) : path_(std::move(path)) {}
-
-  Handle group(hid_t parent, const char* name) const {
-    Handle g(H5Gcreate2(parent, name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-    if (!g.ok()) fail(std::string("group ") + name);
-    return g;
-  }
-  void attr(hid_t obj, const char* name, const std::string& value) const {
-    const Handle type = utf8_string_type();
-    const Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    const Handle a(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-    const char* p = value.c_str();
-    if (!a.ok() || H5Awrite(a.get(), type.get(), &p) < 0) fail(std::string("attribute ") + name);
-  }
-  void attr(hid_t obj, const char* name, const char* value) const { attr(obj, name, std::string(value)); }
-  void attr(hid_t obj, const char* name, double value) const { scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value); }
-  void attr(hid_t obj, const char* name, int64_t value) const { scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value); }
-  void attr_u64(hid_t obj, const char* name, uint64_t value) const { scalar(obj, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, &value); }
-
-  // A dataset of `dims`; [L, T]-like data is chunked by row and compressed (shuffle + deflate).
-  void dataset(hid_t parent, const char* name, hid_t file_type, hid_t mem_type, const std::vector<hsize_t>& dims,
-               const void* data, bool compress = true) const {
-    const Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
-    const Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
-    hsize_t elements = 1;
-    for (hsize_t d : dims) elements *= d;
-    if (compress && elements >= 64 && H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
-      std::vector<hsize_t> chunk(dims);
-      for (size_t i = 0; i + 1 < chunk.size(); ++i) chunk[i] = 1;  // one row (layer) per chunk
-      H5Pset_chunk(plist.get(), static_cast<int>(chunk.size()), chunk.data());
-      H5Pset_shuffle(plist.get());
-      H5Pset_deflate(plist.get(), kDeflateLevel);
-    }
-    const Handle d(H5Dcreate2(parent, name, file_type, space.get(), H5P_DEFAULT, plist.get(), H5P_DEFAULT), H5Dclose);
-    if (!d.ok()) fail(std::string("dataset ") + name);
-    if (elements > 0 && H5Dwrite(d.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
-      fail(std::string("dataset ") + name);
-  }
-  void ints(hid_t parent, const char* name, const std::vector<int64_t>& v, std::vector<hsize_t> dims = {}) const {
-    if (dims.empty()) dims = {v.size()};
-    dataset(parent, name, H5T_STD_I64LE, H5T_NATIVE_INT64, dims, v.data());
-  }
-  void doubles(hid_t parent, const char* name, const std::vector<double>& v, std::vector<hsize_t> dims = {}) const {
-    if (dims.empty()) dims = {v.size()};
-    dataset(parent, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, dims, v.data());
-  }
-  void strings(hid_t parent, const char* name, const std::vector<std::string>& v) const {
-    std::vector<const char*> p;
-    p.reserve(v.size());
-    for (const auto& s : v) p.push_back(s.c_str());
-    const Handle type = utf8_string_type();
-    dataset(parent, name, type.get(), type.get(), {v.size()}, p.data(), false);
-  }
-  [[noreturn]] void fail(const std::string& what) const {
-    throw Error(path_ + ": cannot write " + what + " (disk full, or no permission?)");
-  }
-
- private:
-  void scalar(hid_t obj, const char* name, hid_t file_type, hid_t mem_type, const void* value) const {
-    const Handle space(H5Screate(H5S_SCALAR), H5Sclose);
-    const Handle a(H5Acreate2(obj, name, file_type, space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-    if (!a.ok() || H5Awrite(a.get(), mem_type, value) < 0) fail(std::string("attribute ") + name);
-  }
-  std::string path_;
-};
 
 void write_analysis(const Writer& w, hid_t parent, const char* name, const Analysis& a) {
   const Handle g = w.group(parent, name);
@@ -254,8 +177,7 @@ void check_writable(const RunRecord& s, const std::string& path) {
 void write_contents(const std::string& tmp, const std::string& path, const RunRecord& s, bool with_activations,
                     const JobControl& control) {
   const Writer w(path);
-  Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) throw Error(path + ": cannot create " + tmp + " (does the folder exist and is it writable?)");
+  Handle file = w.create_file(tmp);
   const hid_t root = file.get();
   const int64_t L = s.analysis.L(), T = s.analysis.T;
 
@@ -362,227 +284,44 @@ void write_contents(const std::string& tmp, const std::string& path, const RunRe
     }
     control.report("saving activations", L, L);
   }
-  if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0 || !file.close()) w.fail("the file (flush failed)");
+  w.flush_and_close(file);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-template <class T>
-hid_t native_type();
-template <> hid_t native_type<int64_t>() { return H5T_NATIVE_INT64; }
-template <> hid_t native_type<uint64_t>() { return H5T_NATIVE_UINT64; }
-template <> hid_t native_type<uint8_t>() { return H5T_NATIVE_UINT8; }
-template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
-template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
-
-std::string dims_text(const std::vector<int64_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + (dims[i] < 0 ? std::string("any") : std::to_string(dims[i]));
-  return s + "]";
+// /activations/xhat [L, T, d] as float16, read layer by layer.
+at::Tensor read_xhat(const Reader& r, const std::string& name, int64_t L, int64_t T, const JobControl& control) {
+  const Handle d = r.open_dataset(name);
+  r.check_class<float>(d.get(), name);
+  const auto dims = r.dataset_dims(d.get(), name, {L, T, -1}, "L, T, d");
+  const int64_t D = dims[2];
+  if (D < 1) r.bad(name + " has d = 0");
+  at::Tensor out = allocate_for(r.path(), {L, T, D}, at::kHalf);
+  // IEEE half as we write it: read the bytes as they are (HDF5's soft float16 → float32
+  // conversion runs at ~25 MB/s). Any other float width: through float32.
+  const Handle type(H5Dget_type(d.get()), H5Tclose);
+  const bool half = type.ok() && H5Tequal(type.get(), float16_type()) > 0;
+  at::Tensor layer = half ? at::Tensor() : allocate_for(r.path(), {T, D}, at::kFloat);
+  const hsize_t one[3] = {1, static_cast<hsize_t>(T), static_cast<hsize_t>(D)};
+  const Handle mem(H5Screate_simple(3, one, nullptr), H5Sclose);
+  for (int64_t l = 0; l < L; ++l) {
+    control.check();
+    control.report("reading activations", l, L);
+    const hsize_t start[3] = {static_cast<hsize_t>(l), 0, 0};
+    const Handle fspace(H5Dget_space(d.get()), H5Sclose);
+    H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
+    at::Tensor target = half ? out[l] : layer;
+    if (H5Dread(d.get(), half ? float16_type() : H5T_NATIVE_FLOAT, mem.get(), fspace.get(), H5P_DEFAULT,
+                target.data_ptr()) < 0)
+      r.bad("cannot read " + name + " (damaged or truncated file?)");
+    if (!at::isfinite(target).all().item<bool>())
+      r.bad(name + " layer " + std::to_string(l) + " holds NaN or infinite values");
+    if (!half) out[l].copy_(layer);
+  }
+  control.report("reading activations", L, L);
+  return out;
 }
-
-class Reader {
- public:
-  Reader(std::string path, hid_t file, uint64_t file_size)
-      : path_(std::move(path)), file_(file), max_elements_(std::max<uint64_t>(uint64_t{1} << 20, file_size * 1024)) {}
-
-  [[noreturn]] void bad(const std::string& what) const { throw InputError(path_, what); }
-
-  bool exists(const std::string& obj) const {  // "/a/b/c": every component in turn
-    std::string prefix;
-    size_t pos = 1;
-    while (pos <= obj.size()) {
-      const size_t next = obj.find('/', pos);
-      prefix = obj.substr(0, next);
-      if (H5Lexists(file_, prefix.c_str(), H5P_DEFAULT) <= 0) return false;
-      if (next == std::string::npos) break;
-      pos = next + 1;
-    }
-    return H5Oexists_by_name(file_, obj.c_str(), H5P_DEFAULT) > 0;
-  }
-
-  Handle group(const std::string& name, const char* why = nullptr) const {
-    if (!exists(name)) bad("no group " + name + (why ? std::string(" (") + why + ")" : std::string()));
-    Handle g(H5Gopen2(file_, name.c_str(), H5P_DEFAULT), H5Gclose);
-    if (!g.ok()) bad(name + " is not a group");
-    return g;
-  }
-
-  bool has_attr(hid_t obj, const char* name) const { return H5Aexists(obj, name) > 0; }
-
-  std::string attr_string(hid_t obj, const std::string& where, const char* name) const {
-    const Handle a = open_attr(obj, where, name);
-    const Handle type(H5Aget_type(a.get()), H5Tclose);
-    if (!type.ok() || H5Tget_class(type.get()) != H5T_STRING) bad(where + " attribute '" + name + "' is not a string");
-    const Handle space(H5Aget_space(a.get()), H5Sclose);
-    if (H5Sget_simple_extent_npoints(space.get()) != 1) bad(where + " attribute '" + name + "' is not a single string");
-    if (H5Tis_variable_str(type.get()) > 0) {
-      const Handle mem = utf8_string_type();
-      char* p = nullptr;
-      if (H5Aread(a.get(), mem.get(), &p) < 0) bad("cannot read " + where + " attribute '" + name + "'");
-      std::string out = p ? p : "";
-      if (p) H5free_memory(p);
-      return out;
-    }
-    const size_t n = H5Tget_size(type.get());
-    if (n == 0 || n > (size_t{1} << 26)) bad(where + " attribute '" + name + "' has an unreasonable size");
-    std::string out(n, '\0');
-    const Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.get(), n);
-    if (H5Aread(a.get(), mem.get(), out.data()) < 0) bad("cannot read " + where + " attribute '" + name + "'");
-    out.resize(out.find('\0') == std::string::npos ? n : out.find('\0'));
-    return out;
-  }
-  // A string attribute naming one of an enum's values: `parse` of it, or an InputError listing `expected`.
-  template <class Parse>
-  auto parsed(hid_t obj, const std::string& where, const char* name, Parse parse, const char* expected) const {
-    const std::string text = attr_string(obj, where, name);
-    try {
-      return parse(text);
-    } catch (const UsageError&) {
-      bad(where + " attribute '" + name + "' is '" + text + "' (" + expected + ")");
-    }
-  }
-  double attr_double(hid_t obj, const std::string& where, const char* name) const {
-    return attr_number<double>(obj, where, name, H5T_FLOAT, H5T_INTEGER);
-  }
-  int64_t attr_int(hid_t obj, const std::string& where, const char* name) const {
-    return attr_number<int64_t>(obj, where, name, H5T_INTEGER, H5T_INTEGER);
-  }
-  uint64_t attr_u64(hid_t obj, const std::string& where, const char* name) const {
-    return attr_number<uint64_t>(obj, where, name, H5T_INTEGER, H5T_INTEGER);
-  }
-
-  // The dataset `name` as a flat row-major vector, after checking its type class and that its shape
-  // is `expected` (−1: any extent). `shape` receives the actual shape.
-  template <class T>
-  std::vector<T> read(const std::string& name, const std::vector<int64_t>& expected, const char* meaning,
-                      std::vector<int64_t>* shape = nullptr) const {
-    const Handle d = open_dataset(name);
-    check_class<T>(d.get(), name);
-    const auto dims = dataset_dims(d.get(), name, expected, meaning);
-    if (shape) *shape = dims;
-    uint64_t n = 1;
-    for (int64_t x : dims) n *= static_cast<uint64_t>(x);
-    std::vector<T> out;
-    try {
-      out.resize(n);
-    } catch (const std::exception&) {
-      bad(name + " " + dims_text(dims) + " is too large to load into memory");
-    }
-    if (n > 0 && H5Dread(d.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
-      bad("cannot read " + name + " (damaged or truncated file?)");
-    return out;
-  }
-
-  std::vector<std::string> read_strings(const std::string& name) const {
-    const Handle d = open_dataset(name);
-    const Handle type(H5Dget_type(d.get()), H5Tclose);
-    if (!type.ok() || H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0)
-      bad(name + " is not a list of variable-length UTF-8 strings");
-    const auto dims = dataset_dims(d.get(), name, {-1}, "T");
-    std::vector<char*> p(static_cast<size_t>(dims[0]), nullptr);
-    const Handle mem = utf8_string_type();
-    const Handle space(H5Dget_space(d.get()), H5Sclose);
-    if (!p.empty() && H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()) < 0)
-      bad("cannot read " + name + " (damaged or truncated file?)");
-    std::vector<std::string> out;
-    out.reserve(p.size());
-    for (char* s : p) out.emplace_back(s ? s : "");
-    if (!p.empty()) H5Dvlen_reclaim(mem.get(), space.get(), H5P_DEFAULT, p.data());
-    return out;
-  }
-
-  // /activations/xhat [L, T, d] as float16, read layer by layer.
-  at::Tensor read_xhat(const std::string& name, int64_t L, int64_t T, const JobControl& control) const {
-    const Handle d = open_dataset(name);
-    check_class<float>(d.get(), name);
-    const auto dims = dataset_dims(d.get(), name, {L, T, -1}, "L, T, d");
-    const int64_t D = dims[2];
-    if (D < 1) bad(name + " has d = 0");
-    at::Tensor out = allocate_for(path_, {L, T, D}, at::kHalf);
-    // IEEE half as we write it: read the bytes as they are (HDF5's soft float16 → float32
-    // conversion runs at ~25 MB/s). Any other float width: through float32.
-    const Handle type(H5Dget_type(d.get()), H5Tclose);
-    const bool half = type.ok() && H5Tequal(type.get(), float16_type()) > 0;
-    at::Tensor layer = half ? at::Tensor() : allocate_for(path_, {T, D}, at::kFloat);
-    const hsize_t one[3] = {1, static_cast<hsize_t>(T), static_cast<hsize_t>(D)};
-    const Handle mem(H5Screate_simple(3, one, nullptr), H5Sclose);
-    for (int64_t l = 0; l < L; ++l) {
-      control.check();
-      control.report("reading activations", l, L);
-      const hsize_t start[3] = {static_cast<hsize_t>(l), 0, 0};
-      const Handle fspace(H5Dget_space(d.get()), H5Sclose);
-      H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
-      at::Tensor target = half ? out[l] : layer;
-      if (H5Dread(d.get(), half ? float16_type() : H5T_NATIVE_FLOAT, mem.get(), fspace.get(), H5P_DEFAULT,
-                  target.data_ptr()) < 0)
-        bad("cannot read " + name + " (damaged or truncated file?)");
-      if (!at::isfinite(target).all().item<bool>())
-        bad(name + " layer " + std::to_string(l) + " holds NaN or infinite values");
-      if (!half) out[l].copy_(layer);
-    }
-    control.report("reading activations", L, L);
-    return out;
-  }
-
- private:
-  Handle open_attr(hid_t obj, const std::string& where, const char* name) const {
-    if (H5Aexists(obj, name) <= 0) bad(where + " has no attribute '" + name + "'");
-    Handle a(H5Aopen(obj, name, H5P_DEFAULT), H5Aclose);
-    if (!a.ok()) bad("cannot open " + where + " attribute '" + name + "'");
-    return a;
-  }
-  template <class T>
-  T attr_number(hid_t obj, const std::string& where, const char* name, H5T_class_t want, H5T_class_t also) const {
-    const Handle a = open_attr(obj, where, name);
-    const Handle type(H5Aget_type(a.get()), H5Tclose);
-    const H5T_class_t c = type.ok() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
-    if (c != want && c != also) bad(where + " attribute '" + name + "' is not a number");
-    const Handle space(H5Aget_space(a.get()), H5Sclose);
-    if (H5Sget_simple_extent_npoints(space.get()) != 1) bad(where + " attribute '" + name + "' is not a single number");
-    T v{};
-    if (H5Aread(a.get(), native_type<T>(), &v) < 0) bad("cannot read " + where + " attribute '" + name + "'");
-    return v;
-  }
-  Handle open_dataset(const std::string& name) const {
-    if (!exists(name)) bad("no dataset " + name);
-    Handle d(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), H5Dclose);
-    if (!d.ok()) bad(name + " is not a dataset");
-    return d;
-  }
-  template <class T>
-  void check_class(hid_t d, const std::string& name) const {
-    const Handle type(H5Dget_type(d), H5Tclose);
-    const H5T_class_t c = type.ok() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
-    const bool want_float = std::is_floating_point_v<T>;
-    if (want_float && c != H5T_FLOAT) bad(name + " does not hold floating-point numbers");
-    if (!want_float && c != H5T_INTEGER) bad(name + " does not hold integers");
-  }
-  std::vector<int64_t> dataset_dims(hid_t d, const std::string& name, const std::vector<int64_t>& expected,
-                                    const char* meaning) const {
-    const Handle space(H5Dget_space(d), H5Sclose);
-    const int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
-    if (rank < 0) bad("cannot read the shape of " + name);
-    std::vector<hsize_t> raw(static_cast<size_t>(rank));
-    if (rank > 0) H5Sget_simple_extent_dims(space.get(), raw.data(), nullptr);
-    std::vector<int64_t> dims(raw.begin(), raw.end());
-    bool ok = dims.size() == expected.size();
-    for (size_t i = 0; ok && i < dims.size(); ++i) ok = expected[i] < 0 || dims[i] == expected[i];
-    if (!ok) bad(name + " has shape " + dims_text(dims) + ", expected " + dims_text(expected) + " (" + meaning + ")");
-    uint64_t n = 1;
-    for (hsize_t x : raw) {
-      if (x > 0 && n > max_elements_ / x) bad(name + " declares " + dims_text(dims) + ", far more data than the file holds");
-      n *= x;
-    }
-    return dims;
-  }
-
-  std::string path_;
-  hid_t file_;
-  uint64_t max_elements_;
-};
 
 std::vector<TokenSet> sets_from(const Reader& r, const std::vector<uint8_t>& mask, int64_t L, int64_t T, const std::string& name) {
   std::vector<TokenSet> sets(static_cast<size_t>(L));
@@ -758,23 +497,15 @@ Comparison read_comparison(const Reader& r, const std::string& name, int64_t T, 
 }  // namespace
 
 bool is_session_file(const std::string& path) {
-  silence_hdf5_errors();
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec) || H5Fis_hdf5(path.c_str()) <= 0) return false;
-  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  const Handle file = h5io::open_if_hdf5(path);
   return file.ok() && H5Aexists(file.get(), "format") > 0;
 }
 
 RunRecord read_session(const std::string& path, const SessionReadOptions& options, const JobControl& control) {
-  silence_hdf5_errors();
-  std::error_code ec;
-  if (!fs::exists(path, ec)) throw InputError(path, "no such file");
-  if (!fs::is_regular_file(path, ec)) throw InputError(path, "not a file");
-  const uint64_t size = fs::file_size(path, ec);
-  if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, "not an HDF5 file (a session is the .h5 file a saved run is written to)");
-  const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) throw InputError(path, "cannot open the HDF5 file (damaged or truncated?)");
-  const Reader r(path, file.get(), ec ? 0 : size);
+  uint64_t size = 0;
+  const Handle file = h5io::open_for_reading(
+      path, "not an HDF5 file (a session is the .h5 file a saved run is written to)", size);
+  const Reader r(path, file.get(), size);
   const hid_t root = file.get();
 
   if (!r.has_attr(root, "format"))
@@ -879,7 +610,7 @@ RunRecord read_session(const std::string& path, const SessionReadOptions& option
     }
   }
   if (options.activations && r.exists("/activations/xhat")) {
-    const at::Tensor xhat = r.read_xhat("/activations/xhat", L, T, control);
+    const at::Tensor xhat = read_xhat(r, "/activations/xhat", L, T, control);
     std::vector<at::Tensor> per_layer;
     for (int64_t l = 0; l < L; ++l) per_layer.push_back(xhat[l]);
     // The stored γ/π are kept as saved (not re-scanned), so independent sets at any τ are exactly
@@ -894,23 +625,9 @@ RunRecord read_session(const std::string& path, const SessionReadOptions& option
 void write_session(const std::string& path, const RunRecord& session, const SessionWriteOptions& options,
                    const JobControl& control) {
   check_writable(session, path);
-  silence_hdf5_errors();
-  const fs::path target(path);
-  std::string name = ".";  // hidden, beside the target (same file system: the rename is atomic)
-  name += target.filename().string();
-  name += ".partial-";
-  name += std::to_string(::getpid());
-  const fs::path tmp = target.parent_path() / name;
-  try {
-    write_contents(tmp.string(), path, session, options.with_activations, control);
-    std::error_code ec;
-    fs::rename(tmp, target, ec);
-    if (ec) throw Error(path + ": cannot replace it with the new session: " + ec.message());
-  } catch (...) {
-    std::error_code ignore;
-    fs::remove(tmp, ignore);
-    throw;
-  }
+  h5io::write_atomically(path, "session", h5io::WriteFailure::Error, [&](const std::string& tmp) {
+    write_contents(tmp, path, session, options.with_activations, control);
+  });
 }
 
 }  // namespace cascade::data
