@@ -1,5 +1,6 @@
 #include "widgets/study_figures.h"
 
+#include <QDir>
 #include <QFileInfo>
 
 #include <algorithm>
@@ -481,8 +482,17 @@ StudyData make_study_data(std::shared_ptr<const Study> s, const QString& name, s
   return d;
 }
 
+QString study_model(const Study& s) {
+  for (const char* key : {"model", "model_name"})
+    if (const auto v = s.params.get(key); v && !v->empty()) return QString::fromStdString(*v);
+  return {};
+}
+
 QString study_name(const Study& s, const QString& path) {
-  const QString model = QString::fromStdString(s.params.get("model").value_or(""));
+  QString model = study_model(s);
+  // A local folder is recorded as its path: its last two parts name it ("demo/model"), a hub id
+  // ("org/name") is already short.
+  if (QDir::isAbsolutePath(model)) model = QDir::cleanPath(model).section('/', -2);
   const QString file = path.isEmpty() ? QString() : QFileInfo(path).fileName();
   if (model.isEmpty()) return file.isEmpty() ? QString("study") : file;
   return file.isEmpty() ? model : QString("%1 (%2)").arg(model, file);

@@ -39,7 +39,10 @@ struct StudyData {
 // bootstrap per cell, seconds for a large study.
 StudyData make_study_data(std::shared_ptr<const study::Study> study, const QString& name,
                           std::optional<study::Aggregates> stored = std::nullopt);
-// "model (file)" from the study's params "model" and the file's name; either alone when the other is empty.
+// The study's model: params "model" when set, else "model_name" (the hub id or folder name the
+// study runner records, data/study/study_runner.cpp); "" when neither.
+QString study_model(const study::Study& study);
+// "model (file)" from study_model and the file's name; either alone when the other is empty.
 QString study_name(const study::Study& study, const QString& path);
 
 struct StudyFigureState {

@@ -108,7 +108,10 @@ void MainWindow::run_document(const QString& model, const std::vector<int64_t>& 
     statusBar()->showMessage("Another job is still running: wait for it or press Cancel.", 4000);
     return;
   }
-  if (!model.isEmpty() && model != model_) {  // the study's model, tried as a picked one is
+  // The study names its model by hub id or folder name: the model shown is kept when it is that one.
+  const bool same = view_->has_run() && view_->snapshot()->record().model &&
+                    q(view_->snapshot()->record().model->name) == model;
+  if (!model.isEmpty() && !same && model != model_) {  // the study's model, tried as a picked one is
     if (!trying_model_) previous_model_ = model_;
     trying_model_ = true;
     model_ = model;

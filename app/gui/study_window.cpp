@@ -374,7 +374,7 @@ void StudyWindow::activate_row(int proxy_row) {
   const study::Document& doc = s.documents[static_cast<size_t>(d)];
   const auto& taus = data_[0]->study->taus;  // the τ shown
   const double tau = taus.empty() ? std::nan("") : taus[static_cast<size_t>(state_.tau)];
-  Q_EMIT rerun_requested(QString::fromStdString(s.params.get("model").value_or("")), doc.ids, tau,
+  Q_EMIT rerun_requested(widgets::study_model(s), doc.ids, tau,
                          QString("%1 @ %2").arg(QString::fromStdString(doc.source)).arg(doc.offset));
 }
 

@@ -65,7 +65,7 @@ class StudyWindow : public QMainWindow {
 
  Q_SIGNALS:
   void open_session_requested(const QString& path);
-  // Re-run one document's token ids with the study's model (params "model") at τ.
+  // Re-run one document's token ids with the study's model (widgets::study_model) at τ.
   void rerun_requested(const QString& model, const std::vector<int64_t>& ids, double tau, const QString& label);
 
  private:

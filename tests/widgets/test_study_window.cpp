@@ -160,6 +160,18 @@ TEST(StudyFigures, TheTradeoffIsEachMethodsMeanOverDocuments) {
   }
 }
 
+TEST(StudyFigures, TheStudyIsNamedByItsModelAndFile) {
+  study::Study s;
+  EXPECT_EQ(study_name(s, "/x/s.h5"), "s.h5");
+  s.params.set("model_name", "gpt2");
+  EXPECT_EQ(study_name(s, "/x/s.h5"), "gpt2 (s.h5)");
+  s.params.set("model_name", "/work/x/data/demo/model/");
+  EXPECT_EQ(study_name(s, "/x/s.h5"), "demo/model (s.h5)");
+  s.params.set("model", "openai-community/gpt2");
+  EXPECT_EQ(study_model(s), "openai-community/gpt2");
+  EXPECT_EQ(study_name(s, ""), "openai-community/gpt2");
+}
+
 TEST(StudyFigures, TwoStudiesOverlayWithBothNamed) {
   const StudyData a = make_study_data(make_study("model-a"), study_name(*make_study("model-a"), "/x/a.h5"));
   const StudyData b = make_study_data(make_study("model-b", 0.1, 12), "model-b (b.h5)");
@@ -343,7 +355,9 @@ TEST(StudyWindow, ADocumentWithoutSessionRunsItsIdsInTheMainWindow) {
   // A document is a window of ids as the study ran them: these, not the text box's re-tokenization.
   const std::vector<int64_t> ids(first.begin(), first.begin() + 12);
   QSignalSpy done(window.controller(), &app::Controller::job_finished);
-  window.run_document("", ids, 0.4, "doc0.txt @ 0");
+  ASSERT_TRUE(window.view()->snapshot()->record().model);
+  // The study names the model as the runner records it (model_name): the bundled one is kept.
+  window.run_document(QString::fromStdString(window.view()->snapshot()->record().model->name), ids, 0.4, "doc0.txt @ 0");
   ASSERT_TRUE(testing::wait_until([&] { return done.count() == 1; }));
   EXPECT_EQ(window.view()->snapshot()->record().ids, ids);
   EXPECT_NEAR(window.view()->snapshot()->tau(), 0.4, 1e-9);
