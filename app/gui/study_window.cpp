@@ -151,17 +151,13 @@ StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QStrin
   table_study_ = new QComboBox(central);
   table_study_->setObjectName("study-table-study");
   table_study_->addItem(name);
-  auto* table_study_label = new QLabel("Documents of:", central);
-  // Shown once a second study is added.
-  table_study_->setVisible(false);
-  table_study_label->setVisible(false);
-  connect(table_study_, &QComboBox::currentTextChanged, table_study_label, [this, table_study_label] {
-    table_study_label->setVisible(table_study_->count() > 1);
-  });
+  table_study_label_ = new QLabel("Documents of:", central);
+  table_study_->setVisible(false);  // shown once a second study is added
+  table_study_label_->setVisible(false);
   bar->addWidget(new QLabel("τ:", central));
   bar->addWidget(tau_);
   bar->addSpacing(16);
-  bar->addWidget(table_study_label);
+  bar->addWidget(table_study_label_);
   bar->addWidget(table_study_);
   bar->addWidget(new QLabel("Table column:", central));
   bar->addWidget(measure_, 1);
@@ -253,6 +249,7 @@ void StudyWindow::add_study(std::shared_ptr<const study::Study> study, const QSt
     table_study_->setCurrentIndex(0);
   }
   table_study_->setVisible(true);
+  table_study_label_->setVisible(true);
   rebuild_measures();
   refresh();
 }

@@ -81,6 +81,7 @@ class StudyWindow : public QMainWindow {
   QTabWidget* tabs_ = nullptr;
   QComboBox *tau_ = nullptr, *measure_ = nullptr, *layer_ = nullptr, *table_study_ = nullptr;
   QLabel* summary_ = nullptr;
+  QLabel* table_study_label_ = nullptr;  // "Documents of:", with table_study_ once there are two
   QStandardItemModel* model_ = nullptr;
   QSortFilterProxyModel* proxy_ = nullptr;
   QTableView* table_ = nullptr;

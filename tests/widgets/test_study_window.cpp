@@ -3,6 +3,7 @@
 // with both named in the legend, and a double-click opens a document's session or asks for its run.
 // With CASCADE_SHOTS_DIR set the figures and the window are saved there to be looked at.
 #include <QAction>
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -308,6 +309,10 @@ TEST(StudyWindow, ShowsTwoStudiesSideBySide) {
   EXPECT_TRUE(w.windowTitle().contains("model-b (b.h5)"));
   // The table lists either study's documents; a double-click runs that study's document with its model.
   EXPECT_EQ(w.table_model()->rowCount(), 20);
+  w.show();
+  auto* picker = w.findChild<QComboBox*>("study-table-study");
+  ASSERT_NE(picker, nullptr);
+  EXPECT_TRUE(picker->isVisible());
   w.set_table_study(1);
   EXPECT_EQ(w.table_model()->rowCount(), 12);
   EXPECT_EQ(w.table_model()->headerData(4, Qt::Horizontal).toString(), "summary/gram_savings @ τ = 0.30");
