@@ -53,6 +53,13 @@ std::vector<double> method_r_over_T(const study::Study& s, int64_t k) {
   return v;
 }
 
+// The model as a figure would name it: the folder's name (demo-model for the bundled one), or the hub id.
+std::string model_label(const study::Study& s) {
+  const std::string name = s.params.get("model_name").value_or("?");
+  const std::string base = name.substr(name.find_last_of('/') + 1);
+  return base == "model" && name.find("demo/model") != std::string::npos ? "demo-model" : base;
+}
+
 const std::vector<std::string> kLayerColumns{"r_ind_over_T", "r_casc_over_T", "depth_jaccard", "casc_fidelity",
                                              "turnover", "adds", "removes"};
 const std::vector<std::string> kSummaryRows{"gram_savings", "gram_entries_ind", "gram_entries_casc", "mean_depth_jaccard",
@@ -69,13 +76,13 @@ std::string study_table(const study::Study& s, const study::Aggregates& a, int64
   for (const auto& d : s.documents) sources.insert(d.source.substr(0, d.source.rfind(':')));
   out << "study: " << s.documents.size() << " documents from " << sources.size() << " texts";
   if (!s.failures.empty()) out << " (" << s.failures.size() << " not used, listed at the end)";
-  out << "; model " << s.params.get("model_name").value_or("?") << ", tau " << fmt("%g", tau) << ", rule "
+  out << "; model " << model_label(s) << ", tau " << fmt("%g", tau) << ", rule "
       << s.params.get("rule").value_or("?") << "\n";
   out << "mean [95% CI] over documents: percentile bootstrap, B = " << s.resamples << ", seed " << s.seed << "\n";
   if (s.documents.empty()) return out.str() + "(no documents yet)\n";
 
   out << "\nPer layer (paper Tables 1, 2, 5)\n" << pad("layer", 6);
-  for (const auto& c : kLayerColumns) out << pad(c == "r_ind_over_T" ? "r_ind/T" : c == "r_casc_over_T" ? "r_casc/T" : c, 24);
+  for (const auto& c : kLayerColumns) out << pad(c == "r_ind_over_T" ? "r_ind/T" : c == "r_casc_over_T" ? "r_casc/T" : c, 22);
   out << "\n";
   for (size_t l = 0; l <= s.layers.size(); ++l) {
     const bool all = l == s.layers.size();
@@ -83,11 +90,11 @@ std::string study_table(const study::Study& s, const study::Aggregates& a, int64
     for (const auto& c : kLayerColumns) {
       const study::ArrayAggregate* g = a.find("layers/" + c);
       if (!g) {
-        out << pad("-", 24);
+        out << pad("-", 22);
         continue;
       }
       const Describe& d = all ? g->over_layers.at(static_cast<size_t>(t)) : g->cells.at(l * static_cast<size_t>(taus) + static_cast<size_t>(t));
-      out << pad(mean_ci(d), 24);
+      out << pad(mean_ci(d), 22);
     }
     out << "\n";
   }

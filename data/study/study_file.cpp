@@ -151,6 +151,11 @@ void write_fields(const Writer& w, hid_t g, const std::vector<Row>& rows, const 
   for (const auto& [name, get] : f.reals) w.doubles(g, name, column<double>(rows, get), dims, false);
 }
 
+// The length of an aggregate's over_layers: one per τ for layers/*, one per method for methods/<axis>.
+int64_t over_layers_size(const Study& s, const study::Array& a) {
+  return starts_with(a.name, "methods/") ? static_cast<int64_t>(s.methods.size()) : static_cast<int64_t>(s.taus.size());
+}
+
 void check_writable(const Study& s, const study::Aggregates& agg, const std::string& path) {
   auto bad = [&](const std::string& why) { throw UsageError(path + ": cannot save this study: " + why); };
   const auto D = static_cast<int64_t>(s.documents.size());
@@ -166,8 +171,8 @@ void check_writable(const Study& s, const study::Aggregates& agg, const std::str
     const study::Array* a = s.find(g.name);
     if (!a || a->shape != g.shape || static_cast<int64_t>(g.cells.size()) != a->per_document())
       bad("the aggregate of '" + g.name + "' does not match an array of the study");
-    if (!g.over_layers.empty() && (a->shape.size() != 2 || g.over_layers.size() != s.taus.size()))
-      bad("the aggregate of '" + g.name + "' has over_layers without one per tau");
+    if (!g.over_layers.empty() && (a->shape.size() != 2 || static_cast<int64_t>(g.over_layers.size()) != over_layers_size(s, *a)))
+      bad("the aggregate of '" + g.name + "' has over_layers without one per tau (layers/*) or per method (methods/*)");
   }
 }
 
@@ -196,7 +201,7 @@ void write_aggregates(const Writer& w, hid_t root, const study::Aggregates& agg,
     write_fields(w, g.get(), a.cells, describe_fields(), a.shape.empty() ? std::vector<hsize_t>{1} : hdims(a.shape));
     if (a.over_layers.empty()) continue;
     const Handle o = w.group(g.get(), "over_layers");
-    write_fields(w, o.get(), a.over_layers, describe_fields(), {static_cast<hsize_t>(taus)});
+    write_fields(w, o.get(), a.over_layers, describe_fields(), {static_cast<hsize_t>(a.over_layers.size())});
   }
 }
 
@@ -351,8 +356,10 @@ study::Aggregates read_aggregates(const Reader& r, const Study& s) {
     read_fields(r, where, agg.cells, describe_fields(), a.shape.empty() ? std::vector<int64_t>{1} : a.shape,
                 "the array's per-document shape");
     if (r.exists(where + "/over_layers")) {
-      agg.over_layers.resize(s.taus.size());
-      read_fields(r, where + "/over_layers", agg.over_layers, describe_fields(), {static_cast<int64_t>(s.taus.size())}, "taus");
+      const int64_t n = over_layers_size(s, a);
+      agg.over_layers.resize(static_cast<size_t>(n));
+      read_fields(r, where + "/over_layers", agg.over_layers, describe_fields(), {n},
+                  a.name.rfind("methods/", 0) == 0 ? "methods" : "taus");
     }
     out.arrays.push_back(std::move(agg));
   }

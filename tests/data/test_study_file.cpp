@@ -72,10 +72,6 @@ void expect_bits(const std::vector<double>& a, const std::vector<double>& b, con
   EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(double))) << what;
 }
 
-void expect_bits(double a, double b, const std::string& what) {
-  EXPECT_EQ(std::bit_cast<uint64_t>(a), std::bit_cast<uint64_t>(b)) << what << ": " << a << " vs " << b;
-}
-
 void expect_same_describe(const stats::Describe& a, const stats::Describe& b, const std::string& what) {
   EXPECT_EQ(a.n, b.n) << what;
   expect_bits({a.mean, a.sd, a.median, a.q25, a.q75, a.min, a.max, a.ci95[0], a.ci95[1]},
