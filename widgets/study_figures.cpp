@@ -1,6 +1,5 @@
 #include "widgets/study_figures.h"
 
-#include <QDir>
 #include <QFileInfo>
 
 #include <algorithm>
@@ -8,6 +7,7 @@
 #include <limits>
 
 #include "core/errors.h"
+#include "core/run_record.h"
 #include "widgets/palette.h"
 
 namespace cascade::widgets {
@@ -490,9 +490,11 @@ QString study_model(const Study& s) {
 
 QString study_name(const Study& s, const QString& path) {
   QString model = study_model(s);
-  // A local folder is recorded as its path: its last two parts name it ("demo/model"), a hub id
-  // ("org/name") is already short.
-  if (QDir::isAbsolutePath(model)) model = QDir::cleanPath(model).section('/', -2);
+  if (!model.isEmpty()) {  // as the run figures name a model: a folder by its name, a hub id as it is
+    RunRecord named;
+    named.model = ModelIdentity{model.toStdString()};
+    model = QString::fromStdString(short_source(named));
+  }
   const QString file = path.isEmpty() ? QString() : QFileInfo(path).fileName();
   if (model.isEmpty()) return file.isEmpty() ? QString("study") : file;
   return file.isEmpty() ? model : QString("%1 (%2)").arg(model, file);

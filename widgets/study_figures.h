@@ -42,7 +42,8 @@ StudyData make_study_data(std::shared_ptr<const study::Study> study, const QStri
 // The study's model: params "model" when set, else "model_name" (the hub id or folder name the
 // study runner records, data/study/study_runner.cpp); "" when neither.
 QString study_model(const study::Study& study);
-// "model (file)" from study_model and the file's name; either alone when the other is empty.
+// "model (file)" from study_model (shortened as short_source shortens a run's: "demo-model") and
+// the file's name; either alone when the other is empty.
 QString study_name(const study::Study& study, const QString& path);
 
 struct StudyFigureState {

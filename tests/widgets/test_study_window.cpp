@@ -167,7 +167,7 @@ TEST(StudyFigures, TheStudyIsNamedByItsModelAndFile) {
   s.params.set("model_name", "gpt2");
   EXPECT_EQ(study_name(s, "/x/s.h5"), "gpt2 (s.h5)");
   s.params.set("model_name", "/work/x/data/demo/model/");
-  EXPECT_EQ(study_name(s, "/x/s.h5"), "demo/model (s.h5)");
+  EXPECT_EQ(study_name(s, "/x/s.h5"), "demo-model (s.h5)");
   s.params.set("model", "openai-community/gpt2");
   EXPECT_EQ(study_model(s), "openai-community/gpt2");
   EXPECT_EQ(study_name(s, ""), "openai-community/gpt2");
