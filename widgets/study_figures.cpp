@@ -378,63 +378,124 @@ double tradeoff_legend_h(const Studies& studies, double width, double f) {
 void paint_tradeoff(QPainter& p, const QRectF& rect, const Studies& studies, const StudyFigureState& state, double f) {
   const double below = tradeoff_legend_h(studies, rect.width(), f);
   const QString title = tradeoff_title(studies, state);
-  double x_hi = 0.05, y_lo = 0, y_hi = 0;
+  // At an equal budget the methods keep (nearly) the same r/T: x spans the data, not 0..1, so
+  // that what differs can be seen.
+  double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo, y_lo = 0, y_hi = 0;
   for (const StudyData* d : studies)
-    for (const StudyMethodPoint& m : d->methods)
-      for (double v : {m.x.mean, m.x.ci95[1]})
-        if (finite(v)) x_hi = std::max(x_hi, v);
-  for (const StudyData* d : studies)
-    for (const StudyMethodPoint& m : d->methods)
+    for (const StudyMethodPoint& m : d->methods) {
+      for (double v : {m.x.mean, m.x.ci95[0], m.x.ci95[1]})
+        if (finite(v)) x_lo = std::min(x_lo, v), x_hi = std::max(x_hi, v);
       for (double v : {m.y.mean, m.y.ci95[0], m.y.ci95[1]})
         if (finite(v)) y_lo = std::min(y_lo, v), y_hi = std::max(y_hi, v);
+    }
+  if (!(x_hi >= x_lo)) x_lo = 0, x_hi = 1;
+  const double x_pad = std::max((x_hi - x_lo) * 0.25, 0.03);
   if (y_hi <= y_lo) y_hi = y_lo + 1;
   const double pad = (y_hi - y_lo) * 0.08;
-  const Axes a{inner_area(rect, f, false, title, below), 0, std::min(1.0, x_hi * 1.12), y_lo < 0 ? y_lo - pad : 0, y_hi + pad};
+  const Axes a{inner_area(rect, f, false, title, below), std::max(0.0, x_lo - x_pad), std::min(1.0, x_hi + x_pad),
+               y_lo < 0 ? y_lo - pad : 0, y_hi + pad};
   draw_title(p, rect, title, f);
   draw_axes(p, a, "r / T (mean over layers)", tradeoff_y_label(studies), f);
   if (a.y0 < 0) {  // ΔPPL can be negative: the zero line
     p.setPen(QPen(kMuted, 0.6));
     p.drawLine(QPointF(a.area.left(), a.py(0)), QPointF(a.area.right(), a.py(0)));
   }
-  const QFont label_font = figure_font(f * 0.85);
-  p.save();
-  p.setClipRect(a.area.adjusted(-f * 4, -f, f * 2, 0));
+  struct Drawn {
+    size_t study;
+    const StudyMethodPoint* m;
+    QPointF at;
+    double right;  // the x error bar's right end
+  };
+  std::vector<Drawn> drawn;
   for (size_t si = 0; si < studies.size(); ++si) {
-    const QColor c = study_color(si);
     std::vector<const StudyMethodPoint*> order;
     for (const StudyMethodPoint& m : studies[si]->methods) order.push_back(&m);
     std::stable_partition(order.begin(), order.end(), [](const StudyMethodPoint* m) { return m->method != "cascade"; });
-    for (const StudyMethodPoint* m : order) {  // cascade last: on top
-      if (!finite(m->x.mean) || !finite(m->y.mean)) continue;
-      const QPointF at(a.px(m->x.mean), a.py(m->y.mean));
-      const double cap = 2.5;
-      p.setPen(QPen(c, 1.0));
-      if (finite(m->y.ci95[0]) && finite(m->y.ci95[1])) {
-        const double y0 = a.py(m->y.ci95[0]), y1 = a.py(m->y.ci95[1]);
-        p.drawLine(QPointF(at.x(), y0), QPointF(at.x(), y1));
-        p.drawLine(QPointF(at.x() - cap, y0), QPointF(at.x() + cap, y0));
-        p.drawLine(QPointF(at.x() - cap, y1), QPointF(at.x() + cap, y1));
+    for (const StudyMethodPoint* m : order)  // cascade last: on top
+      if (finite(m->x.mean) && finite(m->y.mean)) {
+        const QPointF at(a.px(m->x.mean), a.py(m->y.mean));
+        drawn.push_back({si, m, at, finite(m->x.ci95[1]) ? a.px(m->x.ci95[1]) : at.x()});
       }
-      if (finite(m->x.ci95[0]) && finite(m->x.ci95[1])) {
-        const double x0 = a.px(m->x.ci95[0]), x1 = a.px(m->x.ci95[1]);
-        p.drawLine(QPointF(x0, at.y()), QPointF(x1, at.y()));
-        p.drawLine(QPointF(x0, at.y() - cap), QPointF(x0, at.y() + cap));
-        p.drawLine(QPointF(x1, at.y() - cap), QPointF(x1, at.y() + cap));
-      }
-      const bool cascade = m->method == "cascade";
-      draw_marker(p, at, cascade, c);
-      const QFont font = cascade ? figure_font(f * 0.85, true) : label_font;
-      const QFontMetricsF fm = figure_metrics(font);
-      // Above right of the point; left of it or below it where the frame would cut the name.
-      QPointF text_at = at + QPointF(6, -5);
-      if (text_at.x() + fm.horizontalAdvance(m->method) > a.area.right()) text_at.setX(at.x() - 6 - fm.horizontalAdvance(m->method));
-      if (text_at.y() - fm.ascent() < a.area.top()) text_at.setY(at.y() + 5 + fm.ascent());
-      p.setFont(font);
-      p.setPen(cascade ? kInk : c.darker(120));
-      p.drawText(text_at, m->method);
+  }
+  p.save();
+  p.setClipRect(a.area.adjusted(-f * 4, -f, f * 2, 0));
+  for (const Drawn& d : drawn) {
+    const QColor c = study_color(d.study);
+    const StudyMethodPoint* m = d.m;
+    const QPointF at = d.at;
+    const double cap = 2.5;
+    p.setPen(QPen(c, 1.0));
+    if (finite(m->y.ci95[0]) && finite(m->y.ci95[1])) {
+      const double y0 = a.py(m->y.ci95[0]), y1 = a.py(m->y.ci95[1]);
+      p.drawLine(QPointF(at.x(), y0), QPointF(at.x(), y1));
+      p.drawLine(QPointF(at.x() - cap, y0), QPointF(at.x() + cap, y0));
+      p.drawLine(QPointF(at.x() - cap, y1), QPointF(at.x() + cap, y1));
     }
+    if (finite(m->x.ci95[0]) && finite(m->x.ci95[1])) {  // lighter: at an equal budget they coincide
+      QColor light = c;
+      light.setAlphaF(0.45);
+      p.setPen(QPen(light, 1.0));
+      const double x0 = a.px(m->x.ci95[0]), x1 = a.px(m->x.ci95[1]);
+      p.drawLine(QPointF(x0, at.y()), QPointF(x1, at.y()));
+      p.drawLine(QPointF(x0, at.y() - cap), QPointF(x0, at.y() + cap));
+      p.drawLine(QPointF(x1, at.y() - cap), QPointF(x1, at.y() + cap));
+    }
+    draw_marker(p, at, m->method == "cascade", c);
   }
   p.restore();
+  // The names: beside each point, or — where the points crowd one r/T — in a column beside them,
+  // spaced a line apart, each joined to its point.
+  const QFont label_font = figure_font(f * 0.85), bold_font = figure_font(f * 0.85, true);
+  const double line = figure_metrics(label_font).height();
+  double left = a.area.right(), right = a.area.left(), widest = 0;
+  for (const Drawn& d : drawn) {
+    left = std::min(left, d.at.x()), right = std::max(right, d.right);
+    widest = std::max(widest, figure_metrics(bold_font).horizontalAdvance(d.m->method));
+  }
+  std::vector<QPointF> label_at(drawn.size());
+  std::vector<QRectF> boxes(drawn.size());
+  for (size_t k = 0; k < drawn.size(); ++k) {
+    const QFontMetricsF fm = figure_metrics(drawn[k].m->method == "cascade" ? bold_font : label_font);
+    const double w = fm.horizontalAdvance(drawn[k].m->method);
+    // Above right of the point; left of it or below it where the frame would cut the name.
+    QPointF at = drawn[k].at + QPointF(6, -5);
+    if (at.x() + w > a.area.right()) at.setX(drawn[k].at.x() - 6 - w);
+    if (at.y() - fm.ascent() < a.area.top()) at.setY(drawn[k].at.y() + 5 + fm.ascent());
+    label_at[k] = at;
+    boxes[k] = QRectF(at.x(), at.y() - fm.ascent(), w, fm.height());
+  }
+  bool crowded = false;  // two names overlap, or a name covers another point
+  for (size_t u = 0; u < drawn.size() && !crowded; ++u)
+    for (size_t v = 0; v < drawn.size() && !crowded; ++v)
+      crowded = u != v && (boxes[u].intersects(boxes[v]) || boxes[u].adjusted(-3, -3, 3, 3).contains(drawn[v].at));
+  const bool column = crowded;
+  if (column) {
+    std::vector<size_t> by_y(drawn.size());
+    for (size_t k = 0; k < by_y.size(); ++k) by_y[k] = k;
+    std::sort(by_y.begin(), by_y.end(), [&](size_t u, size_t v) { return drawn[u].at.y() < drawn[v].at.y(); });
+    std::vector<double> ys;
+    for (size_t k : by_y) ys.push_back(std::max(drawn[k].at.y(), ys.empty() ? a.area.top() + line * 0.8 : ys.back() + line));
+    for (size_t k = ys.size(); k-- > 0;)  // pushed past the bottom: back up
+      ys[k] = std::min(ys[k], k + 1 < ys.size() ? ys[k + 1] - line : a.area.bottom() - line * 0.3);
+    const bool on_right = right + f * 2 + widest < a.area.right();
+    const double x = on_right ? right + f * 2 : left - f * 2 - widest;
+    for (size_t k = 0; k < by_y.size(); ++k) label_at[by_y[k]] = QPointF(x, ys[k] + line * 0.3);
+  }
+  for (size_t k = 0; k < drawn.size(); ++k) {
+    const bool cascade = drawn[k].m->method == "cascade";
+    const QColor c = study_color(drawn[k].study);
+    if (column) {
+      const bool on_right = label_at[k].x() > drawn[k].at.x();
+      QColor leader = c;
+      leader.setAlphaF(0.45);
+      p.setPen(QPen(leader, 0.6));
+      p.drawLine(QPointF(on_right ? drawn[k].right + 2 : drawn[k].at.x() - 4, drawn[k].at.y()),
+                 QPointF(on_right ? label_at[k].x() - 2 : label_at[k].x() + widest + 2, label_at[k].y() - line * 0.3));
+    }
+    p.setFont(cascade ? bold_font : label_font);
+    p.setPen(cascade ? kInk : c.darker(120));
+    p.drawText(label_at[k], drawn[k].m->method);
+  }
   draw_legend(p, QPointF(rect.left() + f * 0.5, rect.bottom() - below), tradeoff_legend(studies), f, rect.width() - f);
 }
 

@@ -372,5 +372,23 @@ TEST(StudyWindow, ADocumentWithoutSessionRunsItsIdsInTheMainWindow) {
   EXPECT_NEAR(window.settings_from_ui().tau, 0.4, 1e-9);
 }
 
+// A real study file (cascadelens-cli study --out S.h5) when CASCADE_STUDY_FILE names one: every
+// figure draws from what the file stores, and is saved to CASCADE_SHOTS_DIR to be looked at.
+TEST(StudyWindow, DrawsAStudyFile) {
+  const char* file = std::getenv("CASCADE_STUDY_FILE");
+  if (!file || !*file) GTEST_SKIP() << "set CASCADE_STUDY_FILE to a study file";
+  app::LoadedStudy loaded = app::load_study(file);
+  ASSERT_TRUE(loaded.study && loaded.aggregates);
+  const StudyData data = make_study_data(loaded.study, study_name(*loaded.study, file), loaded.aggregates);
+  const QString dir = shots_dir();
+  for (StudyFigureKind k : study_figure_kinds()) {
+    if (!study_unavailable(k, {&data}).isEmpty()) continue;
+    const double w = 700, h = study_height_for_width(k, {&data}, StudyFigureState{}, w);
+    const QImage img = render_study_figure(k, {&data}, StudyFigureState{}, {w, h}, 2.0);
+    EXPECT_GT(testing::ink(img), img.width() * img.height() / 50);
+    if (!dir.isEmpty()) img.save(QDir(dir).filePath("file-" + study_figure_id(k) + ".png"));
+  }
+}
+
 }  // namespace
 }  // namespace cascade::widgets
