@@ -45,6 +45,12 @@ std::string mapped_library(const std::string& needle) {
 
 }  // namespace
 
+void set_compute_threads(int threads) {
+  at::set_num_threads(threads);
+  using SetFn = void (*)(int);
+  if (auto set = reinterpret_cast<SetFn>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
+}
+
 BlasInfo detect_blas() {
   BlasInfo info;
   info.threads = at::get_num_threads();

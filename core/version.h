@@ -15,6 +15,11 @@ struct BlasInfo {
   double sgemm_gflops = 0; // measured on a 512×512×512 float GEMM through LibTorch
   int threads = 0;         // LibTorch intra-op threads
 };
+// LibTorch's intra-op threads and, when the BLAS is OpenBLAS, its threads too (at::set_num_threads
+// alone leaves OpenBLAS at all cores; its results depend on its thread count, so a study that must
+// be bit-identical across process layouts gives every process the same --threads).
+void set_compute_threads(int threads);
+
 // Runs one small GEMM (so the BLAS is loaded), then reads /proc/self/maps.
 BlasInfo detect_blas();
 

@@ -12,6 +12,7 @@
 #include "core/errors.h"
 #include "core/analyzer.h"
 #include "core/selection.h"
+#include "core/version.h"
 #include "data/formats/io_util.h"
 
 namespace cascade::cli {
@@ -52,7 +53,7 @@ void install_sigint() { std::signal(SIGINT, on_sigint); }
 void apply_threads(const Options& opts) {
   const long threads = opts.integer("--threads", 0);
   if (threads < 0) throw UsageError("--threads must be >= 1");
-  if (threads > 0) at::set_num_threads(static_cast<int>(threads));
+  if (threads > 0) set_compute_threads(static_cast<int>(threads));
 }
 
 double tau_option(const Options& opts) {

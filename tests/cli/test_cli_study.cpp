@@ -255,9 +255,11 @@ TEST_F(CliStudy, ShardsAndMergeEqualOneProcess) {
 // mpirun -np 2 deals the documents over two ranks; rank 0 writes the one-process file.
 TEST_F(CliStudy, MpiTwoRanksEqualOneProcess) {
   if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "mpirun is not installed (Debian: openmpi-bin)";
-  ASSERT_EQ(run(study_args(corpus_, dir_ / "one.h5")).code, 0);
+  // OpenBLAS's results depend on its thread count (mpirun binds each rank to one core): the same
+  // --threads in both runs.
+  ASSERT_EQ(run(study_args(corpus_, dir_ / "one.h5", {"--threads", "1"})).code, 0);
   std::string cmd = "mpirun -np 2 --allow-run-as-root --oversubscribe '" + std::string(CASCADE_CLI) + "'";
-  for (const auto& a : study_args(corpus_, dir_ / "mpi.h5")) cmd += " '" + a + "'";
+  for (const auto& a : study_args(corpus_, dir_ / "mpi.h5", {"--threads", "1"})) cmd += " '" + a + "'";
   cmd += " > '" + (dir_ / "mpi.log").string() + "' 2>&1";
   const int status = std::system(cmd.c_str());
   std::ifstream log(dir_ / "mpi.log");
@@ -359,4 +361,22 @@ TEST_F(CliStudy, BadOptionsAreUsageErrors) {
   }
   EXPECT_EQ(run({"study", (dir_ / "missing").string(), "--quiet"}).code, 3);
   EXPECT_EQ(run({"study", "show", (corpus_ / "teaching.txt").string()}).code, 3);
+}
+
+// --sessions DIR: every document is also a session (<id>.h5) that `analyze` reopens without the
+// model, with the document's measures.
+TEST_F(CliStudy, PerDocumentSessionsReopen) {
+  const auto r = run(study_args(corpus_, dir_ / "s.h5", {"--sessions", (dir_ / "sessions").string(), "--limit", "2"}));
+  ASSERT_EQ(r.code, 0) << r.err;
+  const json s = show(dir_ / "s.h5");
+  ASSERT_EQ(s["documents"].size(), 2u);
+  for (const auto& doc : s["documents"]) {
+    const fs::path session = dir_ / "sessions" / (doc["id"].get<std::string>() + ".h5");
+    ASSERT_TRUE(fs::exists(session)) << session;
+    const json a = cli_json({"analyze", session.string(), "--tau", "0.3"});
+    ASSERT_EQ(a["layers"].size(), doc["layers"].size());
+    for (size_t l = 0; l < a["layers"].size(); ++l)
+      for (const char* key : {"r_ind", "r_casc", "casc_fidelity", "turnover"})
+        EXPECT_EQ(a["layers"][l][key], doc["layers"][l][key]) << key;
+  }
 }

@@ -92,7 +92,7 @@ TEST_F(StudyCorpus, FolderListAndTextKinds) {
   write("notes.md", long_text());
   data::CorpusOptions o;
   o.path = dir_.string();
-  o.max_tokens = 512;
+  o.max_tokens = 4096;  // one window a text
   auto c = data::read_corpus(o, *tok_, "x");
   ASSERT_EQ(c.documents.size(), 2u);
   EXPECT_EQ(c.documents[0].source, "a/z.txt");
