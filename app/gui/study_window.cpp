@@ -21,10 +21,7 @@
 #include <cmath>
 #include <limits>
 
-#include "core/errors.h"
-#ifdef CASCADE_HAS_STUDY_FILE
 #include "data/study/study_file.h"
-#endif
 
 namespace cascade::app {
 
@@ -119,13 +116,9 @@ class StudyFigureWidget : public QWidget {
 }  // namespace
 
 LoadedStudy load_study(const QString& path) {
-#ifdef CASCADE_HAS_STUDY_FILE
   study::Aggregates stored;
   auto s = std::make_shared<const study::Study>(data::read_study(path.toStdString(), &stored));
   return {std::move(s), std::move(stored)};
-#else
-  throw UsageError("this build cannot read study files yet (data/study/study_file.cpp): " + path.toStdString());
-#endif
 }
 
 StudyWindow::StudyWindow(std::shared_ptr<const study::Study> study, const QString& path, QWidget* parent,
