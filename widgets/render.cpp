@@ -25,30 +25,42 @@ std::string utf8(const QString& s) { return s.toUtf8().toStdString(); }
 constexpr double kPointsPerInch = 72.0;
 int dots_per_meter(double dpi) { return static_cast<int>(std::lround(dpi / 0.0254)); }
 
-void paint_on(QPaintDevice& device, const Figure& figure, const RunSnapshot& run, const FigureState& state,
-              QSizeF size, double scale) {
-  const TypeFloor floor(state.font_pt);  // no text below the paper's type size
+void paint_on(QPaintDevice& device, const PagePainter& paint, QSizeF size, double scale, double font_pt) {
+  const TypeFloor floor(font_pt);  // no text below the paper's type size
   QPainter p(&device);
   p.setRenderHint(QPainter::Antialiasing);
   p.setRenderHint(QPainter::TextAntialiasing);
   p.scale(scale, scale);
   p.fillRect(QRectF(QPointF(0, 0), size), Qt::white);
-  figure.paint(p, QRectF(QPointF(0, 0), size), run, state);
+  paint(p, QRectF(QPointF(0, 0), size));
+}
+
+PagePainter page_of(const Figure& figure, const RunSnapshot& run, const FigureState& state) {
+  return [&figure, &run, &state](QPainter& p, const QRectF& rect) { figure.paint(p, rect, run, state); };
+}
+
+void check_size(QSizeF size) {
+  for (double v : {size.width(), size.height()})
+    if (!(v >= 36 && v <= 10000)) throw UsageError("a figure's width and height must be between 36 and 10000 points");
 }
 
 }  // namespace
 
-QImage render_figure(const Figure& figure, const RunSnapshot& run, const FigureState& state, QSizeF size,
-                     double scale) {
+QImage render_page(const PagePainter& paint, QSizeF size, double scale, double font_pt) {
   const QSize pixels(std::max(1, static_cast<int>(std::lround(size.width() * scale))),
                      std::max(1, static_cast<int>(std::lround(size.height() * scale))));
   QImage image(pixels, QImage::Format_ARGB32_Premultiplied);
   image.setDotsPerMeterX(dots_per_meter(kPointsPerInch));
   image.setDotsPerMeterY(dots_per_meter(kPointsPerInch));
   image.fill(Qt::white);
-  paint_on(image, figure, run, state, size, scale);
+  paint_on(image, paint, size, scale, font_pt);
   image.setDevicePixelRatio(scale);
   return image;
+}
+
+QImage render_figure(const Figure& figure, const RunSnapshot& run, const FigureState& state, QSizeF size,
+                     double scale) {
+  return render_page(page_of(figure, run, state), size, scale, state.font_pt);
 }
 
 ExportFormat parse_export_format(const QString& name) {
@@ -91,24 +103,19 @@ QSizeF export_size(const Figure& figure, const RunSnapshot& run, const FigureSta
   double h = asked.height() > 0 ? asked.height()
              : asked.width() > 0 ? figure.height_for_width(run, state, w)
                                  : natural.height();
-  for (double v : {w, h})
-    if (!(v >= 36 && v <= 10000)) throw UsageError("a figure's width and height must be between 36 and 10000 points");
+  check_size({w, h});
   return {w, h};
 }
 
-void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& view_state, const QString& path,
-                   const ExportOptions& options) {
-  FigureState state = view_state;
-  state.hints = false;  // a figure in a paper carries no "what to click next"
-  if (!figure.available(run, state))
-    throw UsageError("the " + utf8(figure.title()) + " figure has nothing to draw for this run");
-  const QSizeF size = export_size(figure, run, state, options.size);
+void export_page(const PagePainter& paint, QSizeF size, double font_pt, const QString& title, const QString& path,
+                 const ExportOptions& options) {
+  check_size(size);
   if (!(options.dpi >= 10 && options.dpi <= 2400)) throw UsageError("DPI must be between 10 and 2400");
   QSaveFile out(path);
   if (!out.open(QIODevice::WriteOnly)) throw InputError(utf8(path), "cannot write: " + utf8(out.errorString()));
   switch (options.format) {
     case ExportFormat::Png: {
-      QImage image = render_figure(figure, run, state, size, options.dpi / kPointsPerInch);
+      QImage image = render_page(paint, size, options.dpi / kPointsPerInch, font_pt);
       image.setDevicePixelRatio(1);
       image.setDotsPerMeterX(dots_per_meter(options.dpi));
       image.setDotsPerMeterY(dots_per_meter(options.dpi));
@@ -121,23 +128,33 @@ void export_figure(const Figure& figure, const RunSnapshot& run, const FigureSta
       svg.setResolution(static_cast<int>(kPointsPerInch));
       svg.setSize(QSize(static_cast<int>(std::ceil(size.width())), static_cast<int>(std::ceil(size.height()))));
       svg.setViewBox(QRectF(QPointF(0, 0), size));
-      svg.setTitle(figure.title());
-      svg.setDescription("Cascade Lens figure: " + figure.title());
-      paint_on(svg, figure, run, state, size, 1.0);
+      svg.setTitle(title);
+      svg.setDescription("Cascade Lens figure: " + title);
+      paint_on(svg, paint, size, 1.0, font_pt);
       break;
     }
     case ExportFormat::Pdf: {
       QPdfWriter pdf(&out);
       pdf.setResolution(static_cast<int>(kPointsPerInch));
-      pdf.setPageSize(QPageSize(size, QPageSize::Point, figure.title(), QPageSize::ExactMatch));
+      pdf.setPageSize(QPageSize(size, QPageSize::Point, title, QPageSize::ExactMatch));
       pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
-      pdf.setTitle(figure.title());
+      pdf.setTitle(title);
       pdf.setCreator("Cascade Lens");
-      paint_on(pdf, figure, run, state, size, 1.0);
+      paint_on(pdf, paint, size, 1.0, font_pt);
       break;
     }
   }
   if (!out.commit()) throw InputError(utf8(path), "cannot write: " + utf8(out.errorString()));
+}
+
+void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& view_state, const QString& path,
+                   const ExportOptions& options) {
+  FigureState state = view_state;
+  state.hints = false;  // a figure in a paper carries no "what to click next"
+  if (!figure.available(run, state))
+    throw UsageError("the " + utf8(figure.title()) + " figure has nothing to draw for this run");
+  const QSizeF size = export_size(figure, run, state, options.size);
+  export_page(page_of(figure, run, state), size, state.font_pt, figure.title(), path, options);
 }
 
 QStringList export_all(const RunSnapshot& run, const FigureState& state, const QString& dir,

@@ -2,9 +2,11 @@
 // The one path from a Figure to pixels or vectors. The on-screen views call render_figure too, so a
 // PNG export at the view's size and scale is the same image as the screen.
 #include <QImage>
+#include <QPainter>
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <vector>
 
 #include "widgets/figure.h"
@@ -44,6 +46,15 @@ QSizeF export_size(const Figure& figure, const RunSnapshot& run, const FigureSta
 // path when it cannot be written, UsageError when the figure cannot draw this state.
 void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& state, const QString& path,
                    const ExportOptions& options);
+
+// What render_figure and export_figure do for any page (the study figures too): `paint` draws a
+// page of `size` points into its rectangle, on white, with no type under `font_pt` (0: none).
+using PagePainter = std::function<void(QPainter&, const QRectF&)>;
+QImage render_page(const PagePainter& paint, QSizeF size, double scale, double font_pt);
+// Writes the page as PNG (at options.dpi), SVG or PDF, atomically; `title` names it in SVG and PDF.
+// Throws InputError naming the path when it cannot be written, UsageError for a bad size or DPI.
+void export_page(const PagePainter& paint, QSizeF size, double font_pt, const QString& title, const QString& path,
+                 const ExportOptions& options);
 
 // Every available figure into `dir` as <id>.<ext> per format; returns the files written.
 QStringList export_all(const RunSnapshot& run, const FigureState& state, const QString& dir,

@@ -10,6 +10,7 @@
 #include <exception>
 
 #include "core/activations.h"
+#include "core/tokenizer.h"
 #include "core/analyzer.h"
 #include "core/baselines.h"
 #include "core/engine.h"
@@ -116,9 +117,12 @@ void Controller::run_model(const RunSettings& settings) {
             control.report("loading model", 1, 1);
           }
           control.check();
-          const std::string text = s(settings.text);
+          std::string text = s(settings.text);
+          std::vector<int64_t> ids = settings.ids;
+          if (ids.empty()) ids = data::encode_text(*model, text);
+          else if (model->tokenizer) text = model->tokenizer->decode(ids);
           // The run as a record: saving it keeps the model's identity, device, dtype and text.
-          RunRequest request = data::request_for(*model, data::encode_text(*model, text), text);
+          RunRequest request = data::request_for(*model, std::move(ids), text);
           if (static_cast<int64_t>(request.ids.size()) > model->config.max_positions &&
               model->config.max_positions > 0)
             throw UsageError("the text is " + std::to_string(request.ids.size()) + " tokens; this model's context is " +

@@ -35,6 +35,9 @@ struct RunSettings {
   QString sweep = kDefaultTauGrid;  // τ grid of the sweep view
   bool quality = true;              // ppl, KL and ADA attention error at the chosen τ (one extra pass)
   bool quality_sweep = false;       // ADA error and ΔPPL at every τ of the grid (one more ADA pass per τ)
+  // A study's document (SPEC §8): these token ids as they were run, not `text` re-tokenized; the
+  // text shown is their decoding when the model has a tokenizer.
+  std::vector<int64_t> ids;
 };
 
 class Controller : public QObject {

@@ -2,6 +2,7 @@
 //   cascadelens [--model DIR|ID] [--text-file F] [--activations FILE | --session FILE.h5] [--fresh]
 //               [--screenshot OUT.png [--size WxH] [--teaching STAGE]]   (run, save a window screenshot, quit)
 //               [--methods A[,B]]   (the Methods dock raised, tokens coloured by A's set or A against B)
+//               [--study S.h5 [--study S2.h5]]   (the study window; with --screenshot, its screenshot)
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QScreen>
@@ -18,6 +19,7 @@
 #include "core/version.h"
 #include "gui/main_window.h"
 #include "gui/methods_panel.h"
+#include "gui/study_window.h"
 #include "widgets/teaching_window.h"
 
 int main(int argc, char** argv) {
@@ -74,7 +76,10 @@ int main(int argc, char** argv) {
                              "Raise the Methods dock, compare the methods at the shown τ, and colour the depth player and "
                              "the token map by method A's set (kept / not kept), or A against B (A only / B only / both / "
                              "neither). Names as in cascadelens-cli compare (not top-k or top-theta).", "A[,B]");
-  cli.addOptions({model, text_file, activations, session, session_file, fresh, screenshot, size, layer, teaching, methods});
+  QCommandLineOption study("study",
+                           "Open a study file (cascadelens-cli study) in the study window; a second --study is drawn "
+                           "over the first for comparison. With --screenshot: that window's screenshot.", "FILE");
+  cli.addOptions({model, text_file, activations, session, session_file, fresh, screenshot, size, layer, teaching, methods, study});
   cli.process(app);
   const QString session_path = cli.isSet(session) ? cli.value(session) : cli.value(session_file);
   if (cli.isSet(activations) && !session_path.isEmpty()) {
@@ -96,6 +101,39 @@ int main(int argc, char** argv) {
   }
   window.apply_default_layout();
   window.show();
+  if (const QStringList studies = cli.values(study); !studies.isEmpty()) {
+    if (studies.size() > 2) {
+      std::fprintf(stderr, "cascadelens: --study takes one study, or two to compare\n");
+      return 2;
+    }
+    if (!window.open_study_file(studies[0])) return 1;
+    cascade::app::StudyWindow* sw = window.study_window();
+    if (studies.size() == 2) {
+      try {
+        cascade::app::LoadedStudy second = cascade::app::load_study(studies[1]);
+        sw->add_study(std::move(second.study), studies[1], std::move(second.aggregates));
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "cascadelens: %s: %s\n", studies[1].toLocal8Bit().constData(), e.what());
+        return 1;
+      }
+    }
+    if (cli.isSet(screenshot)) {  // the study window alone: no model run to wait for
+      const QStringList wh = cli.value(size).split('x');
+      if (wh.size() == 2) sw->resize(wh[0].toInt(), wh[1].toInt());
+      sw->raise();
+      int rc = 0;
+      const QString out = cli.value(screenshot);
+      QTimer::singleShot(400, sw, [sw, out, &rc] {
+        if (!sw->grab().save(out)) {
+          std::fprintf(stderr, "cascadelens: cannot write %s\n", out.toLocal8Bit().constData());
+          rc = 1;
+        }
+        QApplication::quit();
+      });
+      app.exec();
+      return rc;
+    }
+  }
   int exit_code = 0;
   if (cli.isSet(screenshot) || cli.isSet(layer)) {
     const QString out = cli.value(screenshot);

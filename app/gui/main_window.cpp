@@ -126,11 +126,13 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   connect(controller_, &Controller::job_cancelled, this, [this] {
     set_busy(false);
     model_run_ended(false);
+    document_job_ = false;
     status_->setText("Cancelled (" + last_job_ + "): nothing changed; the previous run is still shown.");
   });
   connect(controller_, &Controller::job_failed, this, [this](const QString& message) {
     if (!controller_->busy()) set_busy(false);  // a refused τ/rule change while a job runs leaves it running
     const bool fell_back = !controller_->busy() && model_run_ended(true);
+    if (!controller_->busy()) document_job_ = false;
     status_->setText("Failed: " + message.left(160));
     warn(fell_back ? message + "\n\nShowing the bundled demo model instead." : message);
   });
@@ -332,6 +334,10 @@ void MainWindow::build_menus() {
     const QString path = QFileDialog::getOpenFileName(this, "Open a session", session_dir(),
                                                       QString(kSessionFilter) + ";;All files (*)");
     if (!path.isEmpty()) open_session_file(path);
+  });
+  file->addAction("Open &study…", this, [this] {
+    const QString path = QFileDialog::getOpenFileName(this, "Open a study", session_dir(), "Study (*.h5);;All files (*)");
+    if (!path.isEmpty()) open_study_file(path);
   });
   file->addAction("Open &text…", this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, "Open a text", QString(), "Text (*.txt);;All files (*)");
@@ -538,6 +544,12 @@ void MainWindow::update_stale() {
 
 void MainWindow::show_run_info() {
   set_model_label();
+  // A study's document: its text (the ids decoded) replaces the box's, so Run runs it again and
+  // the run is not marked stale against a text it never had.
+  if (document_job_ && view_->has_run() && !controller_->busy()) {
+    document_job_ = false;
+    if (!view_->snapshot()->record().text.empty()) text_->setPlainText(q(view_->snapshot()->record().text));
+  }
   update_stale();
   const QString session = controller_->session_path();
   // A session's text goes into an empty text box, so Run can run it again.

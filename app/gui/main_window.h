@@ -32,6 +32,7 @@ class TeachingWindow;
 namespace cascade::app {
 
 class MethodsPanel;
+class StudyWindow;
 
 struct StartOptions {
   QString model;        // --model: folder or cache id (empty: bundled / last used)
@@ -63,6 +64,12 @@ class MainWindow : public QMainWindow {
   void open_model_folder(const QString& dir);
   void open_activation_file(const QString& path);  // a session file is opened as a session
   void open_session_file(const QString& path);
+  // SPEC §8: a study file in its own window (File → Open study); false when it could not be read.
+  // The window's documents open here: their session, or a run of their ids with the study's model.
+  bool open_study_file(const QString& path);
+  StudyWindow* study_window() { return study_window_; }
+  // Runs token ids (a study's document) with `model` ("": the current one) at τ (NaN: the shown τ).
+  void run_document(const QString& model, const std::vector<int64_t>& ids, double tau, const QString& label);
   void save_session_dialog(bool with_activations);
   QString default_session_name() const;  // from the model (or file) and the first words of the text
   void export_figure_dialog(const QString& id);
@@ -110,6 +117,7 @@ class MainWindow : public QMainWindow {
   std::vector<widgets::FigureView*> figure_views_;
   widgets::TeachingWindow* teaching_ = nullptr;
   MethodsPanel* methods_panel_ = nullptr;
+  StudyWindow* study_window_ = nullptr;
   QDockWidget* methods_dock_ = nullptr;
   // A model run's outcome: a model just picked is remembered only once it loaded (else the previous
   // one is restored); a failure at start-up falls back to the bundled model. True when it fell back.
@@ -120,6 +128,7 @@ class MainWindow : public QMainWindow {
   bool trying_model_ = false;  // model_ was just picked and has not loaded yet
   bool model_job_ = false;     // the running job is a model run started here
   bool starting_ = false;      // ... and it is the first one (start_default)
+  bool document_job_ = false;  // ... and it runs a study's document (its text then fills the text box)
   QPlainTextEdit* text_ = nullptr;
   QComboBox* bundled_texts_ = nullptr;
   QDoubleSpinBox* tau_box_ = nullptr;

@@ -48,6 +48,7 @@
 #include "widgets/player.h"
 #include "widgets/figure_view.h"
 #include "widgets/inspector_panel.h"
+#include "gui/study_window.h"
 #include "widgets/render.h"
 #include "widgets/teaching_window.h"
 
@@ -79,6 +80,55 @@ void MainWindow::open_session_file(const QString& path) {
   add_recent("session", path);
   QSettings().setValue("session/dir", QFileInfo(path).absolutePath());
   controller_->open_session(path);
+}
+
+bool MainWindow::open_study_file(const QString& path) {
+  LoadedStudy study;
+  try {
+    study = load_study(path);
+  } catch (const std::exception& e) {
+    warn(QString("Cannot open the study %1: %2").arg(path, e.what()));
+    return false;
+  }
+  // One study window: a new study replaces what it showed (File → Add study compares two).
+  delete study_window_;
+  study_window_ = new StudyWindow(std::move(study.study), path, this, std::move(study.aggregates));
+  study_window_->setWindowFlag(Qt::Window);
+  connect(study_window_, &StudyWindow::open_session_requested, this, [this](const QString& session) {
+    open_session_file(session);
+    raise();
+  });
+  connect(study_window_, &StudyWindow::rerun_requested, this, &MainWindow::run_document);
+  study_window_->show();
+  return true;
+}
+
+void MainWindow::run_document(const QString& model, const std::vector<int64_t>& ids, double tau, const QString& label) {
+  if (controller_->busy()) {
+    statusBar()->showMessage("Another job is still running: wait for it or press Cancel.", 4000);
+    return;
+  }
+  // The study names its model by hub id or folder name: the model shown is kept when it is that one.
+  const bool same = view_->has_run() && view_->snapshot()->record().model &&
+                    q(view_->snapshot()->record().model->name) == model;
+  if (!model.isEmpty() && !same && model != model_) {  // the study's model, tried as a picked one is
+    if (!trying_model_) previous_model_ = model_;
+    trying_model_ = true;
+    model_ = model;
+    set_model_label();
+  }
+  if (std::isfinite(tau)) {  // the study's τ on the controls too
+    const QSignalBlocker a(tau_box_), b(tau_slider_);
+    tau_box_->setValue(tau);
+    tau_slider_->setValue(static_cast<int>(std::lround(tau * 1000)));
+  }
+  RunSettings s = settings_from_ui();
+  s.ids = ids;
+  statusBar()->showMessage("Running the study's document " + label, 4000);
+  model_job_ = true;
+  document_job_ = true;
+  controller_->run_model(s);
+  raise();
 }
 
 QString MainWindow::session_dir() const {
