@@ -8,6 +8,7 @@
 
 #include "core/errors.h"
 #include "core/names.h"
+#include "core/run_record.h"
 
 namespace cascade::study {
 
@@ -107,6 +108,14 @@ void append(Study& study, const DocumentResult& result) {
   }
   study.documents.push_back(result.document);
   study.elapsed_ms.push_back(result.elapsed_ms);
+}
+
+std::string model_label(const Study& study) {
+  const auto name = study.params.get("model_name");
+  if (!name || name->empty()) return "";
+  RunRecord named;
+  named.model = ModelIdentity{*name};
+  return short_source(named);
 }
 
 DocumentResult row(const Study& study, int64_t d) {

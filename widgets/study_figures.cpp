@@ -550,12 +550,7 @@ QString study_model(const Study& s) {
 }
 
 QString study_name(const Study& s, const QString& path) {
-  QString model = study_model(s);
-  if (!model.isEmpty()) {  // as the run figures name a model: a folder by its name, a hub id as it is
-    RunRecord named;
-    named.model = ModelIdentity{model.toStdString()};
-    model = QString::fromStdString(short_source(named));
-  }
+  const QString model = QString::fromStdString(study::model_label(s));  // as the run figures name a model
   const QString file = path.isEmpty() ? QString() : QFileInfo(path).fileName();
   if (model.isEmpty()) return file.isEmpty() ? QString("study") : file;
   return file.isEmpty() ? model : QString("%1 (%2)").arg(model, file);

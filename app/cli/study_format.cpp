@@ -53,13 +53,6 @@ std::vector<double> method_r_over_T(const study::Study& s, int64_t k) {
   return v;
 }
 
-// The model as a figure would name it: the folder's name (demo-model for the bundled one), or the hub id.
-std::string model_label(const study::Study& s) {
-  const std::string name = s.params.get("model_name").value_or("?");
-  const std::string base = name.substr(name.find_last_of('/') + 1);
-  return base == "model" && name.find("demo/model") != std::string::npos ? "demo-model" : base;
-}
-
 const std::vector<std::string> kLayerColumns{"r_ind_over_T", "r_casc_over_T", "depth_jaccard", "casc_fidelity",
                                              "turnover", "adds", "removes"};
 const std::vector<std::string> kSummaryRows{"gram_savings", "gram_entries_ind", "gram_entries_casc", "mean_depth_jaccard",
@@ -82,7 +75,7 @@ std::string study_table(const study::Study& s, const study::Aggregates& a, int64
     out << ")";
   }
   if (!s.failures.empty()) out << " (" << s.failures.size() << " not used, listed at the end)";
-  out << "; model " << model_label(s) << ", tau " << fmt("%g", tau) << ", rule "
+  out << "; model " << study::model_label(s) << ", tau " << fmt("%g", tau) << ", rule "
       << s.params.get("rule").value_or("?") << "\n";
   out << "mean [95% CI] over documents: percentile bootstrap, B = " << s.resamples << ", seed " << s.seed << "\n";
   if (s.documents.empty()) return out.str() + "(no documents yet)\n";
@@ -134,7 +127,7 @@ std::string study_table(const study::Study& s, const study::Aggregates& a, int64
   if (!s.methods.empty()) {
     out << "\nMethods at an equal budget (SPEC 7; budget " << s.params.get("budget").value_or("?") << ", tau "
         << fmt("%g", s.taus[0]) << ")\n"
-        << pad("method", 15) << pad("r/T", 24) << pad("attn_err", 26) << pad("coverage", 24) << pad("delta_ppl", 26)
+        << pad("method", 15) << pad("r/T", 24) << pad("attn_err", 26) << pad("coverage", 24) << pad("delta_ppl", 34)
         << "kl\n";
     for (size_t k = 0; k < s.methods.size(); ++k) {
       const auto K = static_cast<int64_t>(k);
@@ -145,7 +138,7 @@ std::string study_table(const study::Study& s, const study::Aggregates& a, int64
       }
       for (const char* q : {"delta_ppl", "kl"}) {
         const auto* g = a.find(std::string("methods/") + q);
-        out << pad(g ? mean_ci(g->cells.at(k)) : "-", 26);
+        out << pad(g ? mean_ci(g->cells.at(k)) : "-", 34);
       }
       out << "\n";
     }
