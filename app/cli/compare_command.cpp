@@ -112,16 +112,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   request.methods = with_flag("--methods: ", [&] { return parse_methods(opts.value_or_default("--methods")); });
   request.budget = with_flag("--budget: ", [&] { return parse_budget(opts.value_or_default("--budget")); });
   request.quality = opts.flag("--quality");
-  {
-    const std::string seed = opts.value_or_default("--seed");
-    try {
-      size_t used = 0;
-      request.seed = std::stoull(seed, &used);
-      if (used != seed.size() || seed.front() == '-') throw std::invalid_argument(seed);
-    } catch (const std::logic_error&) {
-      throw UsageError("--seed expects a non-negative integer, got '" + seed + "'");
-    }
-  }
+  request.seed = unsigned_option(opts, "--seed");
   const Format format = parse_format(opts.value_or_default("--format"));
   const double tau = tau_option(opts);
   const Rule rule = rule_option(opts);

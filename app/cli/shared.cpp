@@ -56,6 +56,18 @@ void apply_threads(const Options& opts) {
   if (threads > 0) set_compute_threads(static_cast<int>(threads));
 }
 
+uint64_t unsigned_option(const Options& opts, const char* name) {
+  const std::string text = opts.value_or_default(name);
+  try {
+    size_t used = 0;
+    const uint64_t v = std::stoull(text, &used);
+    if (used != text.size() || text.front() == '-') throw std::invalid_argument(text);
+    return v;
+  } catch (const std::logic_error&) {
+    throw UsageError(std::string(name) + " expects a non-negative integer, got '" + text + "'");
+  }
+}
+
 double tau_option(const Options& opts) {
   const double tau = opts.number("--tau");
   theta_of_tau(tau);  // range check before any loading

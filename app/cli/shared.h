@@ -61,6 +61,7 @@ class StderrProgress {
 void install_sigint();                  // Ctrl-C sets the flag; jobs stop at the next check
 void apply_threads(const Options& opts);  // --threads N
 int64_t tile_option(const Options& opts);  // --tile N
+uint64_t unsigned_option(const Options& opts, const char* name);  // --seed S: UsageError naming it otherwise
 void emit(const Options& opts, const std::string& text);  // stdout, or --out FILE atomically
 
 }  // namespace cascade::cli

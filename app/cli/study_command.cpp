@@ -64,18 +64,6 @@ const std::vector<OptionSpec> kStudySpecs = {
 const std::vector<OptionSpec> kShowSpecs = {kStudyFormat, kStudyTau, kWhat, kHelp};
 const std::vector<OptionSpec> kMergeSpecs = {kQuiet, kHelp};
 
-uint64_t unsigned_option(const Options& opts, const char* name) {
-  const std::string text = opts.value_or_default(name);
-  try {
-    size_t used = 0;
-    const uint64_t v = std::stoull(text, &used);
-    if (used != text.size() || text.front() == '-') throw std::invalid_argument(text);
-    return v;
-  } catch (const std::logic_error&) {
-    throw UsageError(std::string(name) + " expects a non-negative integer, got '" + text + "'");
-  }
-}
-
 std::pair<int64_t, int64_t> parse_shard(const std::string& text) {
   const auto slash = text.find('/');
   try {
