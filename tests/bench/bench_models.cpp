@@ -13,30 +13,12 @@
 
 #include "core/engine.h"
 #include "core/version.h"
+#include "bench_models_common.h"
 
 using namespace cascade;
+using cascade::bench::gpt2_124m_like;
 
 namespace {
-
-ModelConfig gpt2_124m_like(const std::string& type) {
-  ModelConfig c;
-  c.model_type = type;
-  c.name = type + "-124M-random";
-  c.vocab_size = 50257;
-  c.hidden_size = 768;
-  c.num_layers = 12;
-  c.num_heads = c.num_kv_heads = 12;
-  c.head_dim = 64;
-  c.intermediate_size = 3072;
-  c.max_positions = 2048;
-  c.activation = "gelu_new";
-  c.tie_word_embeddings = true;
-  if (type == "opt") c.activation = "relu";
-  if (type == "gptj") c.rotary_dim = 32, c.rotary_interleaved = true, c.tie_word_embeddings = false;
-  if (type == "gpt_neox") c.rotary_dim = 16, c.parallel_residual = true, c.activation = "gelu";
-  if (type == "llama") c.rotary_dim = 64, c.activation = "silu", c.intermediate_size = 2048, c.num_kv_heads = 4;
-  return c;
-}
 
 class Capture final : public ForwardObserver {
  public:
