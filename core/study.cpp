@@ -111,7 +111,9 @@ void append(Study& study, const DocumentResult& result) {
 }
 
 std::string model_label(const Study& study) {
-  const auto name = study.params.get("model_name");
+  std::optional<std::string> name;
+  for (const char* key : {"model", "model_name"})  // a loadable spec when one was recorded, else the identity's name
+    if (!name || name->empty()) name = study.params.get(key);
   if (!name || name->empty()) return "";
   RunRecord named;
   named.model = ModelIdentity{*name};
