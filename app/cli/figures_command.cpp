@@ -21,8 +21,10 @@
 #include "data/formats/activation_io.h"
 #include "data/hf/model_source.h"
 #include "data/session/session_file.h"
+#include "data/study/study_file.h"
 #include "widgets/figures/method_view.h"
 #include "widgets/render.h"
+#include "widgets/study_figures.h"
 
 namespace cascade::cli {
 
@@ -93,6 +95,45 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
+// A study file's figures (study-bands, study-histogram, study-tradeoff) at --tau (a τ of its grid),
+// exported as the study window exports them.
+int study_figures(const Options& opts, const std::string& path, const std::vector<std::string>& wanted,
+                  const std::vector<widgets::ExportFormat>& formats, double dpi, QSizeF size, double font_pt) {
+  study::Aggregates stored;
+  auto s = std::make_shared<const study::Study>(data::read_study(path, &stored));
+  widgets::StudyFigureState state;
+  state.font_pt = font_pt;
+  state.title = !opts.flag("--no-title");
+  if (opts.value("--tau")) {
+    state.tau = s->tau_index(tau_option(opts));
+    if (state.tau < 0) throw UsageError("--tau " + *opts.value("--tau") + " is not in the study's grid (" + s->params.get("taus").value_or("") + ")");
+  }
+  const widgets::StudyData data =
+      widgets::make_study_data(s, widgets::study_name(*s, QString::fromStdString(path)), stored);
+  const std::vector<const widgets::StudyData*> studies{&data};
+  const QString dir = QString::fromStdString(*opts.value("--out"));
+  if (!QDir().mkpath(dir)) throw InputError(*opts.value("--out"), "cannot create the folder");
+  QStringList written;
+  for (const widgets::StudyFigureKind kind : widgets::study_figure_kinds()) {
+    const QString id = widgets::study_figure_id(kind);
+    if (!wanted.empty() && wanted != std::vector<std::string>{"all"} &&
+        std::find(wanted.begin(), wanted.end(), id.toStdString()) == wanted.end())
+      continue;
+    if (const QString why = widgets::study_unavailable(kind, studies); !why.isEmpty()) {
+      std::fprintf(stderr, "figures: skipping %s (%s)\n", id.toUtf8().constData(), why.toUtf8().constData());
+      continue;
+    }
+    for (auto f : formats) {
+      const QString file = QDir(dir).filePath(id + "." + widgets::extension(f));
+      widgets::export_study_figure(kind, studies, state, file, widgets::ExportOptions{f, size, dpi});
+      written << file;
+    }
+  }
+  if (written.isEmpty()) throw UsageError("nothing was drawn: every figure asked for was skipped (see above)");
+  for (const QString& p : written) std::cout << p.toStdString() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int cmd_figures(const std::vector<std::string>& args) {
@@ -101,7 +142,9 @@ int cmd_figures(const std::vector<std::string>& args) {
     std::cout << format_help("cascadelens-cli figures [FILE] --out DIR [options]",
                              "Render the desktop app's figures headless: from a saved session (run --save S.h5; at its\n"
                              "saved tau unless --tau is given), an activation FILE (.npy, .safetensors, .h5), or by\n"
-                             "running a model on a text (default: the bundled model and teaching text).",
+                             "running a model on a text (default: the bundled model and teaching text). A study file\n"
+                             "(study --out S.h5) gives the study window's figures: study-bands, study-histogram,\n"
+                             "study-tradeoff (at --tau, a tau of its grid; default its first).",
                              kSpecs);
     return 0;
   }
@@ -131,10 +174,14 @@ int cmd_figures(const std::vector<std::string>& args) {
   const double font_pt = opts.value("--font-size") ? opts.number("--font-size") : preset ? preset->font_pt : 0;
   if (opts.value("--font-size") && !(font_pt >= 4 && font_pt <= 72)) throw UsageError("--font-size must be between 4 and 72 points");
   const auto wanted = split(opts.value_or_default("--figures"));
-  for (const auto& id : wanted)  // before any work
-    if (id != "all" && !widgets::make_figure(QString::fromStdString(id)))
-      throw UsageError("unknown figure '" + id + "' (" + widgets::figure_ids().join(", ").toStdString() + ")");
   if (opts.positional().size() > 1) throw UsageError("figures takes at most one input FILE");
+  const bool study_input = opts.positional().size() == 1 && data::is_study_file(opts.positional()[0]);
+  for (const auto& id : wanted)  // before any work
+    if (id != "all" && (study_input ? !widgets::parse_study_figure(QString::fromStdString(id))
+                                    : !widgets::make_figure(QString::fromStdString(id))))
+      throw UsageError("unknown figure '" + id + "' (" +
+                       (study_input ? std::string("a study file has study-bands, study-histogram, study-tradeoff")
+                                    : widgets::figure_ids().join(", ").toStdString()) + ")");
   apply_threads(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
@@ -145,6 +192,8 @@ int cmd_figures(const std::vector<std::string>& args) {
   static char name[] = "cascadelens-cli";
   static char* argv[] = {name, nullptr};
   QGuiApplication app(argc, argv);
+
+  if (study_input) return study_figures(opts, opts.positional()[0], wanted, formats, dpi, size, font_pt);
 
   std::shared_ptr<RunRecord> record;
   double shown_tau = tau;  // a session shows its saved τ and rule unless others are asked for

@@ -401,3 +401,25 @@ TEST_F(CliFigures, BadLayoutOptionsAreUsageErrorsBeforeAnyWork) {
 }
 
 }  // namespace
+
+// A study file gives the study window's three figures, in every format, at a τ of its grid; the run
+// figures' ids and a τ outside the grid are usage errors.
+TEST_F(CliFigures, AStudyFileGivesTheStudyFigures) {
+  const std::string study = (dir_ / "s.h5").string();
+  auto r = run({"study", "--limit", "3", "--max-tokens", "64", "--taus", "0.3,0.5", "--methods", "cascade,random,h2o",
+                "--resamples", "200", "--quiet", "--out", study});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run({"figures", study, "--out", (dir_ / "figs").string(), "--tau", "0.5", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* id : {"study-bands", "study-histogram", "study-tradeoff"})
+    for (const char* ext : {"svg", "pdf", "png"}) {
+      const fs::path f = dir_ / "figs" / (std::string(id) + "." + ext);
+      ASSERT_TRUE(fs::exists(f)) << f;
+      EXPECT_GT(fs::file_size(f), 1000u) << f;
+    }
+  std::ifstream svg(dir_ / "figs" / "study-histogram.svg");
+  const std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("0.50"), std::string::npos) << "the title names the tau drawn";
+  EXPECT_EQ(run({"figures", study, "--out", (dir_ / "x").string(), "--figures", "depth"}).code, 2);
+  EXPECT_EQ(run({"figures", study, "--out", (dir_ / "x").string(), "--tau", "0.4"}).code, 2);
+}
