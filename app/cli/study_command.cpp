@@ -2,6 +2,8 @@
 // bootstrap CIs and paired tests; resumable (a journal commits each document), shardable (Slurm job
 // arrays + `study merge`) and, built with CASCADE_MPI=ON, dealt over MPI ranks.
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -161,6 +163,11 @@ int study_show(const std::vector<std::string>& args) {
   if (opts.positional().size() != 1) throw UsageError("study show takes one study file");
   study::Aggregates a;
   const study::Study s = data::read_study(opts.positional()[0], &a);
+  if (a.arrays.empty() && !s.documents.empty()) {  // a study still running writes none: compute them
+    std::fprintf(stderr, "study show: %s has no aggregates yet (a study in progress): computing them\n",
+                 opts.positional()[0].c_str());
+    a = study::aggregate(s);
+  }
   print_study(opts, s, a);
   return 0;
 }
@@ -332,10 +339,23 @@ int cmd_study(const std::vector<std::string>& args) {
 
   int64_t finished = 0;
   const auto total = static_cast<int64_t>(todo.size());
+  // A long study also rewrites S.h5 now and then (without aggregates: `study show` computes them), so
+  // that it can be looked at while it runs; the journal is what makes it resumable.
+  auto last_write = std::chrono::steady_clock::now();
+  const char* every = std::getenv("CASCADE_STUDY_CHECKPOINT_SECONDS");  // default 300
+  const std::chrono::duration<double> interval(every ? std::atof(every) : 300.0);
+  const auto checkpoint = [&] {
+    if (!out || std::chrono::steady_clock::now() - last_write < interval) return;
+    study::Study copy = s;
+    study::canonicalize(copy);
+    data::write_study(*out, copy, {});
+    last_write = std::chrono::steady_clock::now();
+  };
   work.commit = [&](const study::DocumentResult& r) {
     if (journal) journal->commit(r);
     study::append(s, r);
     control.report("documents", ++finished, total);
+    checkpoint();
   };
   work.fail = [&](const study::Document& d, const std::string& why) {
     if (journal) journal->commit_failure(d, why);

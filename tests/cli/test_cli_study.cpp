@@ -318,6 +318,7 @@ TEST_F(CliStudy, KillAndResumeLosesNothingAndDuplicatesNothing) {
       for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
       argv.push_back(nullptr);
       freopen("/dev/null", "w", stdout);
+      setenv("CASCADE_STUDY_CHECKPOINT_SECONDS", "0", 1);  // S.h5 rewritten after every document
       execv(CASCADE_CLI, argv.data());
       _exit(127);
     }
@@ -325,7 +326,7 @@ TEST_F(CliStudy, KillAndResumeLosesNothingAndDuplicatesNothing) {
     const auto committed = [&] { return committed_lines(journal); };
     const auto start = std::chrono::steady_clock::now();
     const int want = before + 1;
-    while (committed() < want && std::chrono::steady_clock::now() - start < std::chrono::seconds(60))
+    while ((committed() < want || !fs::exists(out)) && std::chrono::steady_clock::now() - start < std::chrono::seconds(60))
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     kill(pid, sig);
     int status = 0;
@@ -333,6 +334,11 @@ TEST_F(CliStudy, KillAndResumeLosesNothingAndDuplicatesNothing) {
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) GTEST_SKIP() << "the study finished before the signal";
     if (sig == SIGINT) EXPECT_EQ(WEXITSTATUS(status), 130);
     ASSERT_GE(committed(), want);
+    // What was written so far can be looked at: the in-progress file's aggregates are computed.
+    const auto partial = run({"study", "show", out.string(), "--format", "json"});
+    ASSERT_EQ(partial.code, 0) << partial.err;
+    EXPECT_GE(json::parse(partial.out)["documents"].size(), 1u);
+    EXPECT_FALSE(json::parse(partial.out)["aggregates"]["summary"].empty());
   }
   const auto r = run(study_args(corpus_, out));
   ASSERT_EQ(r.code, 0) << r.err;
