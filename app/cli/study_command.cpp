@@ -282,6 +282,9 @@ int cmd_study(const std::vector<std::string>& args) {
   const data::LoadedModel m = load_model_option(model_opts, "study");
   if (!m.tokenizer)
     throw InputError(m.dir, "a study tokenizes its corpus, and this model has no usable tokenizer (" + m.tokenizer_error + ")");
+  if (m.config.max_positions > 0 && config.corpus.max_tokens > m.config.max_positions)
+    throw UsageError("--max-tokens " + std::to_string(config.corpus.max_tokens) + " is over the model's context of " +
+                     std::to_string(m.config.max_positions) + " positions");
   StudyWork work;
   work.run = [&](const study::Document& d) { return data::run_document(m, config, d, control); };
   if (!root) {

@@ -71,7 +71,6 @@ std::string study_table(const study::Study& s, const study::Aggregates& a, int64
   if (const auto total = s.params.get("corpus_documents"); total && std::to_string(s.documents.size()) != *total) {
     out << " (of the corpus's " << *total;
     if (const auto shard = s.params.get("shard"); shard && *shard != "0/1") out << "; shard " << *shard;
-    else out << "; incomplete: rerun the study command to finish";
     out << ")";
   }
   if (!s.failures.empty()) out << " (" << s.failures.size() << " not used, listed at the end)";

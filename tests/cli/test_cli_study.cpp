@@ -395,7 +395,8 @@ TEST_F(CliStudy, MalformedCorpusFilesAreReportedAndTheRestContinue) {
 
 TEST_F(CliStudy, BadOptionsAreUsageErrors) {
   for (const auto& extra : std::vector<std::vector<std::string>>{
-           {"--shard", "3/2"}, {"--quality", "exact"}, {"--methods", "nope"}, {"--taus", "2"}, {"--budget", "ratio:7"}}) {
+           {"--shard", "3/2"}, {"--quality", "exact"}, {"--methods", "nope"}, {"--taus", "2"}, {"--budget", "ratio:7"},
+           {"--max-tokens", "1024"}}) {  // the demo model's context is 512
     const auto r = run(study_args(corpus_, dir_ / "x.h5", extra));
     EXPECT_EQ(r.code, 2) << extra[0] << " " << extra[1] << ": " << r.err;
   }
