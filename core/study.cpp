@@ -110,13 +110,17 @@ void append(Study& study, const DocumentResult& result) {
   study.elapsed_ms.push_back(result.elapsed_ms);
 }
 
+std::string model_spec(const Study& study) {
+  for (const char* key : {"model", "model_name"})
+    if (const auto v = study.params.get(key); v && !v->empty()) return *v;
+  return "";
+}
+
 std::string model_label(const Study& study) {
-  std::optional<std::string> name;
-  for (const char* key : {"model", "model_name"})  // a loadable spec when one was recorded, else the identity's name
-    if (!name || name->empty()) name = study.params.get(key);
-  if (!name || name->empty()) return "";
+  const std::string spec = model_spec(study);
+  if (spec.empty()) return "";
   RunRecord named;
-  named.model = ModelIdentity{*name};
+  named.model = ModelIdentity{spec};
   return short_source(named);
 }
 

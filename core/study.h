@@ -88,6 +88,9 @@ struct DocumentResult {
 // Appends one document's arrays as a new row (the arrays' names and shapes must match the study's,
 // or the study must be empty of arrays: then it takes this layout). Throws InputError otherwise.
 void append(Study& study, const DocumentResult& result);
+// The model a study ran: params "model" when recorded, else "model_name" (the hub id or folder the
+// runner records); "" when neither. What a document is re-run with.
+std::string model_spec(const Study& study);
 // The study's model as figures and tables name it (short_source of its "model" or "model_name": "demo-model"
 // for the bundled one, a folder by its last part, a hub id as it is), "" when unknown.
 std::string model_label(const Study& study);

@@ -543,11 +543,7 @@ StudyData make_study_data(std::shared_ptr<const Study> s, const QString& name, s
   return d;
 }
 
-QString study_model(const Study& s) {
-  for (const char* key : {"model", "model_name"})
-    if (const auto v = s.params.get(key); v && !v->empty()) return QString::fromStdString(*v);
-  return {};
-}
+QString study_model(const Study& s) { return QString::fromStdString(study::model_spec(s)); }
 
 QString study_name(const Study& s, const QString& path) {
   const QString model = QString::fromStdString(study::model_label(s));  // as the run figures name a model

@@ -273,13 +273,9 @@ int cmd_study(const std::vector<std::string>& args) {
     config.corpus.path = data::bundled_corpus_dir() + "/default.list";
     if (!quiet) std::fprintf(stderr, "study: no CORPUS given, using the bundled corpus %s\n", config.corpus.path.c_str());
   }
-  Options model_opts = opts;
-  if (!root) model_opts = Options(kStudySpecs, [&] {
-    std::vector<std::string> a(args);
-    a.push_back("--quiet");
-    return a;
-  }());
-  const data::LoadedModel m = load_model_option(model_opts, "study");
+  std::vector<std::string> quiet_args(args);  // the other ranks load the model without notes
+  quiet_args.push_back("--quiet");
+  const data::LoadedModel m = load_model_option(root ? opts : Options(kStudySpecs, quiet_args), "study");
   if (!m.tokenizer)
     throw InputError(m.dir, "a study tokenizes its corpus, and this model has no usable tokenizer (" + m.tokenizer_error + ")");
   if (m.config.max_positions > 0 && config.corpus.max_tokens > m.config.max_positions)
@@ -362,7 +358,7 @@ int cmd_study(const std::vector<std::string>& args) {
   };
   work.fail = [&](const study::Document& d, const std::string& why) {
     if (journal) journal->commit_failure(d, why);
-    else s.failures.push_back({d.source + "@" + std::to_string(d.offset), why});
+    s.failures.push_back(data::document_failure(d, why));
     if (!quiet) std::fprintf(stderr, "study: document %s (%s at byte %ld) failed: %s\n", d.id.c_str(), d.source.c_str(),
                              static_cast<long>(d.offset), why.c_str());
     control.report("documents", ++finished, total);
@@ -393,12 +389,7 @@ int cmd_study(const std::vector<std::string>& args) {
     stopped = true;
   }
   mpi_stop();
-  if (journal) {
-    s.failures.clear();
-    s.failures.insert(s.failures.end(), corpus.failures.begin(), corpus.failures.end());
-    s.failures.insert(s.failures.end(), journal->failed().begin(), journal->failed().end());
-  }
-  sort_failures(s.failures);
+  sort_failures(s.failures);  // the file's, the journal's, the corpus's and this run's, each once
   study::canonicalize(s);
   const study::Aggregates aggregates = study::aggregate(s);
   if (out) {

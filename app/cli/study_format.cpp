@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/names.h"
+#include "data/session/session_export.h"
 
 namespace cascade::cli {
 
@@ -240,13 +241,7 @@ std::string documents_csv(const study::Study& s) {
   out << "\n";
   for (size_t d = 0; d < s.documents.size(); ++d) {
     const auto& doc = s.documents[d];
-    std::string src = doc.source;
-    if (src.find_first_of(",\"\n") != std::string::npos) {
-      std::string q = "\"";
-      for (char c : src) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-      src = q + "\"";
-    }
-    out << doc.id << "," << src << "," << doc.offset << "," << doc.T;
+    out << doc.id << "," << data::csv_field(doc.source) << "," << doc.offset << "," << doc.T;
     for (const auto& [arr, i] : cols) {
       const double v = arr->at(static_cast<int64_t>(d), i);
       out << "," << (std::isnan(v) ? "" : fmt("%.17g", v));

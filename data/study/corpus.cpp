@@ -31,14 +31,6 @@ size_t invalid_utf8_at(const std::string& text) {
   return std::string::npos;
 }
 
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path.string(), "cannot be read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 struct Text {
   std::string source;  // relative to the corpus root
   std::string text;
@@ -116,7 +108,7 @@ std::string tokenizer_identity(const std::string& model_dir) {
                            "merges.txt", "tokenizer.model", "tokens.json"}) {
     const fs::path p = fs::path(model_dir) / name;
     std::error_code ec;
-    if (fs::is_regular_file(p, ec)) listing += std::string(name) + " " + sha256_hex(read_all(p)) + "\n";
+    if (fs::is_regular_file(p, ec)) listing += std::string(name) + " " + sha256_hex(read_text_file(p.string())) + "\n";
   }
   return sha256_hex(listing);
 }
@@ -151,22 +143,22 @@ Corpus read_corpus(const CorpusOptions& o, const Tokenizer& tok, const std::stri
     for (const fs::path& f : files) {
       if (full()) break;
       try {
-        add({relative_name(f, root), read_all(f)});
+        add({relative_name(f, root), read_text_file(f.string())});
       } catch (const InputError& e) {
         corpus.failures.push_back({relative_name(f, root), e.what()});
       }
     }
   } else if (kind == "text") {
-    add({root.filename().generic_string(), read_all(root)});
+    add({root.filename().generic_string(), read_text_file(root.string())});
   } else if (kind == "list") {
-    std::istringstream lines(read_all(root));
+    std::istringstream lines(read_text_file(root.string()));
     const fs::path base = root.parent_path();
     for (std::string line; std::getline(lines, line) && !full();) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty() || line[0] == '#') continue;
       const fs::path f = fs::path(line).is_absolute() ? fs::path(line) : base / line;
       try {
-        add({line, read_all(f)});
+        add({line, read_text_file(f.string())});
       } catch (const InputError& e) {
         corpus.failures.push_back({line, e.what()});
       }
@@ -180,23 +172,24 @@ Corpus read_corpus(const CorpusOptions& o, const Tokenizer& tok, const std::stri
       ++number;
       const std::string source = name + ":" + std::to_string(number);
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      if (line.size() > static_cast<size_t>(o.max_bytes)) {
+      const auto bad_line = [&](const std::string& why) {  // a text that could not even be read out
         ++corpus.texts;
-        corpus.failures.push_back({source, "a line of " + std::to_string(line.size()) + " bytes, over the limit of " +
-                                               std::to_string(o.max_bytes) + " (--max-bytes)"});
+        corpus.failures.push_back({source, why});
+      };
+      if (line.size() > static_cast<size_t>(o.max_bytes)) {
+        bad_line("a line of " + std::to_string(line.size()) + " bytes, over the limit of " + std::to_string(o.max_bytes) +
+                 " (--max-bytes)");
         continue;
       }
       nlohmann::json j;
       try {
         j = nlohmann::json::parse(line);
       } catch (const nlohmann::json::exception& e) {
-        ++corpus.texts;
-        corpus.failures.push_back({source, std::string("not JSON: ") + e.what()});
+        bad_line(std::string("not JSON: ") + e.what());
         continue;
       }
       if (!j.is_object() || !j.contains(o.field) || !j[o.field].is_string()) {
-        ++corpus.texts;
-        corpus.failures.push_back({source, "no string member \"" + o.field + "\" (--field)"});
+        bad_line("no string member \"" + o.field + "\" (--field)");
         continue;
       }
       add({source, j[o.field].get<std::string>()});

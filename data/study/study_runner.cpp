@@ -122,7 +122,11 @@ study::DocumentResult run_document(const LoadedModel& m, const StudyConfig& c, c
   const auto taus = static_cast<int64_t>(c.taus.size());
   const auto T = static_cast<double>(doc.T);
   std::vector<Analysis> analyses{rec.analysis};
-  for (int64_t t = 1; t < taus; ++t) analyses.push_back(rec.analyzer->analyze(c.taus[static_cast<size_t>(t)], c.rule, quiet));
+  for (int64_t t = 1; t < taus; ++t) {  // a session's sweep already holds them
+    const double tau = c.taus[static_cast<size_t>(t)];
+    const Analysis* stored = rec.stored(tau, c.rule);
+    analyses.push_back(stored ? *stored : rec.analyzer->analyze(tau, c.rule, quiet));
+  }
 
   // SPEC §4 per layer and τ.
   for (const std::string& name : study::layer_measure_names()) {
@@ -328,9 +332,14 @@ void StudyJournal::commit(const study::DocumentResult& result) {
   committed_.push_back(result);
 }
 
+study::Failure document_failure(const study::Document& d, const std::string& why) {
+  return {d.source + "@" + std::to_string(d.offset), why};
+}
+
 void StudyJournal::commit_failure(const study::Document& d, const std::string& why) {
-  write_line(json{{"failed", {{"id", d.id}, {"source", d.source + "@" + std::to_string(d.offset)}, {"why", why}}}}.dump());
-  failed_.push_back({d.source + "@" + std::to_string(d.offset), why});
+  const study::Failure f = document_failure(d, why);
+  write_line(json{{"failed", {{"id", d.id}, {"source", f.source}, {"why", why}}}}.dump());
+  failed_.push_back(f);
   failed_ids_.insert(d.id);
 }
 

@@ -46,6 +46,9 @@ study::Study empty_study(const StudyConfig& config, const study::Params& params,
 study::DocumentResult run_document(const LoadedModel& model, const StudyConfig& config, const study::Document& document,
                                    const JobControl& control = {});
 
+// How a document that failed is listed among the study's failures: its source "@" offset, and why.
+study::Failure document_failure(const study::Document& document, const std::string& why);
+
 // The journal beside a study file (S.h5.journal): JSON Lines; the first line holds the parameters,
 // then one line per committed document (or failed document), each flushed and fsync'd before the
 // next document starts. A torn last line (a kill mid-write) is ignored.
