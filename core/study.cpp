@@ -120,7 +120,7 @@ std::string model_label(const Study& study) {
   const std::string spec = model_spec(study);
   if (spec.empty()) return "";
   RunRecord named;
-  named.model = ModelIdentity{spec};
+  named.model.emplace().name = spec;
   return short_source(named);
 }
 
@@ -199,6 +199,12 @@ std::vector<double> method_over_layers(const Study& study, const std::string& na
   if (!a) return std::vector<double>(study.documents.size(), kNaN);
   if (a->shape.size() != 2) throw UsageError("'" + name + "' is not a [methods, layers] array of the study");
   return strided_means(study, *a, k * a->shape[1], 1, a->shape[1]);
+}
+
+std::vector<double> method_r_over_T(const Study& study, int64_t k) {
+  std::vector<double> v = method_over_layers(study, "methods/r", k);
+  for (size_t d = 0; d < v.size(); ++d) v[d] /= static_cast<double>(study.documents[d].T);
+  return v;
 }
 
 const ArrayAggregate* Aggregates::find(const std::string& name) const {

@@ -108,6 +108,9 @@ std::vector<double> over_layers(const Study& study, const std::string& name, int
 // The same for a methods/* array [methods, layers]: per document the mean over layers of method k.
 std::vector<double> method_over_layers(const Study& study, const std::string& name, int64_t k);
 
+// Per document the r/T of method k: its mean r over layers (methods/r) over the document's T.
+std::vector<double> method_r_over_T(const Study& study, int64_t k);
+
 // Aggregates over documents of one array: one Describe per per-document position (row-major over
 // the array's shape); for layers/* arrays also one per τ over all layers (`over_layers`), and for the
 // per-layer methods/* arrays one per method over all layers.

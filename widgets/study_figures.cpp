@@ -513,29 +513,16 @@ StudyData make_study_data(std::shared_ptr<const Study> s, const QString& name, s
   const study::Array* r = st.find("methods/r");
   const study::Array* ppl = st.find("methods/delta_ppl");
   const study::Array* err = st.find("methods/attn_err");
-  const auto docs = static_cast<int64_t>(st.documents.size());
   const auto M = static_cast<int64_t>(st.methods.size());
-  // The mean over a method's layers of one document (NaNs left out), as over_layers does for layers/*.
-  auto row_mean = [](const study::Array& a, int64_t doc, int64_t m) {
-    const int64_t L = a.shape.size() == 2 ? a.shape[1] : 1;
-    double sum = 0;
-    int64_t n = 0;
-    for (int64_t l = 0; l < L; ++l)
-      if (const double v = a.at(doc, m * L + l); finite(v)) sum += v, ++n;
-    return n ? sum / static_cast<double>(n) : kNaN;
-  };
   bool any_ppl = false;
   if (ppl)
     for (double v : ppl->values) any_ppl = any_ppl || finite(v);
   d.quality = any_ppl ? "delta_ppl" : err ? "attn_err" : "";
   if (!r || d.quality.isEmpty()) return d;
   for (int64_t m = 0; m < M; ++m) {
-    std::vector<double> xs(static_cast<size_t>(docs)), ys(static_cast<size_t>(docs));
-    for (int64_t i = 0; i < docs; ++i) {
-      const double T = static_cast<double>(st.documents[static_cast<size_t>(i)].T);
-      xs[static_cast<size_t>(i)] = T > 0 ? row_mean(*r, i, m) / T : kNaN;
-      ys[static_cast<size_t>(i)] = any_ppl ? ppl->at(i, m) : row_mean(*err, i, m);
-    }
+    // x: the document's mean r over layers / T; y: its ΔPPL, else its mean attn_err over layers.
+    const std::vector<double> xs = study::method_r_over_T(st, m);
+    const std::vector<double> ys = any_ppl ? st.column("methods/delta_ppl", m) : study::method_over_layers(st, "methods/attn_err", m);
     // The same seed for x and y and every method: any rerun draws the same CIs.
     d.methods.push_back({QString::fromStdString(st.methods[static_cast<size_t>(m)]), stats::describe(xs, st.seed, resamples),
                          stats::describe(ys, st.seed, resamples)});

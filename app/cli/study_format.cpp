@@ -47,13 +47,6 @@ std::string json_key(const std::string& measure) {
   return measure.ends_with("_over_T") ? measure : names::layer_field(measure).key();
 }
 
-// The per-document r/T of method k: its mean r over layers over the document's T.
-std::vector<double> method_r_over_T(const study::Study& s, int64_t k) {
-  std::vector<double> v = study::method_over_layers(s, "methods/r", k);
-  for (size_t d = 0; d < v.size(); ++d) v[d] /= static_cast<double>(s.documents[d].T);
-  return v;
-}
-
 const std::vector<std::string> kLayerColumns{"r_ind_over_T", "r_casc_over_T", "depth_jaccard", "casc_fidelity",
                                              "turnover", "adds", "removes"};
 const std::vector<std::string> kSummaryRows{"gram_savings", "gram_entries_ind", "gram_entries_casc", "mean_depth_jaccard",
@@ -131,7 +124,7 @@ std::string study_table(const study::Study& s, const study::Aggregates& a, int64
         << "kl\n";
     for (size_t k = 0; k < s.methods.size(); ++k) {
       const auto K = static_cast<int64_t>(k);
-      out << pad(s.methods[k], 15) << pad(mean_ci(stats::describe(method_r_over_T(s, K), s.seed, s.resamples)), 24);
+      out << pad(s.methods[k], 15) << pad(mean_ci(stats::describe(study::method_r_over_T(s, K), s.seed, s.resamples)), 24);
       for (const char* axis : {"attn_err", "coverage"}) {
         const auto* g = a.find(std::string("methods/") + axis);
         out << pad(g ? mean_ci(g->over_layers.at(k)) : "-", std::string(axis) == "attn_err" ? 26 : 24);
@@ -323,7 +316,7 @@ json study_json(const study::Study& s, const study::Aggregates& a, int64_t t) {
   }
   for (size_t k = 0; k < s.methods.size(); ++k) {
     json m;
-    m["r_over_T"] = describe_json(stats::describe(method_r_over_T(s, static_cast<int64_t>(k)), s.seed, s.resamples));
+    m["r_over_T"] = describe_json(stats::describe(study::method_r_over_T(s, static_cast<int64_t>(k)), s.seed, s.resamples));
     for (const auto& axis : study::method_layer_axis_names())
       if (const auto* g = a.find("methods/" + axis)) m[axis] = describe_json(g->over_layers.at(k));
     for (const auto& q : study::method_quality_names())

@@ -332,7 +332,9 @@ TEST_F(CliStudy, KillAndResumeLosesNothingAndDuplicatesNothing) {
     int status = 0;
     waitpid(pid, &status, 0);
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) GTEST_SKIP() << "the study finished before the signal";
-    if (sig == SIGINT) EXPECT_EQ(WEXITSTATUS(status), 130);
+    if (sig == SIGINT) {
+      EXPECT_EQ(WEXITSTATUS(status), 130);
+    }
     ASSERT_GE(committed(), want);
     // What was written so far can be looked at: the in-progress file's aggregates are computed.
     const auto partial = run({"study", "show", out.string(), "--format", "json"});
