@@ -100,6 +100,12 @@ std::string kernels_summary() {
   return line;
 }
 
+std::optional<GpuDevice> gpu_device() {
+  const gpu::Backend* device = gpu::device_backend();
+  if (!device || !device->available()) return std::nullopt;
+  return GpuDevice{device->device_name(), device->device_memory()};
+}
+
 PriorMax prior_max_scan_kernels(const gpu::Backend& backend, const at::Tensor& xhat, int splits) {
   return scan(backend, kernel_rows(xhat), nullptr, splits);
 }

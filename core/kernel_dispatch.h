@@ -7,6 +7,7 @@
 //   host-emulation[-w64] CPU tensors through the CPU emulation of the kernels (tests; slow)
 #include <ATen/core/Tensor.h>
 
+#include <optional>
 #include <string>
 
 #include "core/selection.h"
@@ -20,6 +21,13 @@ struct Backend;
 const gpu::Backend* kernel_backend_for(const at::Tensor& x);
 // One line for --version and the engine console: what runs the selection on each device.
 std::string kernels_summary();
+// The GPU the device kernels see (their current device): name and memory; none when the build has
+// no device kernels or no GPU is present (a server's GET /v1/info).
+struct GpuDevice {
+  std::string name;
+  int64_t memory_bytes = 0;
+};
+std::optional<GpuDevice> gpu_device();
 
 // The kernels on x's device (its storage handed to the backend as is; float32, float16 or bfloat16
 // rows are read in place, other dtypes converted to float32). splits = 0: the launcher's choice.

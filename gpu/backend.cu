@@ -32,6 +32,17 @@ std::string device_name() {
 #endif
 }
 
+int64_t device_memory() {
+#if defined(CASCADE_GPU_HOST)
+  return 0;
+#else
+  int device = 0;
+  cudaDeviceProp prop{};
+  if (cudaGetDevice(&device) != cudaSuccess || cudaGetDeviceProperties(&prop, device) != cudaSuccess) return 0;
+  return static_cast<int64_t>(prop.totalGlobalMem);
+#endif
+}
+
 // nullptr: the whole device — every stream, so work LibTorch queued on its own streams is done too.
 void synchronize(void* stream) {
   if (stream)
@@ -92,7 +103,7 @@ const Backend& backend() {
   static const char* name = "cuda";
 #endif
   static const Backend table{name,     available, device_name, synchronize, allocate, release, to_device, to_host,
-                             prior_max_workspace, scan, norms, cascade_validate_workspace, validate};
+                             prior_max_workspace, scan, norms, cascade_validate_workspace, validate, device_memory};
   return table;
 }
 

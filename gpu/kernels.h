@@ -62,6 +62,8 @@ struct Backend {
   void (*inverse_norms)(const Matrix& x, float* inv_norm, void* stream);
   size_t (*validate_workspace)(const ValidateArgs& args, int splits);
   void (*cascade_validate)(const ValidateArgs& args, void* workspace, size_t workspace_bytes, int splits, void* stream);
+  // The current device's memory in bytes (0 for the host emulation): what a server reports.
+  int64_t (*device_memory)();
 };
 
 // The CPU emulation of the same kernel source (tests and CASCADE_KERNELS=host-emulation); warp 32

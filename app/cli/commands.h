@@ -13,6 +13,7 @@ int cmd_run(const std::vector<std::string>& args);
 int cmd_compare(const std::vector<std::string>& args);  // SPEC §7 baselines at an equal budget
 int cmd_study(const std::vector<std::string>& args);    // SPEC §8 studies over a corpus (and merge, show)
 int cmd_train_demo(const std::vector<std::string>& args);
+int cmd_serve(const std::vector<std::string>& args);  // the engine over HTTP for remote clients
 int cmd_tokenize(const std::vector<std::string>& args);  // ids, tokens and byte offsets of texts
 // Needs the figure library (built with CASCADE_BUILD_GUI); otherwise says so (usage error).
 int cmd_figures(const std::vector<std::string>& args);

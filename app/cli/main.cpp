@@ -24,6 +24,8 @@ const char* kUsage =
     "                   the same budget: coverage, attention error, perplexity (SPEC section 7)\n"
     "  study [CORPUS]   every measure over the documents of a corpus, with CIs and paired tests\n"
     "                   (SPEC section 8; resumable; --shard i/N + study merge; mpirun; study show)\n"
+    "  serve            the engine over HTTP for the desktop app (File > Connect to Engine) and\n"
+    "                   `run --engine URL` on another machine (token, loopback or TLS)\n"
     "  analyze [FILE]   per-layer sets and measures at one tau (FILE: activations or a session;\n"
     "                   default: the bundled demo)\n"
     "  sweep [FILE]     the measures over a grid of tau\n"
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
     if (command == "run") return cascade::cli::cmd_run(rest);
     if (command == "compare") return cascade::cli::cmd_compare(rest);
     if (command == "study") return cascade::cli::cmd_study(rest);
+    if (command == "serve") return cascade::cli::cmd_serve(rest);
     if (command == "tokenize") return cascade::cli::cmd_tokenize(rest);
     if (command == "train-demo") return cascade::cli::cmd_train_demo(rest);
     if (command == "figures") return cascade::cli::cmd_figures(rest);

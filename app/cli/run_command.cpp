@@ -24,6 +24,8 @@
 #include "data/hf/model_source.h"
 #include "data/hf/weight_memory.h"
 #include "data/session/record_json.h"
+#include "data/formats/io_util.h"
+#include "data/remote/engine_client.h"
 #include "data/session/session_file.h"
 
 namespace cascade::cli {
@@ -50,6 +52,9 @@ const std::vector<OptionSpec> kRunSpecs = {
     kSessionTaus,
     {"--ppl", "", "perplexity, KL and attention error of ADA vs exact (ada-cascade when --attention exact)", ""},
     kThreads,
+    {"--engine", "URL", "run on a remote engine (cascadelens-cli serve) at http://HOST:PORT; --model is then one of its "
+                        "ids (GET /v1/models), and the output is what a local run prints", ""},
+    {"--token-file", "F", "the engine's token file (else $CASCADELENS_TOKEN)", ""},
     kOut,
     kQuiet,
     kHelp};
@@ -146,6 +151,90 @@ std::vector<int64_t> encode(const data::LoadedModel& m, const std::string& text)
   }
 }
 
+// The text a remote run sends: --text, --text-file (read here) or the bundled teaching text; or
+// --ids (checked against the vocabulary by the engine, which knows the model).
+remote::RunOptions remote_input(const Options& opts) {
+  remote::RunOptions o;
+  const int given = opts.value("--text").has_value() + opts.value("--text-file").has_value() +
+                    opts.value("--ids").has_value();
+  if (given > 1) throw UsageError("give only one of --text, --text-file or --ids");
+  if (const auto ids = opts.value("--ids")) {
+    o.ids = parse_ids_option(*ids);
+    for (int64_t id : o.ids)
+      if (id < 0) throw UsageError("--ids: " + std::to_string(id) + " is outside the vocabulary");
+  } else if (const auto text = opts.value("--text")) {
+    o.text = *text;
+  } else if (const auto file = opts.value("--text-file")) {
+    o.text = data::read_text_file(*file);
+  } else {
+    const std::string path = data::bundled_default_text_path();
+    if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no text given, using the bundled text %s\n", path.c_str());
+    o.text = data::read_text_file(path);
+  }
+  return o;
+}
+
+// run --engine URL: the same run on a server's device, printed as a local run prints it.
+int run_remote_command(const Options& opts, const RunRequest& settings, Format format) {
+  for (const char* local_only : {"--dump-activations", "--generate"})
+    if (opts.value(local_only))
+      throw UsageError(std::string(local_only) + " needs the model in this process; it does not combine with --engine");
+  remote::EngineClient client(*opts.value("--engine"), remote::client_token(opts.value_or("--token-file", "")));
+  remote::RunOptions o = remote_input(opts);
+  o.model = opts.value_or("--model", "");
+  if (o.model.empty()) {
+    const auto models = client.models();
+    if (models.empty()) throw InputError(client.url(), "the engine exposes no model");
+    o.model = models.front().id;
+    if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no --model given, using the engine's first model %s\n", o.model.c_str());
+  }
+  o.tau = settings.tau;
+  o.rule = settings.rule;
+  o.attention = settings.attention;
+  o.nearest = settings.nearest;
+  o.quality = settings.quality;
+  o.layers = settings.layers;
+  o.layers_text = opts.value_or("--layers", "");
+  if (const std::string dtype = opts.value_or_default("--dtype"); dtype != "auto") o.dtype = parse_dtype(dtype);
+  if (const auto device = opts.value("--device")) o.device = parse_device(*device);
+  const auto save = save_option(opts);
+  o.with_activations = opts.flag("--with-activations");
+  o.taus = save ? session_taus_option(opts) : std::vector<double>{};  // the sweep is kept only in the session
+  install_sigint();
+  StderrProgress progress(opts.flag("--quiet"));
+  remote::RemoteRun result;
+  try {
+    result = remote::run_remote(client, o, progress.control(), {/*activations=*/false});
+  } catch (const remote::RemoteError& e) {
+    // A failed run exits as the same run would locally (2 usage, 3 bad input); no answer is 1.
+    if (e.kind == "usage" || (e.status >= 400 && e.status < 500 && e.status != 401)) throw UsageError(e.what());
+    if (e.kind == "input" || e.status == 401) throw InputError(client.url(), e.what());
+    throw;
+  }
+  const RunRecord& run = result.record;
+  if (save) {
+    data::write_file_atomically(*save, result.session_bytes);
+    if (!opts.flag("--quiet"))
+      std::fprintf(stderr, "run: saved %s (%.2f MiB from %s; %s)\n", save->c_str(),
+                   static_cast<double>(result.session_bytes.size()) / (1 << 20), client.url().c_str(),
+                   o.with_activations ? "with activations: tau and the rule can change offline"
+                                      : "without activations: add --with-activations to change tau offline");
+  }
+  if (format == Format::Json) {
+    nlohmann::json j = data::analysis_json(run.analysis, run.source, run.tokens);
+    data::add_run_json(j, run, true);
+    emit(opts, j.dump(1) + "\n");
+  } else if (format == Format::Csv) {
+    emit(opts, analysis_csv(run.analysis));
+  } else {
+    std::ostringstream out;
+    out << run_line(run) << "\n" << analysis_table(run.analysis, run.source);
+    if (run.quality) out << quality_lines(*run.quality, run.quality_mode);
+    emit(opts, out.str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 RunInput run_input(const Options& opts, const data::LoadedModel& m, const char* command) {
@@ -186,6 +275,19 @@ int cmd_run(const std::vector<std::string>& args) {
   LayerRange layers;
   if (const auto range = opts.value("--layers")) layers = with_flag("--layers: ", [&] { return parse_layer_range(*range); });
   const Format format = parse_format(opts.value_or_default("--format"));
+  if (opts.value("--token-file") && !opts.value("--engine")) throw UsageError("--token-file goes with --engine URL");
+  if (opts.value("--engine")) {
+    if (opts.flag("--ppl") && format == Format::Csv)
+      throw UsageError("--ppl numbers are not part of the per-layer CSV; use --format table or json");
+    RunRequest settings;
+    settings.tau = tau;
+    settings.rule = rule;
+    settings.attention = attention;
+    settings.nearest = nearest;
+    settings.quality = opts.flag("--ppl");
+    settings.layers = layers;
+    return run_remote_command(opts, settings, format);
+  }
   apply_threads(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));

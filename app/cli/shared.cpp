@@ -48,7 +48,10 @@ void StderrProgress::update(const Progress& p) {
   std::fflush(stderr);
 }
 
-void install_sigint() { std::signal(SIGINT, on_sigint); }
+void install_sigint(bool also_sigterm) {
+  std::signal(SIGINT, on_sigint);
+  if (also_sigterm) std::signal(SIGTERM, on_sigint);
+}
 
 void apply_threads(const Options& opts) {
   const long threads = opts.integer("--threads", 0);

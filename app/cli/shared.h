@@ -58,7 +58,7 @@ class StderrProgress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_ = start_;
 };
 
-void install_sigint();                  // Ctrl-C sets the flag; jobs stop at the next check
+void install_sigint(bool also_sigterm = false);  // Ctrl-C (and SIGTERM) sets the flag; jobs stop at the next check
 void apply_threads(const Options& opts);  // --threads N
 int64_t tile_option(const Options& opts);  // --tile N
 uint64_t unsigned_option(const Options& opts, const char* name);  // --seed S: UsageError naming it otherwise

@@ -101,10 +101,10 @@ struct RemoteRun {
 // The whole run: submit, follow (progress and cancel through control), fetch and read the result.
 // A failed run throws RemoteError with the server's message and kind; Cancelled when cancelled.
 RemoteRun run_remote(EngineClient& client, const RunOptions& options, const JobControl& control = {},
-                     const SessionReadOptions& read = {});
+                     const data::SessionReadOptions& read = {});
 
 // A session file's bytes as a record (read through a private temporary file, removed at once).
-RunRecord read_session_bytes(const std::string& bytes, const SessionReadOptions& options = {},
+RunRecord read_session_bytes(const std::string& bytes, const data::SessionReadOptions& options = {},
                              const JobControl& control = {});
 
 // The token a client uses: the file's (read_or_create_token_file's rules, never created here) when
