@@ -24,6 +24,8 @@ class DepthCanvas : public QOpenGLWidget {
   // one the window shows the depth player in a plain FigureView instead.
   static bool opengl_available();
   void set_tau_handler(std::function<void(double)> handler) { actions_.set_tau = std::move(handler); }
+  // Where the shown run executed ("remote: NVIDIA H200, 150 GB (http://…)"), for the engine console.
+  void set_engine_note(const std::string& note) { actions_.engine = note; update(); }
   const DepthPlayerFigure& figure() const { return figure_; }
   QSize sizeHint() const override { return {900, 420}; }
 

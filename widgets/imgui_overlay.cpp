@@ -242,6 +242,7 @@ void build_player_overlay(RunView& view, PlayerState& player, const OverlayActio
                                  ? r.model->model_type + " on " + to_string(r.device) + ", " + to_string(r.dtype)
                                  : to_string(r.kind);
     ImGui::Text("%s%s", what.c_str(), run.has_activations() ? "" : "  (no activations: stored tau only)");
+    if (!actions.engine.empty()) ImGui::Text("%s", actions.engine.c_str());
     ImGui::Text("T %lld  L %lld  attention %s", static_cast<long long>(run.T()), static_cast<long long>(run.L()),
                 to_string(r.attention).c_str());
     if (r.timings.forward_ms > 0)

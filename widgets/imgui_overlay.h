@@ -6,6 +6,7 @@
 #include <QSize>
 
 #include <functional>
+#include <string>
 
 struct ImGuiContext;
 
@@ -24,6 +25,7 @@ struct PlayerState {
 struct OverlayActions {
   std::function<void(double)> set_tau;  // null: τ is read-only
   bool show_console = true;
+  std::string engine;  // where the run executed (a remote engine), shown in the console; "" = not said
 };
 
 class ImGuiOverlay {

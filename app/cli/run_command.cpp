@@ -182,8 +182,19 @@ int run_remote_command(const Options& opts, const RunRequest& settings, Format f
   remote::EngineClient client(*opts.value("--engine"), remote::client_token(opts.value_or("--token-file", "")));
   remote::RunOptions o = remote_input(opts);
   o.model = opts.value_or("--model", "");
+  // A refusal exits as the same run would locally (2 usage, 3 bad input or a wrong token); no answer is 1.
+  const auto exit_as_local = [&client](const remote::RemoteError& e) -> void {
+    if (e.kind == "usage" || (e.status >= 400 && e.status < 500 && e.status != 401)) throw UsageError(e.what());
+    if (e.kind == "input" || e.status == 401) throw InputError(client.url(), e.what());
+    throw e;
+  };
   if (o.model.empty()) {
-    const auto models = client.models();
+    std::vector<remote::RemoteModel> models;
+    try {
+      models = client.models();
+    } catch (const remote::RemoteError& e) {
+      exit_as_local(e);
+    }
     if (models.empty()) throw InputError(client.url(), "the engine exposes no model");
     o.model = models.front().id;
     if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no --model given, using the engine's first model %s\n", o.model.c_str());
@@ -206,10 +217,7 @@ int run_remote_command(const Options& opts, const RunRequest& settings, Format f
   try {
     result = remote::run_remote(client, o, progress.control(), {/*activations=*/false});
   } catch (const remote::RemoteError& e) {
-    // A failed run exits as the same run would locally (2 usage, 3 bad input); no answer is 1.
-    if (e.kind == "usage" || (e.status >= 400 && e.status < 500 && e.status != 401)) throw UsageError(e.what());
-    if (e.kind == "input" || e.status == 401) throw InputError(client.url(), e.what());
-    throw;
+    exit_as_local(e);
   }
   const RunRecord& run = result.record;
   if (save) {

@@ -3,6 +3,7 @@
 #include <QFileInfo>
 #include <QLocale>
 #include <QMetaObject>
+#include <QSysInfo>
 
 #include <algorithm>
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "core/snapshot.h"
 #include "data/formats/activation_io.h"
 #include "data/hf/model_source.h"
+#include "data/remote/engine_client.h"
 #include "data/session/session_file.h"
 
 namespace cascade::app {
@@ -97,7 +99,117 @@ void Controller::start(const QString& what, Job job) {
   });
 }
 
+void Controller::log(const QString& line) {
+  QMetaObject::invokeMethod(this, [this, line] { Q_EMIT engine_log(line); }, Qt::QueuedConnection);
+}
+
+QString Controller::engine_description() const {
+  if (!client_) return "local: " + QSysInfo::machineHostName();
+  return "remote: " + engine_summary_ + " (" + engine_url_ + ")";
+}
+
+void Controller::connect_engine(const QString& url, const QString& token) {
+  start("Connecting to " + url, [this, url, token](const JobControl& control) -> std::function<void()> {
+    control.report("connecting to " + s(url), 0, 1);
+    log("connecting to " + url);
+    auto client = std::make_shared<remote::EngineClient>(s(url), s(token));
+    const remote::ServerInfo info = client->info();
+    const std::vector<remote::RemoteModel> models = client->models();
+    control.check();
+    QStringList ids;
+    QString listing;
+    for (const auto& m : models) {
+      ids << q(m.id);
+      listing += QString("\n  %1 (%2, %3 layers, d = %4%5)").arg(q(m.id), q(m.type)).arg(m.num_layers).arg(m.hidden_size)
+                     .arg(m.has_tokenizer ? "" : ", no tokenizer: studies' ids only");
+    }
+    const QString summary = q(info.summary());
+    const QString details = QString("connected to %1: Cascade Lens %2 (protocol %3), runs on %4 = %5, BLAS %6; %7 model(s):%8")
+                                .arg(url, q(info.version)).arg(info.protocol).arg(q(info.device), summary, q(info.blas))
+                                .arg(models.size()).arg(listing);
+    return [this, client, url, summary, ids, details] {
+      client_ = client;
+      engine_url_ = url;
+      engine_summary_ = summary;
+      Q_EMIT engine_log(details);
+      Q_EMIT engine_changed();
+      Q_EMIT engine_connected(engine_description(), ids);
+    };
+  });
+}
+
+void Controller::use_local_engine() {
+  if (!client_) return;
+  if (busy_) {
+    Q_EMIT job_rejected("A job is running on the engine: wait for it or press Cancel.");
+    return;
+  }
+  client_.reset();
+  engine_url_.clear();
+  engine_summary_.clear();
+  Q_EMIT engine_log("runs execute here again (" + engine_description() + ")");
+  Q_EMIT engine_changed();
+}
+
+void Controller::run_remote_model(const RunSettings& settings) {
+  if (!busy_) tau_ = settings.tau, rule_ = q(to_string(settings.rule));
+  auto client = client_;
+  const QString where = engine_description();
+  start("Running " + settings.model + " on the engine at " + engine_url_,
+        [this, settings, client, where](const JobControl& control) -> std::function<void()> {
+          const auto t0 = std::chrono::steady_clock::now();
+          remote::RunOptions o;
+          o.model = s(settings.model);
+          o.text = s(settings.text);
+          o.ids = settings.ids;
+          if (!o.ids.empty()) o.text.clear();
+          o.tau = settings.tau;
+          o.rule = settings.rule;
+          o.attention = settings.attention;
+          o.dtype = settings.dtype;  // the device is the server's (its --device)
+          o.quality = settings.quality;
+          o.quality_sweep = settings.quality_sweep;
+          o.with_activations = true;  // τ and the rule stay local and instant
+          o.taus = parse_tau_grid(s(settings.sweep));
+          log(QString("run %1 on %2: %3").arg(settings.model, where,
+                                              o.ids.empty() ? QString("%1 bytes of text").arg(o.text.size())
+                                                            : QString("%1 token ids").arg(o.ids.size())));
+          remote::RemoteRun run;
+          try {
+            run = remote::run_remote(*client, o, control, {true, kInteractiveGramCacheBytes});
+          } catch (const remote::RemoteError& e) {
+            log(QString("failed: ") + e.what());
+            if (e.status == 0)
+              throw Error(std::string("Lost the connection to the engine: ") + e.what() +
+                          "\n\nThe previous run is still shown.");
+            throw;
+          } catch (const Cancelled&) {
+            log("cancelled");
+            throw;
+          }
+          auto record = std::make_shared<const RunRecord>(std::move(run.record));
+          auto snap = RunSnapshot::of(record, record->analysis);
+          const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          const QString received = QLocale().formattedDataSize(static_cast<qint64>(run.session_bytes.size()));
+          log(QString("run %1 done: %2 tokens, %3 layers in %4 s; received %5").arg(q(run.id)).arg(snap->T()).arg(snap->L())
+                  .arg(secs, 0, 'f', 2).arg(received));
+          return [this, snap, secs, where, received, model = settings.model] {
+            model_record_ = nullptr;  // the model is on the server: compare's attention methods need it here
+            session_path_.clear();
+            shown_engine_ = where;
+            view_->set_snapshot(snap);
+            Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s — %5, %6 received")
+                                    .arg(model).arg(snap->T()).arg(snap->L()).arg(secs, 0, 'f', 2)
+                                    .arg(where, received));
+          };
+        });
+}
+
 void Controller::run_model(const RunSettings& settings) {
+  if (client_) {
+    run_remote_model(settings);
+    return;
+  }
   if (!busy_) tau_ = settings.tau, rule_ = q(to_string(settings.rule));
   const QString key = settings.model + "|" + q(to_string(settings.device)) + "|" +
                       (settings.dtype ? q(to_string(*settings.dtype)) : QString("auto"));
@@ -144,6 +256,7 @@ void Controller::run_model(const RunSettings& settings) {
             model_key_ = key;
             model_record_ = &snap->record();
             session_path_.clear();
+            shown_engine_ = engine_description();
             view_->set_snapshot(snap);
             Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers in %4 s%5").arg(q(snap->record().source))
                                     .arg(snap->T()).arg(snap->L()).arg(secs, 0, 'f', 2).arg(loaded));
@@ -165,6 +278,7 @@ void Controller::open_activations(const QString& path, double tau, Rule rule, co
     auto snap = RunSnapshot::derive(record, tau, rule, control);
     return [this, snap, path] {
       session_path_.clear();
+      shown_engine_.clear();
       view_->set_snapshot(snap);
       Q_EMIT job_finished(QString("%1: %2 tokens, %3 layers").arg(path).arg(snap->T()).arg(snap->L()));
     };
@@ -178,6 +292,7 @@ void Controller::open_session(const QString& path) {
     auto snap = RunSnapshot::of(record, record->analysis);  // at the saved τ and rule
     return [this, snap, path] {
       session_path_ = path;
+      shown_engine_.clear();
       tau_ = snap->tau();
       rule_ = q(to_string(snap->rule()));
       view_->set_snapshot(snap);

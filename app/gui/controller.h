@@ -6,6 +6,7 @@
 // a session saved without activations has no such cache, so τ snaps to the values it stores.
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include <atomic>
 #include <functional>
@@ -20,6 +21,9 @@
 
 namespace cascade::data {
 struct LoadedModel;
+}
+namespace cascade::remote {
+class EngineClient;
 }
 
 namespace cascade::app {
@@ -78,6 +82,19 @@ class Controller : public QObject {
   bool has_model_for_run() const;
   // Up to `n` τ of the shown run's sweep (its own rule), evenly spread, the ends kept.
   std::vector<double> tradeoff_taus(size_t n = 8) const;
+  // Where runs execute (data/REMOTE_PROTOCOL.md). connect_engine is a job: it asks the server at
+  // `url` for its info and models, and on success every later run_model goes there (the result
+  // comes back as a session with activations, so τ and the rule stay local and instant);
+  // engine_connected says on what, and with which models. A failure is a job_failed and leaves the
+  // engine as it was. use_local_engine goes back to running here.
+  void connect_engine(const QString& url, const QString& token);
+  void use_local_engine();
+  bool remote() const { return client_ != nullptr; }
+  QString engine_url() const { return engine_url_; }
+  // "local: CPU" or "remote: NVIDIA H200, 150 GB (http://127.0.0.1:7341)", for the status bar.
+  QString engine_description() const;
+  // Where the shown run executed: engine_description() at the time for a model run, "" for a file.
+  QString shown_run_engine() const { return shown_engine_; }
   void cancel();
   bool busy() const { return busy_; }
   // Blocks until the running job (if any) has delivered its result (tests and shutdown).
@@ -95,10 +112,16 @@ class Controller : public QObject {
   void tau_changed(double tau);
   void rule_changed(const QString& rule);  // the rule now in use (a session's own, or a refused change undone)
   void session_saved(const QString& path);  // before the job_finished that reports it
+  // connect_engine succeeded: the description (engine_description()) and the models it exposes.
+  void engine_connected(const QString& description, const QStringList& models);
+  void engine_changed();  // local again, or connected elsewhere
+  void engine_log(const QString& line);  // the engine console: what was sent where, what came back
 
  private:
   using Job = std::function<std::function<void()>(const JobControl&)>;  // returns the UI-thread completion
   void start(const QString& what, Job job);
+  void run_remote_model(const RunSettings& settings);
+  void log(const QString& line);  // engine_log, from any thread
   void rederive();
   // τ snapped to the nearest stored value for the current rule when τ is limited, else τ itself.
   double allowed_tau(double tau) const;
@@ -113,6 +136,10 @@ class Controller : public QObject {
   std::shared_ptr<data::LoadedModel> model_;  // cached between runs of the same model/device/dtype
   QString model_key_;
   const RunRecord* model_record_ = nullptr;  // the record model_ made (compare uses the model only for it)
+  // The remote engine (null: local). Used by one job at a time, on the worker thread.
+  std::shared_ptr<remote::EngineClient> client_;
+  QString engine_url_, engine_summary_;  // its URL, and "NVIDIA H200, 150 GB"
+  QString shown_engine_;
 };
 
 }  // namespace cascade::app

@@ -3,6 +3,7 @@
 //               [--screenshot OUT.png [--size WxH] [--teaching STAGE]]   (run, save a window screenshot, quit)
 //               [--methods A[,B]]   (the Methods dock raised, tokens coloured by A's set or A against B)
 //               [--study S.h5 [--study S2.h5]]   (the study window; with --screenshot, its screenshot)
+//               [--engine http://host:port [--token-file F]]   (runs on `cascadelens-cli serve` there)
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QScreen>
@@ -79,6 +80,13 @@ int main(int argc, char** argv) {
   QCommandLineOption study("study",
                            "Open a study file (cascadelens-cli study) in the study window; a second --study is drawn "
                            "over the first for comparison. With --screenshot: that window's screenshot.", "FILE");
+  QCommandLineOption engine("engine",
+                            "Run models on `cascadelens-cli serve` at URL (http://host:port; through an SSH tunnel "
+                            "http://localhost:7341) instead of here: the views, τ and Save stay local.", "URL");
+  QCommandLineOption token_file("token-file",
+                                "With --engine: the file holding the engine's token (serve's --token-file); default "
+                                "$CASCADELENS_TOKEN, else the token File → Connect to engine remembered.", "FILE");
+  cli.addOptions({engine, token_file});
   cli.addOptions({model, text_file, activations, session, session_file, fresh, screenshot, size, layer, teaching, methods, study});
   cli.process(app);
   const QString session_path = cli.isSet(session) ? cli.value(session) : cli.value(session_file);
@@ -94,6 +102,8 @@ int main(int argc, char** argv) {
   options.session = session_path;
   options.restore = !cli.isSet(fresh) && !cli.isSet(screenshot);
   options.batch = cli.isSet(screenshot);
+  options.engine = cli.value(engine);
+  options.token_file = cli.value(token_file);
   cascade::app::MainWindow window(options);
   if (cli.isSet(screenshot)) {
     const QStringList wh = cli.value(size).split('x');

@@ -42,6 +42,7 @@
 #include "data/formats/activation_io.h"
 #include "data/hf/hf_model.h"
 #include "data/hf/model_source.h"
+#include "data/remote/engine_client.h"
 #include "data/session/session_file.h"
 #include "widgets/depth_canvas.h"
 #include "widgets/figures/depth_player.h"
@@ -89,6 +90,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   }
   build_controls();
   build_docks();
+  build_engine_ui();
   build_menus();
 
   progress_ = new QProgressBar(this);
@@ -115,6 +117,7 @@ MainWindow::MainWindow(const StartOptions& options, QWidget* parent)
   connect(controller_, &Controller::job_finished, this, [this](const QString& summary) {
     set_busy(false);
     status_->setText(summary);
+    if (canvas_) canvas_->set_engine_note(controller_->shown_run_engine().toStdString());
     if (model_job_) {  // the model loaded: only now is it remembered
       model_job_ = starting_ = false;
       if (trying_model_) add_recent("model", model_);
@@ -176,6 +179,11 @@ void MainWindow::build_controls() {
   model_label_->setObjectName("model-label");
   model_label_->setWordWrap(true);
   layout->addWidget(model_label_);
+  remote_models_ = new QComboBox(panel);  // the engine's models (File → Connect to engine)
+  remote_models_->setObjectName("remote-models");
+  remote_models_->setToolTip("The models the engine exposes (cascadelens-cli serve --models)");
+  remote_models_->setVisible(false);
+  layout->addWidget(remote_models_);
   bundled_texts_ = new QComboBox(panel);
   bundled_texts_->addItem("Bundled texts…", QString());
   try {
@@ -324,6 +332,8 @@ void MainWindow::build_menus() {
     set_model_label();
     run_now();
   });
+  file->addAction("Connect to &engine…", this, &MainWindow::connect_engine_dialog);
+  file->addSeparator();
   file->addAction("Open &activations…", QKeySequence("Ctrl+Shift+O"), this, [this] {
     const QString path = QFileDialog::getOpenFileName(this, "Open activations", QString(),
                                                       activation_filter() + ";;All files (*)");
@@ -384,7 +394,7 @@ void MainWindow::build_menus() {
 
 RunSettings MainWindow::settings_from_ui() const {
   RunSettings s;
-  s.model = model_;
+  s.model = controller_->remote() ? remote_models_->currentText() : model_;
   s.text = text_->toPlainText();
   s.tau = tau_box_->value();
   s.rule = parse_rule(rule_->currentText().toStdString());
@@ -410,6 +420,7 @@ bool MainWindow::model_run_ended(bool failed) {
   model_job_ = false;
   const bool at_start = starting_;
   starting_ = false;
+  if (controller_->remote()) return false;  // the server's model: nothing here to fall back to
   if (trying_model_) {  // a model the user just picked did not load: the previous one stays
     trying_model_ = false;
     model_ = previous_model_;
@@ -448,6 +459,24 @@ void MainWindow::start_default() {
     } catch (const std::exception&) {
     }
   }
+  if (!options_.engine.isEmpty()) {  // --engine: the first run goes there, once connected
+    QString token;
+    try {
+      token = !options_.token_file.isEmpty() || qEnvironmentVariableIsSet("CASCADELENS_TOKEN")
+                  ? q(remote::client_token(options_.token_file.toStdString()))
+                  : read_engine_token();
+    } catch (const std::exception& e) {
+      warn(e.what());
+      return;
+    }
+    if (token.isEmpty()) {
+      warn("--engine needs the engine's token: give --token-file F (the file serve wrote) or set CASCADELENS_TOKEN.");
+      return;
+    }
+    run_after_connect_ = true;
+    connect_engine(options_.engine, token);
+    return;
+  }
   starting_ = true;
   if (model_.isEmpty()) {
     try {
@@ -485,7 +514,9 @@ void MainWindow::set_busy(bool busy) {
 
 void MainWindow::set_model_label() {
   QString name = model_;
-  if (name.isEmpty()) {
+  if (controller_->remote()) {
+    name = remote_models_->currentText() + " on the engine at " + controller_->engine_url();
+  } else if (name.isEmpty()) {
     try {
       name = "bundled demo model (" + q(data::bundled_model_dir()) + ")";
     } catch (const std::exception&) {
@@ -524,7 +555,9 @@ bool MainWindow::stale() const {
   if (r.kind != SourceKind::Model) return false;  // an activation file or session: Run starts something new
   // "auto" matches whatever it chose for the run.
   const bool dtype_changed = dtype_->currentText() != kAutoDtype && dtype_->currentText() != q(to_string(r.dtype));
-  return attention_->currentText() != q(to_string(r.attention)) || device_->currentText() != q(to_string(r.device)) ||
+  // A remote run used the engine's device, whatever the (disabled) device box says.
+  const bool device_changed = !controller_->remote() && device_->currentText() != q(to_string(r.device));
+  return attention_->currentText() != q(to_string(r.attention)) || device_changed ||
          dtype_changed || (!r.text.empty() && text_->toPlainText() != q(r.text));
 }
 

@@ -41,7 +41,16 @@ struct StartOptions {
   QString session;      // --session FILE: open this session instead of running a model
   bool restore = true;  // false: ignore saved settings (tests, --fresh)
   bool batch = false;   // no modal dialogs: errors go to stderr and batch_error (--screenshot)
+  QString engine;       // --engine URL: runs go to `cascadelens-cli serve` there (data/REMOTE_PROTOCOL.md)
+  QString token_file;   // --token-file F: its token (else $CASCADELENS_TOKEN, else the stored one)
 };
+
+// The engine token the app keeps between runs: a file only the user can read (mode 0600) in the
+// app's configuration folder, never QSettings.
+QString engine_token_path();
+QString read_engine_token();                  // "" when none is stored
+void store_engine_token(const QString& token);  // atomically, 0600; Error when it cannot
+void forget_engine_token();
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -78,6 +87,13 @@ class MainWindow : public QMainWindow {
   void show_glossary();  // Help: the statuses and measures in words (the name tables' own), and every shortcut
   void apply_default_layout() { if (!options_.restore) default_dock_sizes(); }  // after a resize
   QString model() const { return model_; }            // the model runs use ("" = bundled); only one that loaded
+  // File → Connect to engine: Local, or Remote at host:port with a token (remembered in
+  // engine_token_path() when asked). Connecting runs as a job; its outcome is in the engine console.
+  void connect_engine_dialog();
+  void connect_engine(const QString& url, const QString& token);  // no dialog (--engine, tests)
+  QComboBox* remote_models() { return remote_models_; }  // the server's models (visible when remote)
+  QLabel* engine_label() { return engine_label_; }        // the status bar's "remote: …" / "local: …"
+  QPlainTextEdit* engine_console() { return engine_console_; }
   const QStringList& recent() const { return recent_; }
 
  Q_SIGNALS:
@@ -99,6 +115,8 @@ class MainWindow : public QMainWindow {
   void rebuild_recent_menu();
   void choose_cached_model();
   void show_about();
+  void build_engine_ui();  // the Engine console dock, the status bar's engine label, the remote model list
+  void show_engine();      // the engine label, the model list and the device box for the engine in use
 
   void set_busy(bool busy);
   void load_text_file(const QString& path);
@@ -142,6 +160,11 @@ class MainWindow : public QMainWindow {
   QLabel* status_ = nullptr;
   QMenu* recent_menu_ = nullptr;
   QAction *save_action_ = nullptr, *save_without_action_ = nullptr;
+  QComboBox* remote_models_ = nullptr;
+  QLabel* engine_label_ = nullptr;
+  QPlainTextEdit* engine_console_ = nullptr;
+  QDockWidget* engine_dock_ = nullptr;
+  bool run_after_connect_ = false;  // --engine: the first run waits for the connection
   QString last_job_;    // what the running (or last) job does, for the cancel message
   QStringList recent_;  // "model:PATH" / "activations:PATH" / "session:PATH" / "text:PATH"
 };

@@ -442,6 +442,7 @@ void EngineServer::Impl::routes() {
   s.set_write_timeout(30);
   s.set_keep_alive_timeout(5);
   s.set_keep_alive_max_count(1000);
+  s.set_tcp_nodelay(true);  // answers and events go out at once (no Nagle wait behind a delayed ACK)
   const int threads = std::max(2, config.connection_threads);
   s.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
@@ -657,6 +658,13 @@ int EngineServer::start() {
                 " (in use, or not an address of this machine)");
   s.worker = std::thread([&s] { s.work(); });
   s.http_thread = std::thread([&s] { s.http->listen_after_bind(); });
+  // httplib's stop() does nothing before the listening loop runs (0.11 has no wait_until_ready):
+  // return only once it does, so that a stop() right after start() cannot be lost.
+  for (int i = 0; i < 5000 && !s.http->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!s.http->is_running()) {
+    stop();
+    throw Error("serve: the HTTP server did not start listening on " + s.config.host);
+  }
   s.log("serving " + url() + " (" + std::to_string(s.models.size()) + " model" + (s.models.size() == 1 ? "" : "s") +
         ", runs on " + s.device_label + ")");
   return s.bound_port;

@@ -169,6 +169,8 @@ RunOptions parse_run_options(const json& body, const Limits& limits) {
     o.layers_text = string_field(body["layers"], "layers");
     if (!o.layers_text.empty() && o.layers_text != "all")
       o.layers = parsed("layers", [&] { return parse_layer_range(o.layers_text); });
+    if (o.layers.begin && o.layers.end && *o.layers.begin >= *o.layers.end)
+      throw ProtocolError(400, "'layers': " + o.layers_text + " selects no layer (A:B keeps layers A..B-1)");
   }
   return o;
 }
@@ -224,20 +226,32 @@ bool same_token(const std::string& a, const std::string& b) {
   return a.size() == b.size() && !a.empty() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+void write_token_file(const std::string& path, const std::string& token, bool exclusive) {
+  // Written whole under a private name beside `path`, then put in place in one step: a reader never
+  // sees half a token, and a failure leaves what was there.
+  const std::string tmp = path + ".partial-" + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw InputError(path, std::string("cannot create the token file: ") + std::strerror(errno));
+  const std::string line = token + "\n";
+  const bool ok = ::fchmod(fd, 0600) == 0 && ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                  ::fsync(fd) == 0;
+  if (::close(fd) != 0 || !ok) {
+    ::unlink(tmp.c_str());
+    throw InputError(path, "cannot write the token file");
+  }
+  // link() fails when `path` exists (two servers starting at once: the second reads the first's).
+  const int placed = exclusive ? ::link(tmp.c_str(), path.c_str()) : ::rename(tmp.c_str(), path.c_str());
+  const int err = errno;
+  ::unlink(tmp.c_str());
+  if (placed != 0) throw InputError(path, std::string("cannot write the token file: ") + std::strerror(err));
+}
+
 std::string read_or_create_token_file(const std::string& path, bool* created) {
   if (created) *created = false;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
     const std::string token = new_token();
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) throw InputError(path, std::string("cannot create the token file: ") + std::strerror(errno));
-    const std::string line = token + "\n";
-    const bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
-    ::fchmod(fd, 0600);
-    if (::close(fd) != 0 || !ok) {
-      ::unlink(path.c_str());
-      throw InputError(path, "cannot write the token file");
-    }
+    write_token_file(path, token, true);
     if (created) *created = true;
     return token;
   }

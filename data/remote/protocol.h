@@ -82,5 +82,8 @@ bool same_token(const std::string& a, const std::string& b);
 // The token in `path`, trimmed; when the file does not exist a new token is written there with
 // mode 0600 (created = true). InputError when it cannot be read or written, or is empty.
 std::string read_or_create_token_file(const std::string& path, bool* created = nullptr);
+// Writes `token` to `path` with mode 0600, atomically (a private file beside it, put in place in one
+// step). exclusive: fail (InputError) when `path` exists, else replace it.
+void write_token_file(const std::string& path, const std::string& token, bool exclusive = false);
 
 }  // namespace cascade::remote
