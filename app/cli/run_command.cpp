@@ -174,6 +174,22 @@ remote::RunOptions remote_input(const Options& opts) {
   return o;
 }
 
+// What `run` prints, for a local and a remote run alike.
+void print_run(const Options& opts, const RunRecord& run, Format format) {
+  if (format == Format::Json) {
+    nlohmann::json j = data::analysis_json(run.analysis, run.source, run.tokens);
+    data::add_run_json(j, run, true);
+    emit(opts, j.dump(1) + "\n");
+  } else if (format == Format::Csv) {
+    emit(opts, analysis_csv(run.analysis));
+  } else {
+    std::ostringstream out;
+    out << run_line(run) << "\n" << analysis_table(run.analysis, run.source);
+    if (run.quality) out << quality_lines(*run.quality, run.quality_mode);
+    emit(opts, out.str());
+  }
+}
+
 // run --engine URL: the same run on a server's device, printed as a local run prints it.
 int run_remote_command(const Options& opts, const RunRequest& settings, Format format) {
   for (const char* local_only : {"--dump-activations", "--generate"})
@@ -199,12 +215,7 @@ int run_remote_command(const Options& opts, const RunRequest& settings, Format f
     o.model = models.front().id;
     if (!opts.flag("--quiet")) std::fprintf(stderr, "run: no --model given, using the engine's first model %s\n", o.model.c_str());
   }
-  o.tau = settings.tau;
-  o.rule = settings.rule;
-  o.attention = settings.attention;
-  o.nearest = settings.nearest;
-  o.quality = settings.quality;
-  o.layers = settings.layers;
+  remote::copy_run_settings(settings, o);
   o.layers_text = opts.value_or("--layers", "");
   if (const std::string dtype = opts.value_or_default("--dtype"); dtype != "auto") o.dtype = parse_dtype(dtype);
   if (const auto device = opts.value("--device")) o.device = parse_device(*device);
@@ -228,18 +239,7 @@ int run_remote_command(const Options& opts, const RunRequest& settings, Format f
                    o.with_activations ? "with activations: tau and the rule can change offline"
                                       : "without activations: add --with-activations to change tau offline");
   }
-  if (format == Format::Json) {
-    nlohmann::json j = data::analysis_json(run.analysis, run.source, run.tokens);
-    data::add_run_json(j, run, true);
-    emit(opts, j.dump(1) + "\n");
-  } else if (format == Format::Csv) {
-    emit(opts, analysis_csv(run.analysis));
-  } else {
-    std::ostringstream out;
-    out << run_line(run) << "\n" << analysis_table(run.analysis, run.source);
-    if (run.quality) out << quality_lines(*run.quality, run.quality_mode);
-    emit(opts, out.str());
-  }
+  print_run(opts, run, format);
   return 0;
 }
 
@@ -344,18 +344,7 @@ int cmd_run(const std::vector<std::string>& args) {
   const RunRecord run = run_model(*m.model, request, progress.control());
   if (const auto dump = opts.value("--dump-activations")) dump_activations(*dump, run);
   if (save) save_session(opts, *save, run, "run", progress.control());
-  if (format == Format::Json) {
-    nlohmann::json j = data::analysis_json(run.analysis, run.source, run.tokens);
-    data::add_run_json(j, run, true);
-    emit(opts, j.dump(1) + "\n");
-  } else if (format == Format::Csv) {
-    emit(opts, analysis_csv(run.analysis));
-  } else {
-    std::ostringstream out;
-    out << run_line(run) << "\n" << analysis_table(run.analysis, run.source);
-    if (run.quality) out << quality_lines(*run.quality, run.quality_mode);
-    emit(opts, out.str());
-  }
+  print_run(opts, run, format);
   return 0;
 }
 

@@ -220,7 +220,7 @@ void Controller::run_model(const RunSettings& settings) {
           std::shared_ptr<data::LoadedModel> model = cached;
           if (!model) {
             control.report("loading model", 0, 1);
-            data::ModelRequest load{s(settings.model), settings.device, settings.dtype};
+            data::ModelRequest load{s(settings.model), settings.device, settings.dtype, {}};
             // The weights' size and dtype on the progress bar while they load ("loading 4.6 GiB in float32").
             load.on_dtype_chosen = [&control](const data::DtypeChoice& choice) {
               control.report("loading " + data::format_bytes(choice.weight_bytes) + " in " + to_string(choice.dtype), 0, 1);

@@ -171,15 +171,15 @@ void EngineServer::Impl::resolve_models() {
     m.type = m.config.model_type;
     models.push_back(std::move(m));
   };
-  if (config.models.empty() && !config.expose_hf_cache) add({"demo-model", "", data::bundled_model_dir(), "", "bundled"});
+  if (config.models.empty() && !config.expose_hf_cache) add({"demo-model", "", data::bundled_model_dir(), "", "bundled", {}, false});
   for (const std::string& spec : config.models) {
     const std::string dir = data::resolve_model_path(spec);
     const bool folder = fs::is_directory(spec);
-    add({folder ? data::model_folder_name(dir) : spec, spec, dir, "", folder ? "folder" : "hf-cache"});
+    add({folder ? data::model_folder_name(dir) : spec, spec, dir, "", folder ? "folder" : "hf-cache", {}, false});
   }
   if (config.expose_hf_cache)
     for (const auto& c : data::cached_models())
-      if (c.problem.empty()) add({c.id, c.id, c.dir, "", "hf-cache"});
+      if (c.problem.empty()) add({c.id, c.id, c.dir, "", "hf-cache", {}, false});
   if (models.empty()) throw UsageError("serve: no model to expose (the HF cache has no runnable model); give --models");
 }
 
@@ -269,7 +269,7 @@ std::shared_ptr<data::LoadedModel> EngineServer::Impl::model_for(const Job& job,
     }
   while (!loaded.empty() && static_cast<int>(loaded.size()) >= std::max(1, config.keep_models)) loaded.pop_back();
   control.report("loading model", 0, 1);
-  data::ModelRequest request{job.model->spec, device, o.dtype};
+  data::ModelRequest request{job.model->spec, device, o.dtype, {}};
   request.on_dtype_chosen = [&](const data::DtypeChoice& choice) {
     control.report("loading " + data::format_bytes(choice.weight_bytes) + " in " + to_string(choice.dtype), 0, 1);
     log("run " + job.id + ": " + choice.message);
@@ -319,14 +319,7 @@ void EngineServer::Impl::execute(Job& job) {
     job.tokens = T;
   }
   RunRequest request = data::request_for(*m, std::move(ids), text);
-  request.tau = o.tau;
-  request.rule = o.rule;
-  request.attention = o.attention;
-  request.nearest = o.nearest;
-  request.quality = o.quality;
-  request.quality_sweep = o.quality_sweep;
-  request.sweep_taus = o.taus;
-  request.layers = o.layers;
+  copy_run_settings(o, request);
   layer_bounds(o.layers, m->config.num_layers);  // UsageError before the forward pass
   const RunRecord record = run_model(*m->model, request, control);
   auto file = std::make_shared<ResultFile>();

@@ -17,6 +17,7 @@
 #include <set>
 
 #include "core/analyzer.h"
+#include "core/engine.h"
 
 namespace cascade::remote {
 
@@ -85,6 +86,16 @@ bool looks_like_path(const std::string& s) {
 }
 
 }  // namespace
+
+void copy_run_settings(const RunOptions& from, RunRequest& to) {
+  to.tau = from.tau, to.rule = from.rule, to.attention = from.attention, to.nearest = from.nearest;
+  to.quality = from.quality, to.quality_sweep = from.quality_sweep, to.sweep_taus = from.taus, to.layers = from.layers;
+}
+
+void copy_run_settings(const RunRequest& from, RunOptions& to) {
+  to.tau = from.tau, to.rule = from.rule, to.attention = from.attention, to.nearest = from.nearest;
+  to.quality = from.quality, to.quality_sweep = from.quality_sweep, to.taus = from.sweep_taus, to.layers = from.layers;
+}
 
 std::vector<double> default_run_taus() { return parse_tau_grid(kDefaultTauGrid); }
 

@@ -16,6 +16,10 @@
 #include "core/run_record.h"
 #include "core/selection.h"
 
+namespace cascade {
+struct RunRequest;  // core/engine.h
+}
+
 namespace cascade::remote {
 
 // The protocol's version: GET /v1/info says it, the paths carry its major.
@@ -57,6 +61,11 @@ struct RunOptions {
   LayerRange layers;                  // "A:B", as run --layers
   std::string layers_text;            // as given ("" = all)
 };
+// The settings a run's options and the engine's RunRequest share (τ, rule, attention, nearest,
+// quality, quality_sweep, the sweep's τ, layers), each way: the server runs what was asked, a
+// client asks for what its local run would do. Model, text, ids, dtype and device are not copied.
+void copy_run_settings(const RunOptions& from, RunRequest& to);
+void copy_run_settings(const RunRequest& from, RunOptions& to);
 // `taus` when the body has none: the CLI's --taus default (the session's sweep).
 std::vector<double> default_run_taus();
 

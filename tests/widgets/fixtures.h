@@ -6,6 +6,8 @@
 #include <QSignalSpy>
 #include <QTest>
 
+#include <gtest/gtest.h>
+
 #include <memory>
 
 #include "core/synthetic.h"
@@ -44,6 +46,24 @@ inline std::shared_ptr<const RunRecord> synthetic_data(int64_t layers = 6, int64
 inline std::shared_ptr<const RunSnapshot> synthetic_snapshot(double tau = 0.3, int64_t layers = 6, int64_t tokens = 40) {
   return RunSnapshot::derive(synthetic_data(layers, tokens), tau, Rule::PriorMax);
 }
+
+// The sets of every layer, and τ and the rule, are the same.
+inline void expect_same_sets(const Analysis& a, const Analysis& b) {
+  EXPECT_DOUBLE_EQ(a.tau, b.tau);
+  EXPECT_EQ(a.rule, b.rule);
+  ASSERT_EQ(a.L(), b.L());
+  for (int64_t l = 0; l < a.L(); ++l) {
+    SCOPED_TRACE("layer " + std::to_string(l));
+    EXPECT_EQ(a.layers[l].layer, b.layers[l].layer);
+    EXPECT_EQ(a.layers[l].reps_ind, b.layers[l].reps_ind);
+    EXPECT_EQ(a.layers[l].reps_casc, b.layers[l].reps_casc);
+    EXPECT_EQ(a.layers[l].added, b.layers[l].added);
+    EXPECT_EQ(a.layers[l].removed, b.layers[l].removed);
+    EXPECT_EQ(a.layers[l].missed, b.layers[l].missed);
+    EXPECT_EQ(a.layers[l].extra, b.layers[l].extra);
+  }
+}
+
 
 // Waits (processing events) until `done` or the timeout.
 template <class F>

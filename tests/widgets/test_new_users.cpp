@@ -169,8 +169,9 @@ TEST(NewUsers, TheInspectorGivesBothSetsAnswersWhereTheyDiffer) {
       SCOPED_TRACE("layer " + std::to_string(l) + " token " + std::to_string(t) + ": " + text.toStdString());
       const bool ind = std::binary_search(m.reps_ind.begin(), m.reps_ind.end(), t);
       const bool casc = std::binary_search(m.reps_casc.begin(), m.reps_casc.end(), t);
-      if (!casc)
+      if (!casc) {
         EXPECT_TRUE(text.contains(QString("nearest representative in the cascade set: token %1 ").arg(nearest_by_hand(run, l, t, m.reps_casc))));
+      }
       if (ind && !casc) {
         ++members;
         EXPECT_TRUE(text.contains(QString("in the independent set (prior-max) it represents %1 token")

@@ -28,6 +28,7 @@
 namespace cascade::widgets {
 namespace {
 
+using testing::expect_same_sets;
 using testing::wait_until;
 
 struct LoopbackEngine {
@@ -65,19 +66,6 @@ app::StartOptions remote_options(const LoopbackEngine& engine, const QTemporaryD
   o.engine = engine.url;
   o.token_file = token_file;
   return o;
-}
-
-void expect_same_sets(const Analysis& a, const Analysis& b) {
-  EXPECT_DOUBLE_EQ(a.tau, b.tau);
-  EXPECT_EQ(a.rule, b.rule);
-  ASSERT_EQ(a.L(), b.L());
-  for (int64_t l = 0; l < a.L(); ++l) {
-    SCOPED_TRACE("layer " + std::to_string(l));
-    EXPECT_EQ(a.layers[l].reps_ind, b.layers[l].reps_ind);
-    EXPECT_EQ(a.layers[l].reps_casc, b.layers[l].reps_casc);
-    EXPECT_EQ(a.layers[l].added, b.layers[l].added);
-    EXPECT_EQ(a.layers[l].removed, b.layers[l].removed);
-  }
 }
 
 TEST(RemoteEngine, ARemoteRunShowsWhatTheSameLocalRunShows) {

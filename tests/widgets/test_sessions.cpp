@@ -32,24 +32,8 @@
 namespace cascade::widgets {
 namespace {
 
+using testing::expect_same_sets;
 using testing::wait_until;
-
-// The sets of every layer, and τ and the rule, are the same.
-void expect_same_sets(const Analysis& a, const Analysis& b) {
-  EXPECT_DOUBLE_EQ(a.tau, b.tau);
-  EXPECT_EQ(a.rule, b.rule);
-  ASSERT_EQ(a.L(), b.L());
-  for (int64_t l = 0; l < a.L(); ++l) {
-    SCOPED_TRACE("layer " + std::to_string(l));
-    EXPECT_EQ(a.layers[l].layer, b.layers[l].layer);
-    EXPECT_EQ(a.layers[l].reps_ind, b.layers[l].reps_ind);
-    EXPECT_EQ(a.layers[l].reps_casc, b.layers[l].reps_casc);
-    EXPECT_EQ(a.layers[l].added, b.layers[l].added);
-    EXPECT_EQ(a.layers[l].removed, b.layers[l].removed);
-    EXPECT_EQ(a.layers[l].missed, b.layers[l].missed);
-    EXPECT_EQ(a.layers[l].extra, b.layers[l].extra);
-  }
-}
 
 // testsession::analysed_session (5 layers, 40 tokens; τ = 0.3 and a sweep at 0.1, 0.3, 0.5) as a file.
 QString write_test_session(const QTemporaryDir& dir, const QString& name, bool activations, RunRecord* out = nullptr) {
@@ -212,7 +196,7 @@ TEST(Sessions, MainWindowShowsASessionWithoutActivationsSafely) {
   PlayerState player;
   for (int frame = 0; frame < 3; ++frame) {
     overlay.begin_frame(QSize(1000, 500), 1.0, 1.0 / 60);
-    build_player_overlay(view, player, OverlayActions{[&](double t) { window.controller()->set_tau(t); }, true});
+    build_player_overlay(view, player, OverlayActions{[&](double t) { window.controller()->set_tau(t); }, true, {}});
     overlay.end_frame();
   }
   EXPECT_GT(overlay.last_vertex_count(), 100);

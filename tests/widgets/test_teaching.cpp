@@ -36,7 +36,9 @@ void expect_text_inside(const TeachingWindow& teach, const std::string& what) {
     EXPECT_TRUE(window.contains(boxes.boxes()[i])) << what << ": \"" << text.toStdString() << "\" at "
                                                    << boxes.boxes()[i].x() << "," << boxes.boxes()[i].y() << " size "
                                                    << boxes.boxes()[i].width() << "x" << boxes.boxes()[i].height();
-    if (text.contains(QRegularExpression("cos\\b"))) EXPECT_TRUE(text.contains("|cos|")) << what << ": " << text.toStdString();
+    if (text.contains(QRegularExpression("cos\\b"))) {
+      EXPECT_TRUE(text.contains("|cos|")) << what << ": " << text.toStdString();
+    }
     EXPECT_FALSE(text.contains(QRegularExpression("\\b0 other tokens"))) << what;
   }
 }
@@ -196,7 +198,9 @@ TEST(Teaching, WrappingNeverBreaksInsideAbsCos) {
                        "reaches θ = 0.91 is no longer distinct, and its |cos| bar is red.";
   for (double width = 60; width < 2000; width += 23)
     for (const QString& line : teach::wrap_words(text, figure_font(40), width))
-      if (line.contains(QRegularExpression("cos\\b"))) EXPECT_TRUE(line.contains("|cos|")) << width << ": " << line.toStdString();
+      if (line.contains(QRegularExpression("cos\\b"))) {
+        EXPECT_TRUE(line.contains("|cos|")) << width << ": " << line.toStdString();
+      }
 }
 
 TEST(Teaching, ThetaLabelSitsBesideTheBars) {

@@ -157,7 +157,7 @@ TEST(Overlay, ImGuiRunsFramesWithoutGl) {
   ImGuiOverlay overlay;
   PlayerState player;
   double asked_tau = -1;
-  OverlayActions actions{[&](double t) { asked_tau = t; }, true};
+  OverlayActions actions{[&](double t) { asked_tau = t; }, true, {}};
   int plain = 0;
   for (int frame = 0; frame < 5; ++frame) {
     overlay.begin_frame(QSize(900, 500), 1.0, 1.0 / 60);
