@@ -284,30 +284,23 @@ int cmd_run(const std::vector<std::string>& args) {
   if (const auto range = opts.value("--layers")) layers = with_flag("--layers: ", [&] { return parse_layer_range(*range); });
   const Format format = parse_format(opts.value_or_default("--format"));
   if (opts.value("--token-file") && !opts.value("--engine")) throw UsageError("--token-file goes with --engine URL");
+  // The run's options, the same for a local and a remote run.
+  const auto with_options = [&](RunRequest r) {
+    r.tau = tau, r.rule = rule, r.attention = attention, r.nearest = nearest;
+    r.quality = opts.flag("--ppl"), r.layers = layers;
+    return r;
+  };
   if (opts.value("--engine")) {
     if (opts.flag("--ppl") && format == Format::Csv)
       throw UsageError("--ppl numbers are not part of the per-layer CSV; use --format table or json");
-    RunRequest settings;
-    settings.tau = tau;
-    settings.rule = rule;
-    settings.attention = attention;
-    settings.nearest = nearest;
-    settings.quality = opts.flag("--ppl");
-    settings.layers = layers;
-    return run_remote_command(opts, settings, format);
+    return run_remote_command(opts, with_options({}), format);
   }
   apply_threads(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
   const data::LoadedModel m = load_model_option(opts, "run");
   const RunInput in = run_input(opts, m, "run");
-  RunRequest request = data::request_for(m, in.ids, in.text);
-  request.tau = tau;
-  request.rule = rule;
-  request.attention = attention;
-  request.nearest = nearest;
-  request.quality = opts.flag("--ppl");
-  request.layers = layers;
+  RunRequest request = with_options(data::request_for(m, in.ids, in.text));
   with_flag("--layers ", [&] { return layer_bounds(layers, m.config.num_layers); });  // before the forward pass
 
   if (const auto dump = opts.value("--dump-activations");
