@@ -1,4 +1,5 @@
 #include "data/formats/activation_io.h"
+#include "data/formats/atomic_write.h"
 
 #include <ATen/ATen.h>
 
@@ -273,10 +274,8 @@ ActivationSet load_activations(const std::string& path, const std::string& token
 }
 
 void write_tokens_json(const std::string& path, const std::vector<std::string>& tokens) {
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
   // Token pieces from byte-level BPE may be invalid UTF-8; replace rather than throw mid-write.
-  file << nlohmann::json(tokens).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
-  if (!file) throw Error(path + ": cannot write token list");
+  write_file_atomically(path, nlohmann::json(tokens).dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 }
 
 }  // namespace cascade::data

@@ -1,4 +1,5 @@
 #include "data/formats/hdf5_io.h"
+#include "data/formats/atomic_write.h"
 
 #include <unistd.h>
 
@@ -115,22 +116,9 @@ void Writer::scalar(hid_t obj, const char* name, hid_t file_type, hid_t mem_type
 void write_atomically(const std::string& path, const char* what, WriteFailure kind,
                       const std::function<void(const std::string& tmp)>& write) {
   silence_hdf5_errors();
-  const fs::path target(path);
-  std::string name = ".";  // hidden, beside the target (same file system: the rename is atomic)
-  name += target.filename().string();
-  name += ".partial-";
-  name += std::to_string(::getpid());
-  const fs::path tmp = target.parent_path() / name;
-  try {
-    write(tmp.string());
-    std::error_code ec;
-    fs::rename(tmp, target, ec);
-    if (ec) raise(kind, path, std::string("cannot replace it with the new ") + what + ": " + ec.message());
-  } catch (...) {
-    std::error_code ignore;
-    fs::remove(tmp, ignore);
-    throw;
-  }
+  data::write_atomically(path, write, [&](const std::string& problem) {
+    raise(kind, path, std::string("cannot write the ") + what + ": " + problem);
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 #include "data/formats/io_util.h"
+#include "data/formats/atomic_write.h"
 
 #include <ATen/ATen.h>
 #include <unistd.h>
@@ -25,20 +26,12 @@ at::Tensor allocate_for(const std::string& path, c10::IntArrayRef shape, at::Sca
 }
 
 void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp" + std::to_string(getpid());
-  try {
-    {
-      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-      f << bytes;
-      f.close();
-      if (!f) throw Error("disk full, no permission, or a missing folder?");
-    }
-    std::filesystem::rename(tmp, path);
-  } catch (const std::exception& e) {
-    std::error_code ignored;
-    std::filesystem::remove(tmp, ignored);  // never leave a half-written temporary behind
-    throw Error("cannot write " + path + " (" + e.what() + ")");
-  }
+  write_atomically(path, [&](const std::string& tmp) {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << bytes;
+    f.close();
+    if (!f) throw Error("cannot write " + path + " (disk full, no permission, or a missing folder?)");
+  });
 }
 
 }  // namespace cascade::data

@@ -1,4 +1,5 @@
 #include "data/formats/npy.h"
+#include "data/formats/atomic_write.h"
 
 #include <ATen/ATen.h>
 
@@ -297,10 +298,13 @@ void write_npy(const std::string& path, const at::Tensor& tensor) {
   for (size_t i = 0; i < (v2 ? 4u : 2u); ++i) out += static_cast<char>((header.size() >> (8 * i)) & 0xff);
   out += header;
 
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file.write(out.data(), static_cast<std::streamsize>(out.size()));
-  file.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
-  if (!file) throw Error(path + ": cannot write .npy file");
+  write_atomically(path, [&](const std::string& tmp) {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    file.write(out.data(), static_cast<std::streamsize>(out.size()));
+    file.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
+    file.close();
+    if (!file) throw Error(path + ": cannot write .npy file (disk full, or no permission?)");
+  });
 }
 
 }  // namespace cascade::data

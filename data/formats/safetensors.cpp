@@ -1,4 +1,5 @@
 #include "data/formats/safetensors.h"
+#include "data/formats/atomic_write.h"
 
 #include <ATen/ATen.h>
 
@@ -190,12 +191,15 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
   std::string len_bytes(8, '\0');
   for (int i = 0; i < 8; ++i) len_bytes[i] = static_cast<char>((text.size() >> (8 * i)) & 0xff);
 
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file.write(len_bytes.data(), 8);
-  file.write(text.data(), static_cast<std::streamsize>(text.size()));
-  for (const auto& t : payload)
-    file.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
-  if (!file) throw Error(path + ": cannot write safetensors file");
+  write_atomically(path, [&](const std::string& tmp) {
+    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
+    file.write(len_bytes.data(), 8);
+    file.write(text.data(), static_cast<std::streamsize>(text.size()));
+    for (const auto& t : payload)
+      file.write(static_cast<const char*>(t.data_ptr()), static_cast<std::streamsize>(t.numel() * t.element_size()));
+    file.close();
+    if (!file) throw Error(path + ": cannot write safetensors file (disk full, or no permission?)");
+  });
 }
 
 }  // namespace cascade::data
