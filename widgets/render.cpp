@@ -112,7 +112,7 @@ void export_page(const PagePainter& paint, QSizeF size, double font_pt, const QS
   check_size(size);
   if (!(options.dpi >= 10 && options.dpi <= 2400)) throw UsageError("DPI must be between 10 and 2400");
   QSaveFile out(path);
-  if (!out.open(QIODevice::WriteOnly)) throw InputError(utf8(path), "cannot write: " + utf8(out.errorString()));
+  if (!out.open(QIODevice::WriteOnly)) throw Error("cannot write " + utf8(path) + " (" + utf8(out.errorString()) + ")");
   switch (options.format) {
     case ExportFormat::Png: {
       QImage image = render_page(paint, size, options.dpi / kPointsPerInch, font_pt);
@@ -144,7 +144,7 @@ void export_page(const PagePainter& paint, QSizeF size, double font_pt, const QS
       break;
     }
   }
-  if (!out.commit()) throw InputError(utf8(path), "cannot write: " + utf8(out.errorString()));
+  if (!out.commit()) throw Error("cannot write " + utf8(path) + " (" + utf8(out.errorString()) + ")");
 }
 
 void export_figure(const Figure& figure, const RunSnapshot& run, const FigureState& view_state, const QString& path,
@@ -159,7 +159,7 @@ void export_figure(const Figure& figure, const RunSnapshot& run, const FigureSta
 
 QStringList export_all(const RunSnapshot& run, const FigureState& state, const QString& dir,
                        const std::vector<ExportFormat>& formats, double dpi, QSizeF size) {
-  if (!QDir().mkpath(dir)) throw InputError(utf8(dir), "cannot create the folder");
+  if (!QDir().mkpath(dir)) throw Error("cannot write " + utf8(dir) + " (cannot create the folder)");
   QStringList written;
   for (const auto& figure : all_figures()) {
     // The cascade step is drawn into the selected layer, and into layer 1 when layer 0 is selected

@@ -112,7 +112,7 @@ int study_figures(const Options& opts, const std::string& path, const std::vecto
       widgets::make_study_data(s, widgets::study_name(*s, QString::fromStdString(path)), stored);
   const std::vector<const widgets::StudyData*> studies{&data};
   const QString dir = QString::fromStdString(*opts.value("--out"));
-  if (!QDir().mkpath(dir)) throw InputError(*opts.value("--out"), "cannot create the folder");
+  if (!QDir().mkpath(dir)) throw Error("cannot write " + *opts.value("--out") + " (cannot create the folder)");
   QStringList written;
   for (const widgets::StudyFigureKind kind : widgets::study_figure_kinds()) {
     const QString id = widgets::study_figure_id(kind);
@@ -191,6 +191,13 @@ int cmd_figures(const std::vector<std::string>& args) {
   static int argc = 1;
   static char name[] = "cascadelens-cli";
   static char* argv[] = {name, nullptr};
+  // Qt's own chatter ("QStandardPaths: XDG_RUNTIME_DIR not set, …") is not ours to print: an error
+  // stays one line. Qt's criticals still go to stderr; CASCADELENS_QT_MESSAGES=1 shows the rest.
+  qInstallMessageHandler([](QtMsgType type, const QMessageLogContext&, const QString& message) {
+    static const bool all = std::getenv("CASCADELENS_QT_MESSAGES") != nullptr;
+    if (type == QtCriticalMsg || type == QtFatalMsg || all)
+      std::fprintf(stderr, "figures: Qt: %s\n", message.toLocal8Bit().constData());
+  });
   QGuiApplication app(argc, argv);
 
   if (study_input) return study_figures(opts, opts.positional()[0], wanted, formats, dpi, size, font_pt);
@@ -266,7 +273,7 @@ int cmd_figures(const std::vector<std::string>& args) {
   }
   QStringList written;
   const QString dir = QString::fromStdString(*out);
-  if (!QDir().mkpath(dir)) throw InputError(*out, "cannot create the folder");
+  if (!QDir().mkpath(dir)) throw Error("cannot write " + *out + " (cannot create the folder)");
   for (const auto& figure : widgets::all_figures()) {
     const bool asked = wanted.empty() || wanted == std::vector<std::string>{"all"} ||
                        std::find(wanted.begin(), wanted.end(), figure->id().toStdString()) != wanted.end();

@@ -258,8 +258,8 @@ RunInput run_input(const Options& opts, const data::LoadedModel& m, const char* 
   if (const auto ids = opts.value("--ids")) {
     for (int64_t id : parse_ids_option(*ids))
       if (id < 0 || id >= m.config.vocab_size)
-        throw UsageError("--ids: " + std::to_string(id) + " is outside the vocabulary (0.." +
-                         std::to_string(m.config.vocab_size - 1) + ")");
+        throw InputError("--ids", std::to_string(id) + " is outside the model's vocabulary (0.." +
+                                      std::to_string(m.config.vocab_size - 1) + ")");
     return {parse_ids_option(*ids), ""};
   }
   const std::string text = opts.value("--text") ? *opts.value("--text") : data::read_text_file(*opts.value("--text-file"));
@@ -317,6 +317,12 @@ int cmd_run(const std::vector<std::string>& args) {
   if (const auto n = opts.value("--generate")) {
     const long steps = opts.integer("--generate", 0);
     if (steps < 1) throw UsageError("--generate needs N >= 1");
+    // The context is known now: a run that cannot finish is refused before it starts.
+    const int64_t context = m.config.max_positions, T = static_cast<int64_t>(request.ids.size());
+    if (context > 0 && T + steps > context)
+      throw UsageError("--generate " + std::to_string(steps) + ": the text is " + std::to_string(T) +
+                       " tokens and the model's context is " + std::to_string(context) + ", so at most " +
+                       std::to_string(std::max<int64_t>(0, context - T)) + " new tokens fit");
     const auto ids = greedy_generate(*m.model, request.ids, steps, m.config.eos_token_id, request.attention,
                                      request.tau, request.rule, request.nearest, progress.control());
     const std::vector<int64_t> generated(ids.begin() + static_cast<long>(request.ids.size()), ids.end());

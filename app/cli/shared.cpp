@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <thread>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -56,6 +58,12 @@ void install_sigint(bool also_sigterm) {
 void apply_threads(const Options& opts) {
   const long threads = opts.integer("--threads", 0);
   if (threads < 0) throw UsageError("--threads must be >= 1");
+  // More threads than 4 per core only thrash (100000 used to hang creating them).
+  const long cores = std::max(1u, std::thread::hardware_concurrency());
+  const long most = std::max(64L, 4 * cores);
+  if (threads > most)
+    throw UsageError("--threads " + std::to_string(threads) + ": this machine has " + std::to_string(cores) +
+                     " cores; give at most " + std::to_string(most));
   if (threads > 0) set_compute_threads(static_cast<int>(threads));
 }
 

@@ -49,6 +49,11 @@ at::Tensor WeightLoader::convert(const std::string& full_name, at::IntArrayRef s
   if (t.sizes() != shape)
     throw InputError(source_.describe(), "tensor '" + full_name + "' has shape " + shape_text(t.sizes()) +
                                              " but the config implies " + shape_text(shape));
+  // A model's weights are floating point: an integer or boolean dtype is a damaged or relabelled
+  // file (F32 relabelled I32 was accepted and cast into nonsense weights).
+  if (!at::isFloatingType(t.scalar_type()))
+    throw InputError(source_.describe(), "tensor '" + full_name + "' has dtype " + std::string(c10::toString(t.scalar_type())) +
+                                             "; model weights are floating point (F32, F16, BF16)");
   return t.to(device_, dtype_).contiguous();
 }
 

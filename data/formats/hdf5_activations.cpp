@@ -1,5 +1,7 @@
 #include "data/formats/hdf5_activations.h"
+#include "data/formats/atomic_write.h"
 
+#include <cstdio>
 #include <ATen/ATen.h>
 #include <hdf5.h>
 
@@ -60,8 +62,20 @@ at::Tensor read_hdf5_hidden_states(const std::string& path) {
     throw InputError(path, "/hidden_states holds " + type_class_name(type_class) +
                                " data, expected floating point (float16, float32 or float64)");
 
-  // A chunked dataset can declare a huge shape with almost no bytes on disk: allocate_for fails clearly.
-  at::Tensor hidden = allocate_for(path, dataset_shape(dataset.get(), path), at::kFloat);
+  // A chunked dataset can declare a huge shape with almost no bytes on disk (chunks never written
+  // read back as the fill value): before allocating, the bytes it declares are held against the
+  // bytes it stores. Deflate cannot do better than ~1032:1, so more than 1100× is not activations.
+  const std::vector<int64_t> shape = dataset_shape(dataset.get(), path);
+  double declared = static_cast<double>(H5Tget_size(type.get()));
+  for (int64_t n : shape) declared *= static_cast<double>(n);
+  const double stored = static_cast<double>(H5Dget_storage_size(dataset.get()));
+  if (declared > 0 && stored * 1100 < declared) {
+    char what[160];
+    std::snprintf(what, sizeof what, "%.3g MB but the file stores %.0f bytes of it", declared / 1e6, stored);
+    throw InputError(path, "/hidden_states declares " + shape_text(shape) + ", " + what +
+                               " (unwritten chunks are fill values, not activations)");
+  }
+  at::Tensor hidden = allocate_for(path, shape, at::kFloat);
   if (hidden.numel() == 0) return hidden;  // nothing to read; validate() reports L = 0 or T = 0
   // HDF5 converts any stored float width (h5py's float16 included) to native float on the way in.
   if (H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, hidden.data_ptr()) < 0)
@@ -74,18 +88,23 @@ void write_hdf5_activations(const std::string& path, const at::Tensor& hidden) {
     throw UsageError(path + ": /hidden_states must be [L, T, d], got " + shape_text(hidden.sizes()));
   const at::Tensor data = hidden.cpu().to(at::kFloat).contiguous();
   silence_hdf5_errors();
-  const Handle file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
-  if (!file.ok()) throw Error(path + ": cannot create HDF5 file");
-  const hsize_t dims[3] = {static_cast<hsize_t>(data.size(0)), static_cast<hsize_t>(data.size(1)),
-                           static_cast<hsize_t>(data.size(2))};
-  const Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
-  const Handle dataset(H5Dcreate2(file.get(), kDataset, H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                                  H5P_DEFAULT),
-                       H5Dclose);
-  if (!space.ok() || !dataset.ok()) throw Error(path + ": cannot create dataset /hidden_states");
-  if (data.numel() > 0 &&
-      H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data_ptr()) < 0)
-    throw Error(path + ": cannot write dataset /hidden_states");
+  write_atomically(path, [&](const std::string& tmp) {
+    Handle file(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose);
+    if (!file.ok()) throw Error(path + ": cannot create HDF5 file");
+    const hsize_t dims[3] = {static_cast<hsize_t>(data.size(0)), static_cast<hsize_t>(data.size(1)),
+                             static_cast<hsize_t>(data.size(2))};
+    Handle space(H5Screate_simple(3, dims, nullptr), H5Sclose);
+    Handle dataset(H5Dcreate2(file.get(), kDataset, H5T_IEEE_F32LE, space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                                    H5P_DEFAULT),
+                         H5Dclose);
+    if (!space.ok() || !dataset.ok()) throw Error(path + ": cannot create dataset /hidden_states");
+    if (data.numel() > 0 &&
+        H5Dwrite(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data_ptr()) < 0)
+      throw Error(path + ": cannot write dataset /hidden_states");
+    dataset.close();
+    space.close();
+    if (!file.close()) throw Error(path + ": cannot write dataset /hidden_states (disk full?)");
+  });
 }
 
 }  // namespace cascade::data

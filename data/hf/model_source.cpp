@@ -57,9 +57,19 @@ std::string bundled_default_text_path() { return bundled_data_path("demo/texts/t
 std::string bundled_synthetic_file() { return bundled_data_path("demo/synthetic/activations.npy"); }
 
 std::string read_text_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw InputError(path, "is a folder, not a text file");
+  if (!std::filesystem::exists(path, ec)) throw InputError(path, "no such file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path, "cannot read the text file");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  std::string text;
+  try {
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception& e) {
+    throw InputError(path, std::string("cannot read the text file (") + e.what() + ")");
+  }
+  if (in.bad()) throw InputError(path, "cannot read the text file");
+  return text;
 }
 
 std::string LoadedModel::label() const { return spec.empty() || spec == dir ? dir : spec + " (" + dir + ")"; }

@@ -303,7 +303,7 @@ void EngineServer::Impl::execute(Job& job) {
   } else {
     for (int64_t id : ids)
       if (id >= m->config.vocab_size)
-        throw UsageError("ids: " + std::to_string(id) + " is outside the vocabulary (0.." +
+        throw InputError("ids", std::to_string(id) + " is outside the model's vocabulary (0.." +
                          std::to_string(m->config.vocab_size - 1) + ")");
   }
   const auto T = static_cast<int64_t>(ids.size());

@@ -1,5 +1,6 @@
 // cascadelens-cli end to end: the real binary on files the test writes, including malformed ones.
 #include <ATen/ATen.h>
+#include <chrono>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -249,3 +250,44 @@ TEST_F(Cli, RunThroughTheKernelEmulationGivesTheSameTables) {
   EXPECT_EQ(bad.code, 2) << bad.err;
   EXPECT_NE(bad.err.find("CASCADE_KERNELS"), std::string::npos) << bad.err;
 }
+
+namespace cascade {
+namespace {
+
+// The hostile-input probe's CLI cases (issue: nothing crashes, hangs or misleads on bad input),
+// each a clear one-line error with the README's exit code, decided before any long work.
+class CliProbe : public clitest::TempDirTest {};
+
+TEST_F(CliProbe, ProbeCasesFailFastWithTheRightCodeAndOneLine) {
+  const auto one_line = [](const clitest::Result& r) {
+    return !r.err.empty() && r.err.find('\n') == r.err.size() - 1;
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  // --text-file DIR was "internal error", exit 1.
+  auto r = run({"run", "--text-file", dir_.string(), "--quiet"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find(dir_.string() + ": is a folder, not a text file"), std::string::npos) << r.err;
+  EXPECT_TRUE(one_line(r)) << r.err;
+  // --ids outside the vocabulary is bad input (3), as the README says; it was 2.
+  r = run({"run", "--ids", "1,99999999", "--quiet"});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("99999999 is outside the model's vocabulary (0..4095)"), std::string::npos) << r.err;
+  // --threads 100000 hung creating the threads.
+  r = run({"run", "--threads", "100000", "--quiet"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--threads 100000: this machine has"), std::string::npos) << r.err;
+  // --generate 1000000000 ran for minutes before failing on the context: now refused up front.
+  r = run({"run", "--generate", "1000000000", "--quiet"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("the model's context is 512, so at most"), std::string::npos) << r.err;
+  EXPECT_TRUE(one_line(r)) << r.err;
+  // figures printed a Qt warning as its first stderr line: an error is one line now.
+  r = run({"figures", (dir_ / "missing.h5").string(), "--out", (dir_ / "figs").string()});
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_TRUE(one_line(r)) << r.err;
+  EXPECT_EQ(r.err.rfind("cascadelens-cli figures: ", 0), 0u) << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));  // each one fails fast
+}
+
+}  // namespace
+}  // namespace cascade

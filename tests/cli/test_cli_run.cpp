@@ -105,7 +105,7 @@ TEST_F(CliRun, ClearErrors) {
   EXPECT_NE(missing.err.find("nope"), std::string::npos) << missing.err;
   SKIP_WITHOUT_SHARED();
   EXPECT_EQ(run({"run", "--model", stories(), "--text", "hi", "--attention", "fast"}).code, 2);
-  EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,99999"}).code, 2);
+  EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,99999"}).code, 3);  // a token id outside the vocabulary: bad input
   EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--text", "x"}).code, 2);
   EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--dtype", "float16"}).code, 2);
   EXPECT_EQ(run({"run", "--model", stories(), "--ids", "1,2", "--dtype", "bfloat16", "--quiet"}).code, 0);

@@ -316,7 +316,7 @@ TEST(RemoteServer, MalformedRequestsGet4xxAndTheServerStillServes) {
   EngineClient c = s.client();
   const RemoteRun run = run_remote(c, short_run());
   EXPECT_EQ(run.record.num_tokens(), static_cast<int64_t>(c.tokenize("demo-model", kText).ids.size()));
-  // The out-of-vocabulary run failed as a run would locally: a usage error with the reason.
+  // The out-of-vocabulary run failed as a run would locally: bad input (exit 3), with the reason.
   try {
     RunOptions o = short_run();
     o.text.clear();
@@ -324,8 +324,8 @@ TEST(RemoteServer, MalformedRequestsGet4xxAndTheServerStillServes) {
     run_remote(c, o);
     ADD_FAILURE() << "an id outside the vocabulary ran";
   } catch (const RemoteError& e) {
-    EXPECT_EQ(e.kind, "usage");
-    EXPECT_NE(std::string(e.what()).find("outside the vocabulary"), std::string::npos) << e.what();
+    EXPECT_EQ(e.kind, "input");
+    EXPECT_NE(std::string(e.what()).find("outside the model's vocabulary"), std::string::npos) << e.what();
   }
 }
 
@@ -564,8 +564,8 @@ TEST_F(RemoteCli, RunEngineErrorsExitAsLocalOnesDo) {
   EXPECT_EQ(r.code, 2) << r.err;
   EXPECT_NE(r.err.find("never a path"), std::string::npos) << r.err;
   r = run({"run", "--engine", s.server.url(), "--token-file", tok, "--ids", "1,99999999"});
-  EXPECT_EQ(r.code, 2) << r.err;
-  EXPECT_NE(r.err.find("outside the vocabulary"), std::string::npos) << r.err;
+  EXPECT_EQ(r.code, 3) << r.err;  // bad input, as a local run
+  EXPECT_NE(r.err.find("outside the model's vocabulary"), std::string::npos) << r.err;
   r = run({"run", "--engine", s.server.url(), "--token-file", (dir_ / "bad").string()});
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_NE(r.err.find("401"), std::string::npos) << r.err;

@@ -8,6 +8,7 @@
 #include "checkpoint_builders.h"
 #include "data/formats/activation_io.h"
 #include "data/hf/hf_model.h"
+#include "data/hf/model_source.h"
 #include "data/formats/safetensors.h"
 
 namespace cascade::data::testing {
@@ -202,6 +203,22 @@ TEST_F(CheckpointTest, MisalignedDataIsCopiedAndIntegerBuffersLoad) {
 }
 
 // ---- pytorch_model.bin ----
+
+TEST_F(CheckpointTest, AWeightRelabelledAsAnIntegerIsRefused) {
+  // The probe's case: a float weight's dtype relabelled to an integer of the same width (F16 → I16,
+  // the bytes unchanged) was cast silently into nonsense weights. The loader names it.
+  const fs::path dir = dir_ / "relabelled";
+  fs::copy(bundled_model_dir(), dir, fs::copy_options::recursive);
+  std::string bytes = read_bytes((dir / "model.safetensors").string());
+  const std::string from = "\"transformer.h.0.ln_1.weight\":{\"dtype\":\"F16\"";
+  const auto at = bytes.find(from);
+  ASSERT_NE(at, std::string::npos);
+  bytes.replace(at + from.size() - 4, 3, "I16");
+  write_bytes((dir / "model.safetensors").string(), bytes);
+  const std::string message = input_error([&] { load_model({dir.string(), DeviceKind::Cpu, std::nullopt, {}}); });
+  EXPECT_TRUE(contains(message, "transformer.h.0.ln_1.weight")) << message;
+  EXPECT_TRUE(contains(message, "has dtype Short; model weights are floating point")) << message;
+}
 
 TEST_F(CheckpointTest, PytorchBinEqualsSafetensors) {
   REQUIRE_SHARED(dir, "fixtures/gptj-tiny");

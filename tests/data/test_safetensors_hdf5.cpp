@@ -1,4 +1,6 @@
 // .safetensors and .h5 activation files: hand-assembled inputs, malformed files, our writers.
+#include <chrono>
+#include <filesystem>
 #include <hdf5.h>
 
 #include <nlohmann/json.hpp>
@@ -323,7 +325,27 @@ TEST_F(Hdf5Test, HugeChunkedDatasetIsRefused) {
   H5Pclose(props);
   H5Sclose(space);
   H5Fclose(f);
-  expect_load_error(path("huge.h5"), "[1048576, 1048576, 1024] Float is too large to load into memory");
+  expect_load_error(path("huge.h5"), "/hidden_states declares [1048576, 1048576, 1024]");
+}
+
+TEST_F(Hdf5Test, AFillValueDatasetIsRefusedBeforeAllocating) {
+  // The probe's case: 1.4 KB declaring [4, 100000, 1000] float32 with a fill value and no data (it
+  // reached 4.5 GB and ran past 60 s). Refused from what the file stores, before any allocation.
+  const hid_t f = H5Fcreate(path("fill.h5").c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  const hsize_t dims[3] = {4, 100000, 1000}, chunk[3] = {1, 1000, 1000};
+  const float fill = 0.5f;
+  const hid_t space = H5Screate_simple(3, dims, nullptr);
+  const hid_t props = H5Pcreate(H5P_DATASET_CREATE);
+  H5Pset_chunk(props, 3, chunk);
+  H5Pset_fill_value(props, H5T_NATIVE_FLOAT, &fill);
+  H5Dclose(H5Dcreate2(f, "hidden_states", H5T_IEEE_F32LE, space, H5P_DEFAULT, props, H5P_DEFAULT));
+  H5Pclose(props);
+  H5Sclose(space);
+  H5Fclose(f);
+  ASSERT_LT(std::filesystem::file_size(path("fill.h5")), 10000u);
+  const auto t0 = std::chrono::steady_clock::now();
+  expect_load_error(path("fill.h5"), "/hidden_states declares [4, 100000, 1000], 1.6e+03 MB but the file stores 0 bytes");
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
 }
 
 TEST_F(Hdf5Test, TruncatedFileIsAnInputError) {
