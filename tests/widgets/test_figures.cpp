@@ -269,9 +269,11 @@ TEST(Export, ErrorsAreClear) {
   auto depth = make_figure("depth");
   try {
     export_figure(*depth, *run, {}, "/nonexistent-dir/x.png", {});
-    FAIL() << "expected InputError";
+    FAIL() << "expected an Error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.png"), std::string::npos);
+    FAIL() << "an output that cannot be written is exit 1 (Error), not bad input: " << e.what();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot write /nonexistent-dir/x.png"), std::string::npos) << e.what();
   }
   EXPECT_THROW(parse_export_format("gif"), UsageError);
   EXPECT_EQ(make_figure("nope"), nullptr);
