@@ -21,6 +21,7 @@
 #include "core/activations.h"
 #include "core/analyzer.h"
 #include "core/errors.h"
+#include "data/hf/weight_memory.h"
 #include "core/run_record.h"
 #include "core/synthetic.h"
 #include "core/kernel_dispatch.h"
@@ -141,6 +142,7 @@ int cmd_synth(const std::vector<std::string>& args) {
       {"--seed", "S", "random seed", "1"},
       {"--noise", "LO:HI", "relative token noise at the most / least redundant depth", "0.3:0.55"},
       {"--dtype", "DT", "float32 or float16 (.npy); safetensors also takes bfloat16", "float32"},
+      {"--memory-limit", "GIB", "the memory synth may take, in GiB (default: the usable memory, as for a model's weights)", ""},
       kHelp};
   const Options opts(specs, args);
   if (opts.flag("--help")) {
@@ -168,6 +170,24 @@ int cmd_synth(const std::vector<std::string>& args) {
     }
     if (spec.noise_low < 0 || spec.noise_high < 0) throw UsageError("--noise must be >= 0");
   }
+  // The size comes from options: checked against a stated budget before anything is allocated
+  // (100000 × 100000 × 100000 used to reach the allocator). The generator holds ~3 float32 copies.
+  for (const auto& [name, v] : {std::pair{"--layers", spec.layers}, {"--tokens", spec.tokens}, {"--dim", spec.dim}})
+    if (v < 1) throw UsageError(std::string(name) + " must be >= 1");
+  const double need = 3.0 * 4.0 * static_cast<double>(spec.layers) * static_cast<double>(spec.tokens) *
+                      static_cast<double>(spec.dim);
+  double budget = 0;
+  if (const auto limit = opts.value("--memory-limit")) {
+    budget = opts.number("--memory-limit") * double(uint64_t{1} << 30);
+    if (!(budget > 0)) throw UsageError("--memory-limit must be > 0 GiB, got '" + *limit + "'");
+  } else if (const auto available = data::available_memory_bytes()) {
+    budget = static_cast<double>(data::usable_memory_bytes(*available));
+  }
+  if (budget > 0 && need > budget)
+    throw UsageError(std::to_string(spec.layers) + " × " + std::to_string(spec.tokens) + " × " +
+                     std::to_string(spec.dim) + " needs about " + data::format_bytes(static_cast<uint64_t>(std::min(need, 1e19))) +
+                     " of memory; the budget is " + data::format_bytes(static_cast<uint64_t>(budget)) +
+                     " (--memory-limit GIB raises it)");
   const ActivationSet acts = make_synthetic(spec);
   const std::string dtype = opts.value_or_default("--dtype");
   const DType wanted = with_flag("--", [&] { return parse_dtype(dtype); });

@@ -286,6 +286,16 @@ TEST_F(CliProbe, ProbeCasesFailFastWithTheRightCodeAndOneLine) {
   EXPECT_EQ(r.code, 3) << r.err;
   EXPECT_TRUE(one_line(r)) << r.err;
   EXPECT_EQ(r.err.rfind("cascadelens-cli figures: ", 0), 0u) << r.err;
+  // synth had no size check: 100000³ went to the allocator. Now a budget, raised by --memory-limit.
+  r = run({"synth", (dir_ / "x.npy").string(), "--layers", "100000", "--tokens", "100000", "--dim", "100000"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("needs about"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--memory-limit GIB raises it"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_ / "x.npy"));
+  r = run({"synth", (dir_ / "y.npy").string(), "--layers", "4", "--tokens", "64", "--dim", "64", "--memory-limit", "0.0001"});
+  EXPECT_EQ(r.code, 2) << r.err;  // 4·64·64·12 bytes > 0.0001 GiB
+  r = run({"synth", (dir_ / "y.npy").string(), "--layers", "4", "--tokens", "64", "--dim", "64", "--memory-limit", "0.01"});
+  EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));  // each one fails fast
 }
 
