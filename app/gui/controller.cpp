@@ -44,6 +44,17 @@ QString tau_list(const std::vector<double>& taus) {
   return parts.join(", ");
 }
 
+// The Run panel's settings on a request: the local run's, or the one a remote run's options are
+// copied from (remote::copy_run_settings), so both ask for the same run.
+void apply_settings(const RunSettings& settings, RunRequest& request) {
+  request.tau = settings.tau;
+  request.rule = settings.rule;
+  request.attention = settings.attention;
+  request.quality = settings.quality;
+  request.sweep_taus = parse_tau_grid(s(settings.sweep));
+  request.quality_sweep = settings.quality_sweep;
+}
+
 }  // namespace
 
 Controller::Controller(widgets::RunView* view, QObject* parent) : QObject(parent), view_(view) {}
@@ -163,14 +174,11 @@ void Controller::run_remote_model(const RunSettings& settings) {
           o.text = s(settings.text);
           o.ids = settings.ids;
           if (!o.ids.empty()) o.text.clear();
-          o.tau = settings.tau;
-          o.rule = settings.rule;
-          o.attention = settings.attention;
+          RunRequest asked;
+          apply_settings(settings, asked);
+          remote::copy_run_settings(asked, o);
           o.dtype = settings.dtype;  // the device is the server's (its --device)
-          o.quality = settings.quality;
-          o.quality_sweep = settings.quality_sweep;
           o.with_activations = true;  // τ and the rule stay local and instant
-          o.taus = parse_tau_grid(s(settings.sweep));
           log(QString("run %1 on %2: %3").arg(settings.model, where,
                                               o.ids.empty() ? QString("%1 bytes of text").arg(o.text.size())
                                                             : QString("%1 token ids").arg(o.ids.size())));
@@ -239,12 +247,7 @@ void Controller::run_model(const RunSettings& settings) {
               model->config.max_positions > 0)
             throw UsageError("the text is " + std::to_string(request.ids.size()) + " tokens; this model's context is " +
                              std::to_string(model->config.max_positions));
-          request.tau = settings.tau;
-          request.rule = settings.rule;
-          request.attention = settings.attention;
-          request.quality = settings.quality;
-          request.sweep_taus = parse_tau_grid(s(settings.sweep));
-          request.quality_sweep = settings.quality_sweep;
+          apply_settings(settings, request);
           request.gram_cache_bytes = kInteractiveGramCacheBytes;  // fast τ slider
           auto record = std::make_shared<const RunRecord>(::cascade::run_model(*model->model, request, control));
           auto snap = RunSnapshot::of(record, record->analysis);  // the run already analysed at τ

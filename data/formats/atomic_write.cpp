@@ -25,15 +25,17 @@ namespace {
 // nothing but unlink() and atomics in the handler).
 constexpr size_t kSlots = 32;
 constexpr size_t kPathMax = 4096;
+// A slot is free, claimed (its path being written) or ready; the handler reads ready ones only.
+enum SlotState : int { kFree, kClaimed, kReady };
 struct Slot {
-  std::atomic<bool> used{false};
+  std::atomic<int> state{kFree};
   char path[kPathMax];
 };
 std::array<Slot, kSlots> g_slots;
 
 void remove_in_flight() {
   for (auto& s : g_slots)
-    if (s.used.load(std::memory_order_acquire)) ::unlink(s.path);
+    if (s.state.load(std::memory_order_acquire) == kReady) ::unlink(s.path);
 }
 
 extern "C" void on_fatal_signal(int sig) {
@@ -65,17 +67,16 @@ struct Registered {
   explicit Registered(const std::string& path) {
     if (path.size() >= kPathMax) return;
     for (auto& s : g_slots) {
-      bool expected = false;
-      if (s.used.load() || !s.used.compare_exchange_strong(expected, true)) continue;
-      // Marked used before the path is complete: the handler may unlink a prefix of it, which does
-      // not exist (the temporary is not created yet), so nothing else is touched.
+      int expected = kFree;
+      if (!s.state.compare_exchange_strong(expected, kClaimed)) continue;
       std::memcpy(s.path, path.c_str(), path.size() + 1);
+      s.state.store(kReady, std::memory_order_release);  // only a complete path is ever unlinked
       slot = &s;
       return;
     }
   }
   ~Registered() {
-    if (slot) slot->used.store(false, std::memory_order_release);
+    if (slot) slot->state.store(kFree, std::memory_order_release);
   }
 };
 
@@ -133,8 +134,14 @@ void write_atomically(const std::string& path, const std::function<void(const st
   const fs::path target(path);
   const fs::path dir = target.parent_path();
   remove_stale_partials(dir.string());
-  const fs::path tmp = dir / ("." + target.filename().string() + ".partial-" + std::to_string(::getpid()) + "." +
-                              std::to_string(g_counter.fetch_add(1)));
+  // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on a chain of string operator+ here.
+  std::string name = ".";
+  name += target.filename().string();
+  name += ".partial-";
+  name += std::to_string(::getpid());
+  name += '.';
+  name += std::to_string(g_counter.fetch_add(1));
+  const fs::path tmp = dir / name;
   install_handlers();
   Registered registered(tmp.string());
   try {
