@@ -20,7 +20,7 @@
 namespace cascade {
 
 // The schema version this build writes, and the newest it reads (data/SESSION_FORMAT.md).
-inline constexpr int64_t kSessionFormatVersion = 2;
+inline constexpr int64_t kSessionFormatVersion = 3;
 
 // What the record was made from. Names: "model" | "activations".
 enum class SourceKind { Model, Activations };

@@ -28,6 +28,7 @@
 #include "core/version.h"
 #include "data/hf/model_source.h"
 #include "data/formats/activation_io.h"
+#include "data/formats/io_util.h"
 #include "data/session/record_json.h"
 
 namespace fs = std::filesystem;
@@ -73,7 +74,7 @@ int run_job(const Options& opts, const char* command, Run&& run) {
   job.rule = rule_option(opts);
   job.format = parse_format(opts.value_or_default("--format"));
   const int64_t tile = tile_option(opts);
-  apply_threads(opts);
+  apply_resource_options(opts);
   install_sigint();
   job.in = load_activation_input(opts, command);
   StderrProgress progress(opts.flag("--quiet"));
@@ -86,7 +87,7 @@ int run_job(const Options& opts, const char* command, Run&& run) {
 
 int cmd_analyze(const std::vector<std::string>& args) {
   const std::vector<OptionSpec> specs = {
-      kTau, kRule, kLayers, {"--format", "FMT", "table, csv or json", "table"}, kTokens, kTile, kThreads, kOut, kQuiet, kHelp};
+      kTau, kRule, kLayers, {"--format", "FMT", "table, csv or json", "table"}, kTokens, kTile, kThreads, kMemoryLimit, kOut, kQuiet, kHelp};
   const Options opts(specs, args);
   if (opts.flag("--help")) {
     std::cout << format_help(
@@ -112,7 +113,7 @@ int cmd_analyze(const std::vector<std::string>& args) {
 int cmd_sweep(const std::vector<std::string>& args) {
   const std::vector<OptionSpec> specs = {
       kTaus, kRule, kLayers, {"--format", "FMT", "table, csv or json (json adds the per-layer measures)", "table"},
-      kTokens, kTile, kThreads, kOut, kQuiet, kHelp};
+      kTokens, kTile, kThreads, kMemoryLimit, kOut, kQuiet, kHelp};
   const Options opts(specs, args);
   if (opts.flag("--help")) {
     std::cout << format_help("cascadelens-cli sweep [FILE] [options]",
@@ -142,7 +143,7 @@ int cmd_synth(const std::vector<std::string>& args) {
       {"--seed", "S", "random seed", "1"},
       {"--noise", "LO:HI", "relative token noise at the most / least redundant depth", "0.3:0.55"},
       {"--dtype", "DT", "float32 or float16 (.npy); safetensors also takes bfloat16", "float32"},
-      {"--memory-limit", "GIB", "the memory synth may take, in GiB (default: the usable memory, as for a model's weights)", ""},
+      kMemoryLimit,
       kHelp};
   const Options opts(specs, args);
   if (opts.flag("--help")) {
@@ -176,13 +177,8 @@ int cmd_synth(const std::vector<std::string>& args) {
     if (v < 1) throw UsageError(std::string(name) + " must be >= 1");
   const double need = 3.0 * 4.0 * static_cast<double>(spec.layers) * static_cast<double>(spec.tokens) *
                       static_cast<double>(spec.dim);
-  double budget = 0;
-  if (const auto limit = opts.value("--memory-limit")) {
-    budget = opts.number("--memory-limit") * double(uint64_t{1} << 30);
-    if (!(budget > 0)) throw UsageError("--memory-limit must be > 0 GiB, got '" + *limit + "'");
-  } else if (const auto available = data::available_memory_bytes()) {
-    budget = static_cast<double>(data::usable_memory_bytes(*available));
-  }
+  apply_memory_limit(opts);
+  const auto budget = static_cast<double>(data::memory_budget());
   if (budget > 0 && need > budget)
     throw UsageError(std::to_string(spec.layers) + " × " + std::to_string(spec.tokens) + " × " +
                      std::to_string(spec.dim) + " needs about " + data::format_bytes(static_cast<uint64_t>(std::min(need, 1e19))) +

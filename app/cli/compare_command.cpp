@@ -44,7 +44,7 @@ const std::vector<OptionSpec> kCompareSpecs = {
     kSessionTaus,
     kTokens,
     kTile,
-    kThreads,
+    kThreads, kMemoryLimit,
     kOut,
     kQuiet,
     kHelp};
@@ -121,7 +121,7 @@ int cmd_compare(const std::vector<std::string>& args) {
   if (save && file && opts.value("--taus"))
     throw UsageError("--taus is the sweep a model run stores; a FILE's session keeps the sweep it has");
   const std::vector<double> taus = session_taus_option(opts);
-  apply_threads(opts);
+  apply_resource_options(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
 

@@ -54,7 +54,7 @@ const std::vector<OptionSpec> kSpecs = {
     {"--model", "DIR|ID", "run this model (without FILE)", "the bundled demo model"},
     {"--text", "STR", "the text to run", "the bundled teaching text"},
     {"--text-file", "FILE", "read the text from FILE", ""},
-    kThreads,
+    kThreads, kMemoryLimit,
     kQuiet,
     kHelp};
 
@@ -182,7 +182,7 @@ int cmd_figures(const std::vector<std::string>& args) {
       throw UsageError("unknown figure '" + id + "' (" +
                        (study_input ? std::string("a study file has study-bands, study-histogram, study-tradeoff")
                                     : widgets::figure_ids().join(", ").toStdString()) + ")");
-  apply_threads(opts);
+  apply_resource_options(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
 

@@ -51,7 +51,7 @@ const std::vector<OptionSpec> kRunSpecs = {
     kWithActivations,
     kSessionTaus,
     {"--ppl", "", "perplexity, KL and attention error of ADA vs exact (ada-cascade when --attention exact)", ""},
-    kThreads,
+    kThreads, kMemoryLimit,
     {"--engine", "URL", "run on a remote engine (cascadelens-cli serve) at http://HOST:PORT; --model is then one of its "
                         "ids (GET /v1/models), and the output is what a local run prints", ""},
     {"--token-file", "F", "the engine's token file (else $CASCADELENS_TOKEN)", ""},
@@ -295,7 +295,7 @@ int cmd_run(const std::vector<std::string>& args) {
       throw UsageError("--ppl numbers are not part of the per-layer CSV; use --format table or json");
     return run_remote_command(opts, with_options({}), format);
   }
-  apply_threads(opts);
+  apply_resource_options(opts);
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));
   const data::LoadedModel m = load_model_option(opts, "run");

@@ -37,7 +37,7 @@ const std::vector<OptionSpec> kServeSpecs = {
     {"--max-body", "BYTES", "largest request body", "8388608"},
     {"--keep-results", "N", "finished runs kept for their clients (the oldest is dropped first)", "16"},
     {"--url-file", "F", "write the URL there once listening (for scripts: the port of --listen HOST:0)", ""},
-    kThreads,
+    kThreads, kMemoryLimit,
     kQuiet,
     kHelp};
 
@@ -148,7 +148,7 @@ int cmd_serve(const std::vector<std::string>& arguments) {
   config.limits.max_text_bytes = positive(opts, "--max-text");
   config.limits.max_body_bytes = positive(opts, "--max-body");
   config.limits.max_results = positive(opts, "--keep-results");
-  apply_threads(opts);
+  apply_resource_options(opts);
   const bool quiet = opts.flag("--quiet");
   auto log_mutex = std::make_shared<std::mutex>();
   config.log = [quiet, log_mutex](const std::string& line) {

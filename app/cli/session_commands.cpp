@@ -83,7 +83,7 @@ struct SessionJob {
   }
   std::string label() const { return session_label(path, session); }
   static bool quiet_after_setup(const Options& opts) {  // threads and Ctrl-C before any work
-    apply_threads(opts);
+    apply_resource_options(opts);
     install_sigint();
     return opts.flag("--quiet");
   }

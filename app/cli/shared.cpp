@@ -55,7 +55,16 @@ void install_sigint(bool also_sigterm) {
   if (also_sigterm) std::signal(SIGTERM, on_sigint);
 }
 
-void apply_threads(const Options& opts) {
+void apply_memory_limit(const Options& opts) {
+  if (const auto limit = opts.value("--memory-limit")) {
+    const double gib = opts.number("--memory-limit");
+    if (!(gib > 0) || gib > 1e6) throw UsageError("--memory-limit must be > 0 GiB (and at most 1e6), got '" + *limit + "'");
+    data::set_memory_budget(static_cast<uint64_t>(gib * double(uint64_t{1} << 30)));
+  }
+}
+
+void apply_resource_options(const Options& opts) {
+  apply_memory_limit(opts);
   const long threads = opts.integer("--threads", 0);
   if (threads < 0) throw UsageError("--threads must be >= 1");
   // More threads than 4 per core only thrash (100000 used to hang creating them).

@@ -18,6 +18,9 @@ namespace cascade::cli {
 inline const OptionSpec kHelp{"--help", "", "show this help", ""};
 inline const OptionSpec kQuiet{"--quiet", "", "no progress on stderr", ""};
 inline const OptionSpec kThreads{"--threads", "N", "LibTorch/BLAS threads", "all cores"};
+inline const OptionSpec kMemoryLimit{"--memory-limit", "GIB",
+                                     "the memory what is read from files may take, in GiB: a file or option asking for more is "
+                                     "refused before anything is allocated", "the usable memory"};
 inline const OptionSpec kOut{"--out", "FILE", "write the result to FILE instead of stdout", ""};
 inline const OptionSpec kTau{"--tau", "TAU", "redundancy threshold tau in [0,1]; theta = 1 - tau^2", kDefaultTauText};
 inline const OptionSpec kTaus{"--taus", "GRID", "the tau sweep: START:STOP:STEP (inclusive) or a list 0.1,0.2,0.3",
@@ -59,7 +62,8 @@ class StderrProgress {
 };
 
 void install_sigint(bool also_sigterm = false);  // Ctrl-C (and SIGTERM) sets the flag; jobs stop at the next check
-void apply_threads(const Options& opts);  // --threads N
+void apply_resource_options(const Options& opts);  // --threads N, --memory-limit GIB
+void apply_memory_limit(const Options& opts);      // --memory-limit GIB alone
 int64_t tile_option(const Options& opts);  // --tile N
 uint64_t unsigned_option(const Options& opts, const char* name);  // --seed S: UsageError naming it otherwise
 void emit(const Options& opts, const std::string& text);  // stdout, or --out FILE atomically

@@ -59,7 +59,7 @@ const std::vector<OptionSpec> kStudySpecs = {
     kStudyFormat,
     kStudyTau,
     kWhat,
-    kThreads,
+    kThreads, kMemoryLimit,
     kQuiet,
     kHelp};
 
@@ -265,7 +265,7 @@ int cmd_study(const std::vector<std::string>& args) {
   const int world = mpi_start();
   const bool root = mpi_rank() == 0;
   const bool quiet = opts.flag("--quiet") || !root;
-  apply_threads(opts);
+  apply_resource_options(opts);
   install_sigint();
   StderrProgress progress(quiet);
   const JobControl control = progress.control();

@@ -47,7 +47,7 @@ const std::vector<OptionSpec> kSpecs = {
     {"--seed", "S", "seed for init, batches and the split", "1"},
     {"--study-corpus", "DIR", "instead of training: write held-out validation paragraphs to DIR (the bundled study corpus, data/demo/corpus)", ""},
     {"--windows", "N", "with --study-corpus: paragraphs enough for N windows of 256 tokens of the tokenizer in --out", "45"},
-    kThreads,
+    kThreads, kMemoryLimit,
     kQuiet,
     kHelp};
 
@@ -150,7 +150,7 @@ int cmd_train_demo(const std::vector<std::string>& args) {
   }
   const auto out = opts.value("--out");
   if (!out) throw UsageError("train-demo needs --out DIR");
-  apply_threads(opts);
+  apply_resource_options(opts);
   keep_freed_memory();
   install_sigint();
   StderrProgress progress(opts.flag("--quiet"));

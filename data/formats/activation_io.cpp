@@ -91,8 +91,8 @@ at::Tensor load_npy_folder(const std::string& dir) {
     if (l == 0) {
       first_shape = *shape;
       first_type = layer.scalar_type();
-      out = at::empty({static_cast<int64_t>(files.size()), first_shape[0], first_shape[1]},
-                      at::TensorOptions().dtype(stored_type(first_type)));
+      out = allocate_for(dir, {static_cast<int64_t>(files.size()), first_shape[0], first_shape[1]},
+                         stored_type(first_type));
     } else if (*shape != first_shape || layer.scalar_type() != first_type) {
       throw InputError(file, "shape " + shape_text(*shape) + " " + c10::toString(layer.scalar_type()) +
                                  " differs from " + shape_text(first_shape) + " " + c10::toString(first_type) +
@@ -153,8 +153,8 @@ at::Tensor load_safetensors(const SafetensorsFile& file) {
   for (const auto& [l, entry] : layers) {
     at::Tensor layer = file.read(*entry);  // rejects non-float dtypes by name
     if (!out.defined())
-      out = at::empty({static_cast<int64_t>(layers.size()), first_shape[0], first_shape[1]},
-                      at::TensorOptions().dtype(stored_type(layer.scalar_type())));
+      out = allocate_for(file.path(), {static_cast<int64_t>(layers.size()), first_shape[0], first_shape[1]},
+                         stored_type(layer.scalar_type()));
     out[l].copy_(layer.reshape(first_shape));
   }
   return out;

@@ -5,11 +5,14 @@
 #include <ATen/ATen.h>
 #include <hdf5.h>
 
+#include <filesystem>
 #include <vector>
 
 #include "core/errors.h"
 #include "data/formats/activation_io.h"
+#include "data/formats/hdf5_io.h"
 #include "data/formats/hdf5_util.h"
+#include "data/formats/isolated.h"
 #include "data/formats/io_util.h"
 
 namespace cascade::data {
@@ -47,9 +50,9 @@ std::vector<int64_t> dataset_shape(hid_t dataset, const std::string& path) {
   return {static_cast<int64_t>(dims[0]), static_cast<int64_t>(dims[1]), static_cast<int64_t>(dims[2])};
 }
 
-}  // namespace
-
-at::Tensor read_hdf5_hidden_states(const std::string& path) {
+// The file's structure up to the data: open, /hidden_states, its type, shape and where its bytes
+// are (within the file). With `read` false this is all (the isolated check); else the data are read.
+at::Tensor read_contents(const std::string& path, bool read) {
   silence_hdf5_errors();
   if (H5Fis_hdf5(path.c_str()) <= 0) throw InputError(path, "not an HDF5 file");
   const Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
@@ -61,6 +64,8 @@ at::Tensor read_hdf5_hidden_states(const std::string& path) {
   if (type_class != H5T_FLOAT)
     throw InputError(path, "/hidden_states holds " + type_class_name(type_class) +
                                " data, expected floating point (float16, float32 or float64)");
+  if (const size_t width = H5Tget_size(type.get()); width != 2 && width != 4 && width != 8)
+    throw InputError(path, "/hidden_states holds " + std::to_string(width) + "-byte floats (damaged?)");
 
   // A chunked dataset can declare a huge shape with almost no bytes on disk (chunks never written
   // read back as the fill value): before allocating, the bytes it declares are held against the
@@ -75,12 +80,26 @@ at::Tensor read_hdf5_hidden_states(const std::string& path) {
     throw InputError(path, "/hidden_states declares " + shape_text(shape) + ", " + what +
                                " (unwritten chunks are fill values, not activations)");
   }
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  h5io::Reader(path, file.get(), ec ? 0 : size).check_extents(dataset.get(), "/hidden_states");
+  if (!read) return {};
   at::Tensor hidden = allocate_for(path, shape, at::kFloat);
   if (hidden.numel() == 0) return hidden;  // nothing to read; validate() reports L = 0 or T = 0
   // HDF5 converts any stored float width (h5py's float16 included) to native float on the way in.
   if (H5Dread(dataset.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, hidden.data_ptr()) < 0)
     throw InputError(path, "cannot read /hidden_states (damaged or truncated file?)");
   return hidden;
+}
+
+}  // namespace
+
+at::Tensor read_hdf5_hidden_states(const std::string& path, bool isolate) {
+  // libhdf5 may crash or loop on a damaged file's structure: that part is read in a child process
+  // first (data/formats/isolated.h); the data themselves are then read here.
+  if (isolate)
+    check_in_child({path, "checking the HDF5 file", ""}, [&](const JobControl&) { (void)read_contents(path, false); }, {});
+  return read_contents(path, true);
 }
 
 void write_hdf5_activations(const std::string& path, const at::Tensor& hidden) {

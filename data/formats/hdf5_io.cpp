@@ -23,6 +23,22 @@ Handle utf8_string_type() {
   return t;
 }
 
+Handle fixed_string_type(size_t bytes) {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(t.get(), std::max<size_t>(bytes, 1));
+  H5Tset_strpad(t.get(), H5T_STR_NULLPAD);
+  H5Tset_cset(t.get(), H5T_CSET_UTF8);
+  return t;
+}
+
+namespace {
+// A fixed-length entry as written: NUL-padded, so the trailing NULs are padding.
+std::string unpadded(const char* p, size_t n) {
+  while (n > 0 && p[n - 1] == '\0') --n;
+  return std::string(p, n);
+}
+}  // namespace
+
 std::string dims_text(const std::vector<int64_t>& dims) {
   std::string s = "[";
   for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + (dims[i] < 0 ? std::string("any") : std::to_string(dims[i]));
@@ -44,11 +60,15 @@ Handle Writer::group(hid_t parent, const char* name) const {
 }
 
 void Writer::attr(hid_t obj, const char* name, const std::string& value) const {
-  const Handle type = utf8_string_type();
+  // In the object header, which holds at most 64 KiB: longer texts are datasets (strings()).
+  if (value.size() > kMaxStringAttribute)
+    raise(kind_, path_, std::string("cannot write attribute ") + name + ": " + std::to_string(value.size()) +
+                            " bytes is more than a string attribute holds");
+  const Handle type = fixed_string_type(value.size());
   const Handle space(H5Screate(H5S_SCALAR), H5Sclose);
   const Handle a(H5Acreate2(obj, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
-  const char* p = value.c_str();
-  if (!a.ok() || H5Awrite(a.get(), type.get(), &p) < 0) fail(std::string("attribute ") + name);
+  const std::string padded = value.empty() ? std::string(1, '\0') : value;
+  if (!a.ok() || H5Awrite(a.get(), type.get(), padded.data()) < 0) fail(std::string("attribute ") + name);
 }
 void Writer::attr(hid_t obj, const char* name, double value) const { scalar(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value); }
 void Writer::attr(hid_t obj, const char* name, int64_t value) const { scalar(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value); }
@@ -86,11 +106,12 @@ void Writer::doubles(hid_t parent, const char* name, const std::vector<double>& 
 }
 
 void Writer::strings(hid_t parent, const char* name, const std::vector<std::string>& v) const {
-  std::vector<const char*> p;
-  p.reserve(v.size());
-  for (const auto& s : v) p.push_back(s.c_str());
-  const Handle type = utf8_string_type();
-  dataset(parent, name, type.get(), type.get(), {v.size()}, p.data(), false);
+  size_t width = 1;
+  for (const auto& s : v) width = std::max(width, s.size());
+  std::vector<char> packed(v.size() * width, '\0');
+  for (size_t i = 0; i < v.size(); ++i) std::copy(v[i].begin(), v[i].end(), packed.begin() + static_cast<ptrdiff_t>(i * width));
+  const Handle type = fixed_string_type(width);
+  dataset(parent, name, type.get(), type.get(), {v.size()}, packed.data(), v.size() * width >= 4096);
 }
 
 Handle Writer::create_file(const std::string& tmp) const {
@@ -145,7 +166,33 @@ Handle open_for_reading(const std::string& path, const std::string& not_hdf5, ui
 }
 
 Reader::Reader(std::string path, hid_t file, uint64_t file_size)
-    : path_(std::move(path)), file_(file), max_elements_(std::max<uint64_t>(uint64_t{1} << 20, file_size * 1024)) {}
+    : path_(std::move(path)),
+      file_(file),
+      file_size_(file_size),
+      max_elements_(std::max<uint64_t>(uint64_t{1} << 20, file_size * 1024)) {}
+
+void Reader::check_extents(hid_t d, const std::string& name) const {
+  if (file_size_ == 0) return;  // unknown
+  auto inside = [&](haddr_t addr, hsize_t bytes) { return addr <= file_size_ && bytes <= file_size_ - addr; };
+  const Handle plist(H5Dget_create_plist(d), H5Pclose);
+  const H5D_layout_t layout = plist.ok() ? H5Pget_layout(plist.get()) : H5D_LAYOUT_ERROR;
+  if (layout == H5D_CONTIGUOUS) {
+    const haddr_t addr = H5Dget_offset(d);  // HADDR_UNDEF: never written (the fill value)
+    if (addr != HADDR_UNDEF && !inside(addr, H5Dget_storage_size(d)))
+      bad(name + " points past the end of the file (damaged or truncated?)");
+  } else if (layout == H5D_CHUNKED) {
+    const Handle space(H5Dget_space(d), H5Sclose);
+    hsize_t chunks = 0;
+    if (!space.ok() || H5Dget_num_chunks(d, space.get(), &chunks) < 0) bad("cannot read the chunk index of " + name + " (damaged?)");
+    for (hsize_t i = 0; i < chunks; ++i) {
+      unsigned mask = 0;
+      haddr_t addr = HADDR_UNDEF;
+      hsize_t bytes = 0;
+      if (H5Dget_chunk_info(d, space.get(), i, nullptr, &mask, &addr, &bytes) < 0 || !inside(addr, bytes))
+        bad(name + " has a chunk past the end of the file (damaged or truncated?)");
+    }
+  }
+}
 
 void Reader::bad(const std::string& what) const { throw InputError(path_, what); }
 
@@ -176,6 +223,8 @@ std::string Reader::attr_string(hid_t obj, const std::string& where, const char*
   const Handle space(H5Aget_space(a.get()), H5Sclose);
   if (H5Sget_simple_extent_npoints(space.get()) != 1) bad(where + " attribute '" + name + "' is not a single string");
   if (H5Tis_variable_str(type.get()) > 0) {
+    if (!variable_strings_)
+      bad(where + " attribute '" + name + "' is a variable-length string, which this format version does not use");
     const Handle mem = utf8_string_type();
     char* p = nullptr;
     if (H5Aread(a.get(), mem.get(), &p) < 0) bad("cannot read " + where + " attribute '" + name + "'");
@@ -184,13 +233,11 @@ std::string Reader::attr_string(hid_t obj, const std::string& where, const char*
     return out;
   }
   const size_t n = H5Tget_size(type.get());
-  if (n == 0 || n > (size_t{1} << 26)) bad(where + " attribute '" + name + "' has an unreasonable size");
+  if (n == 0 || n > kMaxStringAttribute) bad(where + " attribute '" + name + "' has an unreasonable size");
   std::string out(n, '\0');
-  const Handle mem(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(mem.get(), n);
+  const Handle mem(H5Tcopy(type.get()), H5Tclose);  // as stored (ASCII or UTF-8, however padded): no conversion
   if (H5Aread(a.get(), mem.get(), out.data()) < 0) bad("cannot read " + where + " attribute '" + name + "'");
-  out.resize(out.find('\0') == std::string::npos ? n : out.find('\0'));
-  return out;
+  return unpadded(out.data(), n);
 }
 
 double Reader::attr_double(hid_t obj, const std::string& where, const char* name) const {
@@ -206,8 +253,27 @@ uint64_t Reader::attr_u64(hid_t obj, const std::string& where, const char* name)
 std::vector<std::string> Reader::read_strings(const std::string& name, const char* meaning) const {
   const Handle d = open_dataset(name);
   const Handle type(H5Dget_type(d.get()), H5Tclose);
-  if (!type.ok() || H5Tget_class(type.get()) != H5T_STRING || H5Tis_variable_str(type.get()) <= 0)
-    bad(name + " is not a list of variable-length UTF-8 strings");
+  if (!type.ok() || H5Tget_class(type.get()) != H5T_STRING) bad(name + " is not a list of strings");
+  if (H5Tis_variable_str(type.get()) <= 0) {  // fixed-length, NUL-padded (format versions that have no heap)
+    const size_t width = H5Tget_size(type.get());
+    if (width == 0 || width > (size_t{1} << 26)) bad(name + " has strings of an unreasonable width");
+    const auto dims = dataset_dims(d.get(), name, {-1}, meaning, width);
+    std::vector<char> packed;
+    try {
+      packed.resize(static_cast<size_t>(dims[0]) * width);
+    } catch (const std::exception&) {
+      bad(name + " is too large to load into memory");
+    }
+    const Handle mem(H5Tcopy(type.get()), H5Tclose);  // as stored (ASCII or UTF-8, however padded): no conversion
+    check_extents(d.get(), name);
+    if (!packed.empty() && H5Dread(d.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()) < 0)
+      bad("cannot read " + name + " (damaged or truncated file?)");
+    std::vector<std::string> out;
+    out.reserve(static_cast<size_t>(dims[0]));
+    for (int64_t i = 0; i < dims[0]; ++i) out.push_back(unpadded(packed.data() + static_cast<size_t>(i) * width, width));
+    return out;
+  }
+  if (!variable_strings_) bad(name + " holds variable-length strings, which this format version does not use");
   const auto dims = dataset_dims(d.get(), name, {-1}, meaning);
   std::vector<char*> p(static_cast<size_t>(dims[0]), nullptr);
   const Handle mem = utf8_string_type();
@@ -234,6 +300,8 @@ T Reader::attr_number(hid_t obj, const std::string& where, const char* name, H5T
   const Handle type(H5Aget_type(a.get()), H5Tclose);
   const H5T_class_t c = type.ok() ? H5Tget_class(type.get()) : H5T_NO_CLASS;
   if (c != want && c != also) bad(where + " attribute '" + name + "' is not a number");
+  if (const size_t width = H5Tget_size(type.get()); width < 1 || width > 8)
+    bad(where + " attribute '" + name + "' is a " + std::to_string(width) + "-byte number (damaged?)");
   const Handle space(H5Aget_space(a.get()), H5Sclose);
   if (H5Sget_simple_extent_npoints(space.get()) != 1) bad(where + " attribute '" + name + "' is not a single number");
   T v{};
@@ -249,7 +317,7 @@ Handle Reader::open_dataset(const std::string& name) const {
 }
 
 std::vector<int64_t> Reader::dataset_dims(hid_t d, const std::string& name, const std::vector<int64_t>& expected,
-                                          const char* meaning) const {
+                                          const char* meaning, uint64_t element_bytes) const {
   const Handle space(H5Dget_space(d), H5Sclose);
   const int rank = space.ok() ? H5Sget_simple_extent_ndims(space.get()) : -1;
   if (rank < 0) bad("cannot read the shape of " + name);
@@ -259,7 +327,7 @@ std::vector<int64_t> Reader::dataset_dims(hid_t d, const std::string& name, cons
   bool ok = dims.size() == expected.size();
   for (size_t i = 0; ok && i < dims.size(); ++i) ok = expected[i] < 0 || dims[i] == expected[i];
   if (!ok) bad(name + " has shape " + dims_text(dims) + ", expected " + dims_text(expected) + " (" + meaning + ")");
-  uint64_t n = 1;
+  uint64_t n = std::max<uint64_t>(1, (element_bytes + 7) / 8);  // max_elements_ counts 8-byte elements
   for (hsize_t x : raw) {
     if (x > 0 && n > max_elements_ / x) bad(name + " declares " + dims_text(dims) + ", far more data than the file holds");
     n *= x;

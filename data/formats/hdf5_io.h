@@ -16,7 +16,11 @@
 
 namespace cascade::data::h5io {
 
-Handle utf8_string_type();
+Handle utf8_string_type();  // variable-length: what format versions before the heap-free ones wrote
+Handle fixed_string_type(size_t bytes);  // UTF-8, NUL-padded, `bytes` wide (at least 1)
+
+// A string attribute lives in its object's header (64 KiB at most); a longer text is a dataset.
+inline constexpr size_t kMaxStringAttribute = 16384;
 
 template <class T>
 hid_t native_type();
@@ -53,6 +57,9 @@ class Writer {
             bool compress = true) const;
   void doubles(hid_t parent, const char* name, const std::vector<double>& v, std::vector<hsize_t> dims = {},
                bool compress = true) const;
+  // A 1-D dataset of fixed-length UTF-8 strings, as wide as the longest and NUL-padded (no
+  // variable-length strings: they live in libhdf5's global heap, whose reader crashes on damaged
+  // files). A string's own trailing NULs are lost (display strings have none).
   void strings(hid_t parent, const char* name, const std::vector<std::string>& v) const;
 
   // The file being written (at the temporary path `tmp`); flush_and_close reports a failed final flush.
@@ -85,6 +92,10 @@ class Reader {
 
   [[noreturn]] void bad(const std::string& what) const;
   const std::string& path() const { return path_; }
+  // Older format versions stored variable-length strings; a reader of those allows them (they are
+  // read through libhdf5's global heap, so such a file is first checked in a child process:
+  // data/formats/isolated.h). Off by default: a variable-length string is then an InputError.
+  void allow_variable_strings(bool allow) { variable_strings_ = allow; }
 
   bool exists(const std::string& obj) const;  // "/a/b/c": every component in turn
   Handle group(const std::string& name, const char* why = nullptr) const;
@@ -103,7 +114,8 @@ class Reader {
   template <class T>
   std::vector<T> read(const std::string& name, const std::vector<int64_t>& expected, const char* meaning,
                       std::vector<int64_t>* shape = nullptr) const;
-  // A 1-D dataset of variable-length strings; `meaning` names its extent in a shape error.
+  // A 1-D dataset of strings (fixed-length; variable-length only where allowed); `meaning` names
+  // its extent in a shape error.
   std::vector<std::string> read_strings(const std::string& name, const char* meaning = "T") const;
 
   Handle open_dataset(const std::string& name) const;
@@ -111,8 +123,11 @@ class Reader {
   template <class T>
   void check_class(hid_t d, const std::string& name) const;
   // The dataset's shape, checked against `expected` (−1: any extent) and against what the file can hold.
+  // Before reading a dataset's data: its storage (contiguous, or every chunk) lies within the file.
+  void check_extents(hid_t d, const std::string& name) const;
+  // `element_bytes`: the size of one element, for that bound (8 when not given).
   std::vector<int64_t> dataset_dims(hid_t d, const std::string& name, const std::vector<int64_t>& expected,
-                                    const char* meaning) const;
+                                    const char* meaning, uint64_t element_bytes = 8) const;
 
  private:
   Handle open_attr(hid_t obj, const std::string& where, const char* name) const;
@@ -121,7 +136,9 @@ class Reader {
 
   std::string path_;
   hid_t file_;
+  uint64_t file_size_;
   uint64_t max_elements_;
+  bool variable_strings_ = false;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -151,6 +168,7 @@ std::vector<T> Reader::read(const std::string& name, const std::vector<int64_t>&
   } catch (const std::exception&) {
     bad(name + " " + dims_text(dims) + " is too large to load into memory");
   }
+  check_extents(d.get(), name);
   if (n > 0 && H5Dread(d.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     bad("cannot read " + name + " (damaged or truncated file?)");
   return out;
@@ -163,6 +181,11 @@ void Reader::check_class(hid_t d, const std::string& name) const {
   const bool want_float = std::is_floating_point_v<T>;
   if (want_float && c != H5T_FLOAT) bad(name + " does not hold floating-point numbers");
   if (!want_float && c != H5T_INTEGER) bad(name + " does not hold integers");
+  // The width too: libhdf5 converts from whatever width the file declares, and a damaged type
+  // (an "integer" of 6.8 MB) sends its conversion past its buffers.
+  const size_t width = H5Tget_size(type.get());
+  if (want_float ? (width != 2 && width != 4 && width != 8) : (width < 1 || width > 8))
+    bad(name + " holds " + std::to_string(width) + "-byte " + (want_float ? "floats" : "integers") + " (damaged?)");
 }
 
 }  // namespace cascade::data::h5io

@@ -19,7 +19,7 @@
 
 namespace cascade::data {
 
-static_assert(std::endian::native == std::endian::little, "the readers assume a little-endian host");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the readers assume a little-endian host");
 
 namespace {
 

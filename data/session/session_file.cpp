@@ -14,6 +14,7 @@
 #include "data/formats/hdf5_io.h"
 #include "data/formats/hdf5_util.h"
 #include "data/formats/io_util.h"
+#include "data/formats/isolated.h"
 
 namespace cascade::data {
 
@@ -187,7 +188,7 @@ void write_contents(const std::string& tmp, const std::string& path, const RunRe
   w.attr(root, "created", s.created.empty() ? utc_now_iso8601() : s.created);
   w.attr(root, "kind", to_string(s.kind));
   w.attr(root, "source", s.source);
-  w.attr(root, "text", s.text);
+  w.strings(root, "text", {s.text});  // a dataset, not an attribute: a long document exceeds an object header
 
   if (s.model) {
     const Handle g = w.group(root, "model");
@@ -290,34 +291,50 @@ void write_contents(const std::string& tmp, const std::string& path, const RunRe
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-// /activations/xhat [L, T, d] as float16, read layer by layer.
-at::Tensor read_xhat(const Reader& r, const std::string& name, int64_t L, int64_t T, const JobControl& control) {
+// /activations/xhat [L, T, d] as float16, read layer by layer; every value must be finite. With
+// `keep` false (the isolated check, data/formats/isolated.h) the layers are read and checked but
+// not kept, and no LibTorch code runs.
+at::Tensor read_xhat(const Reader& r, const std::string& name, int64_t L, int64_t T, bool keep, const JobControl& control) {
   const Handle d = r.open_dataset(name);
   r.check_class<float>(d.get(), name);
   const auto dims = r.dataset_dims(d.get(), name, {L, T, -1}, "L, T, d");
   const int64_t D = dims[2];
   if (D < 1) r.bad(name + " has d = 0");
-  at::Tensor out = allocate_for(r.path(), {L, T, D}, at::kHalf);
+  at::Tensor out = keep ? allocate_for(r.path(), {L, T, D}, at::kHalf) : at::Tensor();
   // IEEE half as we write it: read the bytes as they are (HDF5's soft float16 → float32
   // conversion runs at ~25 MB/s). Any other float width: through float32.
   const Handle type(H5Dget_type(d.get()), H5Tclose);
   const bool half = type.ok() && H5Tequal(type.get(), float16_type()) > 0;
-  at::Tensor layer = half ? at::Tensor() : allocate_for(r.path(), {T, D}, at::kFloat);
+  const size_t n = static_cast<size_t>(T * D);
+  std::vector<uint16_t> half_layer;
+  std::vector<float> float_layer;
+  try {
+    if (half && !keep) half_layer.resize(n);
+    if (!half) float_layer.resize(n);
+  } catch (const std::exception&) {
+    r.bad(name + " has layers too large to load into memory");
+  }
   const hsize_t one[3] = {1, static_cast<hsize_t>(T), static_cast<hsize_t>(D)};
   const Handle mem(H5Screate_simple(3, one, nullptr), H5Sclose);
+  r.check_extents(d.get(), name);
   for (int64_t l = 0; l < L; ++l) {
     control.check();
     control.report("reading activations", l, L);
     const hsize_t start[3] = {static_cast<hsize_t>(l), 0, 0};
     const Handle fspace(H5Dget_space(d.get()), H5Sclose);
     H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, one, nullptr);
-    at::Tensor target = half ? out[l] : layer;
-    if (H5Dread(d.get(), half ? float16_type() : H5T_NATIVE_FLOAT, mem.get(), fspace.get(), H5P_DEFAULT,
-                target.data_ptr()) < 0)
+    void* target = !half ? static_cast<void*>(float_layer.data()) : keep ? out[l].data_ptr() : half_layer.data();
+    if (H5Dread(d.get(), half ? float16_type() : H5T_NATIVE_FLOAT, mem.get(), fspace.get(), H5P_DEFAULT, target) < 0)
       r.bad("cannot read " + name + " (damaged or truncated file?)");
-    if (!at::isfinite(target).all().item<bool>())
-      r.bad(name + " layer " + std::to_string(l) + " holds NaN or infinite values");
-    if (!half) out[l].copy_(layer);
+    bool finite = true;
+    if (half) {
+      const auto* bits = static_cast<const uint16_t*>(target);
+      for (size_t i = 0; i < n; ++i) finite &= (bits[i] & 0x7C00u) != 0x7C00u;  // exponent all ones: Inf or NaN
+    } else {
+      for (float v : float_layer) finite &= std::isfinite(v);
+    }
+    if (!finite) r.bad(name + " layer " + std::to_string(l) + " holds NaN or infinite values");
+    if (!half && keep) out[l].copy_(at::from_blob(float_layer.data(), {T, D}, at::kFloat));
   }
   control.report("reading activations", L, L);
   return out;
@@ -501,30 +518,47 @@ bool is_session_file(const std::string& path) {
   return file.ok() && H5Aexists(file.get(), "format") > 0;
 }
 
-RunRecord read_session(const std::string& path, const SessionReadOptions& options, const JobControl& control) {
+namespace {
+
+// The whole read; `keep_activations` false: /activations/xhat is read and checked but not kept (the
+// isolated check), and no Analyzer is made.
+RunRecord read_contents(const std::string& path, const SessionReadOptions& options, bool keep_activations,
+                        const JobControl& control) {
   uint64_t size = 0;
   const Handle file = h5io::open_for_reading(
       path, "not an HDF5 file (a session is the .h5 file a saved run is written to)", size);
-  const Reader r(path, file.get(), size);
+  Reader r(path, file.get(), size);
   const hid_t root = file.get();
 
   if (!r.has_attr(root, "format"))
     r.bad("not a Cascade Lens session (no 'format' attribute on /); an HDF5 file of activations needs a dataset "
           "/hidden_states and is read by analyze/sweep/figures as activations");
+  r.allow_variable_strings(true);  // the marker of any version, or of another file (read in the isolated child first)
   if (const std::string f = r.attr_string(root, "/", "format"); f != kSessionFormatName)
     r.bad("not a Cascade Lens session (format is '" + f + "', expected '" + kSessionFormatName + "')");
-  const int64_t v = r.attr_int(root, "/", "format_version");
+  const int64_t v = r.attr_int(root, "/", "format_version");  // it says how the other strings are stored
   if (v > kSessionFormatVersion)
     r.bad("written by a newer Cascade Lens (session format version " + std::to_string(v) + "; this build reads up to " +
           std::to_string(kSessionFormatVersion) + "). Please update Cascade Lens to open it");
   if (v < 1) r.bad("unknown session format version " + std::to_string(v));
+  r.allow_variable_strings(v < 3);
+  if (v < 3)  // shown if the isolated check dies on it
+    tell_parent(" (a session of format version " + std::to_string(v) +
+                ", whose strings libhdf5 cannot read safely from a damaged file; an undamaged one opens, and saving it "
+                "again writes version " + std::to_string(kSessionFormatVersion) + ")");
 
   RunRecord s;
   s.app_version = r.attr_string(root, "/", "app_version");
   s.created = r.attr_string(root, "/", "created");
   s.kind = r.parsed(root, "/", "kind", parse_source_kind, "model or activations");
   s.source = r.attr_string(root, "/", "source");
-  s.text = r.attr_string(root, "/", "text");
+  if (v >= 3) {
+    const auto text = r.read_strings("/text", "one string");
+    if (text.size() != 1) r.bad("/text has " + std::to_string(text.size()) + " strings, expected 1");
+    s.text = text[0];
+  } else {
+    s.text = r.attr_string(root, "/", "text");
+  }
 
   s.tokens = r.read_strings("/tokens/strings");
   const auto T = static_cast<int64_t>(s.tokens.size());
@@ -609,8 +643,10 @@ RunRecord read_session(const std::string& path, const SessionReadOptions& option
       s.comparisons.push_back(read_comparison(r, "/comparisons/" + std::to_string(i), T, layers));
     }
   }
-  if (options.activations && r.exists("/activations/xhat")) {
-    const at::Tensor xhat = read_xhat(r, "/activations/xhat", L, T, control);
+  if (options.activations && r.exists("/activations/xhat") && !keep_activations) {
+    (void)read_xhat(r, "/activations/xhat", L, T, false, control);
+  } else if (options.activations && r.exists("/activations/xhat")) {
+    const at::Tensor xhat = read_xhat(r, "/activations/xhat", L, T, true, control);
     std::vector<at::Tensor> per_layer;
     for (int64_t l = 0; l < L; ++l) per_layer.push_back(xhat[l]);
     // The stored γ/π are kept as saved (not re-scanned), so independent sets at any τ are exactly
@@ -620,6 +656,16 @@ RunRecord read_session(const std::string& path, const SessionReadOptions& option
     s.prior_max.clear();
   }
   return s;
+}
+
+}  // namespace
+
+RunRecord read_session(const std::string& path, const SessionReadOptions& options, const JobControl& control) {
+  if (options.isolate) {
+    check_in_child({path, "checking the session", ""},
+                   [&](const JobControl& child) { (void)read_contents(path, options, false, child); }, control);
+  }
+  return read_contents(path, options, true, control);
 }
 
 void write_session(const std::string& path, const RunRecord& session, const SessionWriteOptions& options,

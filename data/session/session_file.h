@@ -9,7 +9,9 @@
 // with a message saying so), every dataset's presence, type and shape against L, T and d, the
 // token ids and partners' ranges, and that the stored sets and counts agree with each other.
 // Every problem throws InputError naming the file and the dataset; nothing here crashes on a
-// malformed file (tests/fuzz/fuzz_session_reader.cpp).
+// malformed file (tests/fuzz/fuzz_session_reader.cpp). Format version 3 has no variable-length
+// strings (nothing in libhdf5's global heap); each file is still first read in a child process, as
+// libhdf5 1.10 has crash paths of its own on damaged object headers (tests/fuzz/README.md).
 #include <string>
 
 #include "core/progress.h"
@@ -29,6 +31,10 @@ struct SessionReadOptions {
   // (false: header and analyses only; the record keeps the γ/π itself).
   bool activations = true;
   int64_t gram_cache_bytes = 0;  // the Analyzer's |Gram| cache budget (core/analyzer.h)
+  // Read the whole file once in a child process first (data/formats/isolated.h), so that a file
+  // on which libhdf5 crashes or loops is an InputError here, not the death of this process.
+  // Off only where the caller is itself the isolation (the fuzz target).
+  bool isolate = true;
 };
 
 // Progress ("reading activations") and cancel through `control`.

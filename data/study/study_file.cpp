@@ -7,6 +7,7 @@
 #include "core/errors.h"
 #include "core/run_record.h"
 #include "core/version.h"
+#include "data/formats/isolated.h"
 #include "data/formats/hdf5_io.h"
 
 namespace cascade::data {
@@ -229,7 +230,8 @@ void write_contents(const std::string& tmp, const std::string& path, const Study
     for (const auto& [name, value] : s.params.items) {
       names.push_back(name);
       values.push_back(value);
-      w.attr(g.get(), name.c_str(), value);  // f['params'].attrs['taus'] in h5py
+      // f['params'].attrs['taus'] in h5py; a value longer than an attribute holds is in the datasets only
+      if (value.size() <= h5io::kMaxStringAttribute) w.attr(g.get(), name.c_str(), value);
     }
     w.strings(g.get(), "names", names);
     w.strings(g.get(), "values", values);
@@ -291,15 +293,18 @@ std::vector<std::string> read_strings_of(const Reader& r, const std::string& nam
   return v;
 }
 
-void check_format(const Reader& r, hid_t root) {
+void check_format(Reader& r, hid_t root) {
   if (!r.has_attr(root, "format")) r.bad("not a Cascade Lens study (no 'format' attribute on /)");
+  r.allow_variable_strings(true);  // the marker of any version, or of another file (read in the isolated child first)
   if (const std::string f = r.attr_string(root, "/", "format"); f != kStudyFormatName)
     r.bad("not a Cascade Lens study (format is '" + f + "', expected '" + kStudyFormatName + "')");
-  const int64_t v = r.attr_int(root, "/", "format_version");
+  const int64_t v = r.attr_int(root, "/", "format_version");  // it says how the other strings are stored
   if (v > kStudyFormatVersion)
     r.bad("written by a newer Cascade Lens (format " + std::to_string(v) + "); this build reads up to " +
           std::to_string(kStudyFormatVersion));
   if (v < 1) r.bad("unknown study format version " + std::to_string(v));
+  r.allow_variable_strings(v < 2);
+  if (v < 2) tell_parent(" (a study of format version 1, whose strings libhdf5 cannot read safely from a damaged file)");
 }
 
 void read_documents(const Reader& r, Study& s) {
@@ -410,6 +415,12 @@ Study read_contents(const Reader& r) {
 bool is_study_file(const std::string& path) {
   const Handle file = h5io::open_if_hdf5(path);
   if (!file.ok() || H5Aexists(file.get(), "format") <= 0) return false;
+  // A variable-length attribute (format version 1) is not read here, in this process: a study is
+  // then what has a study's groups.
+  const Handle a(H5Aopen(file.get(), "format", H5P_DEFAULT), H5Aclose);
+  const Handle type(a.ok() ? H5Aget_type(a.get()) : -1, H5Tclose);
+  if (type.ok() && H5Tget_class(type.get()) == H5T_STRING && H5Tis_variable_str(type.get()) > 0)
+    return H5Lexists(file.get(), "documents", H5P_DEFAULT) > 0 && H5Lexists(file.get(), "params", H5P_DEFAULT) > 0;
   try {
     return Reader(path, file.get(), 0).attr_string(file.get(), "/", "format") == kStudyFormatName;
   } catch (const InputError&) {
@@ -423,14 +434,26 @@ void write_study(const std::string& path, const study::Study& study, const study
                          [&](const std::string& tmp) { write_contents(tmp, path, study, aggregates); });
 }
 
-study::Study read_study(const std::string& path, study::Aggregates* aggregates) {
+namespace {
+Study read_file(const std::string& path, study::Aggregates* aggregates) {
   uint64_t size = 0;
   const Handle file = h5io::open_for_reading(path, "not an HDF5 file (a study is the .h5 file `study` writes)", size);
-  const Reader r(path, file.get(), size);
+  Reader r(path, file.get(), size);
   check_format(r, file.get());
   Study s = read_contents(r);
   if (aggregates) *aggregates = read_aggregates(r, s);
   return s;
+}
+}  // namespace
+
+study::Study read_study(const std::string& path, study::Aggregates* aggregates, bool isolate) {
+  // First in a child process: libhdf5 may crash or loop on a damaged file (data/formats/isolated.h).
+  if (isolate)
+    check_in_child({path, "checking the study", ""}, [&](const JobControl&) {
+      study::Aggregates scratch;
+      (void)read_file(path, aggregates ? &scratch : nullptr);
+    }, {});
+  return read_file(path, aggregates);
 }
 
 }  // namespace cascade::data

@@ -7,7 +7,7 @@
 
 namespace cascade::data {
 
-inline constexpr int64_t kStudyFormatVersion = 1;
+inline constexpr int64_t kStudyFormatVersion = 2;
 
 // Whether `path` is an HDF5 file with this format's marker (root attribute format = "cascade-lens-study").
 bool is_study_file(const std::string& path);
@@ -20,6 +20,7 @@ void write_study(const std::string& path, const study::Study& study, const study
 // Reads a study file back exactly (every value bit for bit). With `aggregates`, also the stored
 // aggregates and paired rows. InputError naming the path and the problem for anything malformed
 // (not a study file, a newer format version, shapes that disagree).
-study::Study read_study(const std::string& path, study::Aggregates* aggregates = nullptr);
+// `isolate`: first read it in a child process (data/formats/isolated.h); off only for a fuzz target.
+study::Study read_study(const std::string& path, study::Aggregates* aggregates = nullptr, bool isolate = true);
 
 }  // namespace cascade::data

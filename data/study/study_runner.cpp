@@ -131,7 +131,7 @@ study::DocumentResult run_document(const LoadedModel& m, const StudyConfig& c, c
   // SPEC §4 per layer and τ.
   for (const std::string& name : study::layer_measure_names()) {
     study::Array a{"layers/" + name, {L, taus}, std::vector<double>(static_cast<size_t>(L * taus), kNaN)};
-    const bool over_T = name.ends_with("_over_T");
+    const bool over_T = name.size() >= 7 && name.compare(name.size() - 7, 7, "_over_T") == 0;
     const names::LayerField& f = names::layer_field(over_T ? name.substr(0, name.size() - 7) : name);
     for (int64_t t = 0; t < taus; ++t)
       for (int64_t l = 0; l < L; ++l) {

@@ -1,5 +1,6 @@
 // cascadelens-cli end to end: the real binary on files the test writes, including malformed ones.
 #include <ATen/ATen.h>
+#include <algorithm>
 #include <chrono>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -297,6 +298,27 @@ TEST_F(CliProbe, ProbeCasesFailFastWithTheRightCodeAndOneLine) {
   r = run({"synth", (dir_ / "y.npy").string(), "--layers", "4", "--tokens", "64", "--dim", "64", "--memory-limit", "0.01"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(60));  // each one fails fast
+}
+
+// --memory-limit holds every command that reads activations: a file needing more than the budget
+// is refused before its tensor is allocated (exit 3, saying how to raise it), and a larger budget reads it.
+TEST_F(CliProbe, TheMemoryBudgetHoldsWhatFilesAsk) {
+  const std::string npy = (dir_ / "a.npy").string(), h5 = (dir_ / "a.h5").string();
+  ASSERT_EQ(run({"synth", npy, "--layers", "4", "--tokens", "64", "--dim", "64"}).code, 0);
+  ASSERT_EQ(run({"synth", h5, "--layers", "4", "--tokens", "64", "--dim", "64"}).code, 0);
+  for (const std::string& file : {npy, h5}) {
+    for (const char* command : {"analyze", "sweep", "compare"}) {
+      auto r = run({command, file, "--memory-limit", "0.00001"});  // 10.7 KB < the 64 KiB float32 tensor
+      EXPECT_EQ(r.code, 3) << command << " " << file << ": " << r.err;
+      EXPECT_NE(r.err.find("more than the memory budget"), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find("--memory-limit GIB raises it"), std::string::npos) << r.err;
+      EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    }
+    EXPECT_EQ(run({"analyze", file, "--memory-limit", "1"}).code, 0) << file;
+  }
+  const auto r = run({"analyze", npy, "--memory-limit", "-2"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--memory-limit must be > 0"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -38,9 +38,15 @@ def fail(where, msg):
     raise Mismatch(f"{where}: {msg}")
 
 
-def is_vlen_utf8(dtype):
+def is_utf8(dtype):
+    """Format version 3: fixed-length UTF-8, NUL-padded (versions 1-2: variable-length)."""
     info = h5py.check_string_dtype(dtype)
-    return info is not None and info.encoding == "utf-8" and info.length is None
+    return info is not None and info.encoding == "utf-8"
+
+
+def text(v):
+    """A string attribute's value: bytes (fixed-length, version 3) or str (variable-length)."""
+    return v.decode("utf-8") if isinstance(v, (bytes, np.bytes_)) else v
 
 
 def attr(obj, name, kind):
@@ -50,9 +56,9 @@ def attr(obj, name, kind):
     dt = obj.attrs.get_id(name).dtype
     v = obj.attrs[name]
     if kind == "str":
-        if not is_vlen_utf8(dt) or not isinstance(v, str):
-            fail(where, f"expected a variable-length UTF-8 string, got {dt!r}")
-        return v
+        if not is_utf8(dt) or not isinstance(v, (str, bytes, np.bytes_)) or np.ndim(v) != 0:
+            fail(where, f"expected a UTF-8 string, got {dt!r}")
+        return text(v)
     want = {"int": np.dtype("<i8"), "uint": np.dtype("<u8"), "float": np.dtype("<f8")}[kind]
     if dt != want or np.ndim(v) != 0:
         fail(where, f"expected a scalar {want}, got {dt!r}")
@@ -65,8 +71,8 @@ def dataset(group, name, dtype, shape=None):
         fail(where, "missing dataset")
     ds = group[name]
     if dtype == "str":
-        if not is_vlen_utf8(ds.dtype):
-            fail(where, f"expected variable-length UTF-8 strings, got {ds.dtype!r}")
+        if not is_utf8(ds.dtype):
+            fail(where, f"expected UTF-8 strings, got {ds.dtype!r}")
         if ds.ndim != 1:
             fail(where, f"expected one dimension, got {ds.shape}")
         values = [x for x in ds.asstr()[()]] if ds.shape[0] else []

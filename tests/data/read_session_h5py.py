@@ -53,9 +53,15 @@ def fail(where, msg):
 # typed access
 
 
-def is_vlen_utf8(dtype):
+def is_utf8(dtype):
+    """Format version 3: fixed-length UTF-8, NUL-padded (versions 1-2: variable-length)."""
     info = h5py.check_string_dtype(dtype)
-    return info is not None and info.encoding == "utf-8" and info.length is None
+    return info is not None and info.encoding == "utf-8"
+
+
+def text(v):
+    """A string attribute's value: bytes (fixed-length, version 3) or str (variable-length)."""
+    return v.decode("utf-8") if isinstance(v, (bytes, np.bytes_)) else v
 
 
 def attr(obj, name, kind):
@@ -66,9 +72,9 @@ def attr(obj, name, kind):
     dt = obj.attrs.get_id(name).dtype
     v = obj.attrs[name]
     if kind == "str":
-        if not is_vlen_utf8(dt) or not isinstance(v, str):
-            fail(where, f"expected a variable-length UTF-8 string, got {dt!r}")
-        return v
+        if not is_utf8(dt) or not isinstance(v, (str, bytes, np.bytes_)) or np.ndim(v) != 0:
+            fail(where, f"expected a UTF-8 string, got {dt!r}")
+        return text(v)
     want = {"int": np.dtype("<i8"), "float": np.dtype("<f8")}[kind]
     if dt != want or np.ndim(v) != 0:
         fail(where, f"expected a scalar {want}, got {dt!r} shape {np.shape(v)}")
@@ -81,8 +87,8 @@ def dataset(group, name, dtype, shape):
         fail(where, "missing dataset")
     ds = group[name]
     if dtype == "str":
-        if not is_vlen_utf8(ds.dtype):
-            fail(where, f"expected variable-length UTF-8 strings, got {ds.dtype!r}")
+        if not is_utf8(ds.dtype):
+            fail(where, f"expected UTF-8 strings, got {ds.dtype!r}")
     elif ds.dtype != np.dtype(dtype):
         fail(where, f"expected dtype {np.dtype(dtype)}, got {ds.dtype}")
     if ds.shape != tuple(shape):
@@ -371,12 +377,21 @@ def read_session(path):
     if attr(f, "format", "str") != "cascade-lens-session":
         fail("/@format", f"{f.attrs['format']!r} is not 'cascade-lens-session'")
     version = attr(f, "format_version", "int")
-    if version > 2:
-        fail("/@format_version", f"{version} is newer than this reader (2): update it")
+    if version > 3:
+        fail("/@format_version", f"{version} is newer than this reader (3): update it")
     if version < 1:
         fail("/@format_version", f"{version} is not a valid version")
-    for k in ("app_version", "created", "kind", "source", "text"):
+    for k in ("app_version", "created", "kind", "source"):
         out[k] = attr(f, k, "str")
+    if version >= 3:  # a dataset of one string (a long document does not fit an attribute)
+        out["text"] = dataset(f, "text", "str", (1,)).asstr()[0]
+        if "text" in f.attrs:
+            fail("/@text", "version 3 stores the text as the dataset /text, not an attribute")
+        for k in ("format", "app_version", "created", "kind", "source"):
+            if h5py.check_string_dtype(f.attrs.get_id(k).dtype).length is None:
+                fail(f"/@{k}", "version 3 has no variable-length strings")
+    else:
+        out["text"] = attr(f, "text", "str")
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z", out["created"]):
         fail("/@created", f"{out['created']!r} is not ISO 8601 UTC (YYYY-MM-DDTHH:MM:SSZ)")
     if out["kind"] not in ("model", "activations"):

@@ -3,10 +3,12 @@
 // (mutated here with the HDF5 C API, independently of our writer).
 #include <hdf5.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <filesystem>
 
+#include "common/legacy_session.h"
 #include "common/session_builders.h"
 #include "core/errors.h"
 #include "data/formats/activation_io.h"
@@ -185,15 +187,13 @@ TEST_F(SessionFileTest, ComparisonsRoundTrip) {
 TEST_F(SessionFileTest, VersionOneFilesStillOpen) {
   RunRecord s = testsession::analysed_session(3, 12, 8, false);
   s.comparisons.push_back(testsession::sample_comparison(s));
-  write_session(path("s.h5"), s);
-  {  // what a version-1 writer made: no /comparisons, format_version 1
+  s.text = "a text, as version 1 kept it in an attribute";
+  write_session(path("v3.h5"), s);
+  testsession::legacy_copy(path("v3.h5"), path("s.h5"), 1);  // variable-length strings, text an attribute
+  {  // what a version-1 writer made: no /comparisons either
     const hid_t f = H5Fopen(path("s.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     ASSERT_GE(f, 0);
     EXPECT_GE(H5Ldelete(f, "/comparisons", H5P_DEFAULT), 0);
-    const hid_t a = H5Aopen_by_name(f, "/", "format_version", H5P_DEFAULT, H5P_DEFAULT);
-    const int64_t one = 1;
-    EXPECT_GE(H5Awrite(a, H5T_NATIVE_INT64, &one), 0);
-    H5Aclose(a);
     H5Fclose(f);
   }
   const RunRecord back = read_session(path("s.h5"));
@@ -201,6 +201,59 @@ TEST_F(SessionFileTest, VersionOneFilesStillOpen) {
   RunRecord without = s;
   without.comparisons.clear();
   expect_same_session(without, back);
+}
+
+// Version 2 (variable-length strings, the text an attribute) reads to the same record as the
+// version-3 file it was made from, and saving it again writes version 3 without them.
+TEST_F(SessionFileTest, VersionTwoFilesStillOpenAndSaveAsVersionThree) {
+  RunRecord s = testsession::analysed_session(3, 12, 8, true);
+  s.comparisons.push_back(testsession::sample_comparison(s));
+  s.text = std::string(40000, 'x') + " a long text: more than an attribute holds";
+  write_session(path("v3.h5"), s, {true});
+  testsession::legacy_copy(path("v3.h5"), path("v2.h5"), 2);
+  const RunRecord back = read_session(path("v2.h5"));
+  expect_same_session(s, back);
+  write_session(path("again.h5"), back, {true});
+  const hid_t f = H5Fopen(path("again.h5").c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  ASSERT_GE(f, 0);
+  int64_t v = 0;
+  const hid_t a = H5Aopen(f, "format_version", H5P_DEFAULT);
+  H5Aread(a, H5T_NATIVE_INT64, &v);
+  H5Aclose(a);
+  EXPECT_EQ(v, kSessionFormatVersion);
+  EXPECT_EQ(H5Aexists(f, "text"), 0) << "version 3 keeps the text in the dataset /text";
+  // No variable-length string anywhere: every attribute and dataset of the file.
+  struct Visit {
+    int variable = 0, strings = 0;
+  } seen;
+  H5Ovisit(f, H5_INDEX_NAME, H5_ITER_NATIVE, [](hid_t loc, const char* name, const H5O_info_t*, void* p) -> herr_t {
+    auto& v = *static_cast<Visit*>(p);
+    const hid_t o = H5Oopen(loc, name, H5P_DEFAULT);
+    if (H5Iget_type(o) == H5I_DATASET) {
+      const hid_t t = H5Dget_type(o);
+      if (H5Tget_class(t) == H5T_STRING) {
+        ++v.strings;
+        if (H5Tis_variable_str(t) > 0) ++v.variable;
+      }
+      H5Tclose(t);
+    }
+    H5Aiterate2(o, H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, [](hid_t obj, const char* attr, const H5A_info_t*, void* q) -> herr_t {
+      auto& w = *static_cast<Visit*>(q);
+      const hid_t a = H5Aopen(obj, attr, H5P_DEFAULT);
+      const hid_t t = H5Aget_type(a);
+      if (H5Tget_class(t) == H5T_STRING) {
+        ++w.strings;
+        if (H5Tis_variable_str(t) > 0) ++w.variable;
+      }
+      H5Tclose(t), H5Aclose(a);
+      return 0;
+    }, &v);
+    H5Oclose(o);
+    return 0;
+  }, &seen);
+  H5Fclose(f);
+  EXPECT_GT(seen.strings, 20);
+  EXPECT_EQ(seen.variable, 0);
 }
 
 TEST_F(SessionFileTest, UnwritableComparisonsAreRefusedBeforeWriting) {
@@ -454,14 +507,17 @@ class ComparisonErrorTest : public TempDirTest {
   void replace_strings(const char* name, const std::vector<std::string>& values) const {
     Mutable m(file_);
     m.remove(name);
+    size_t width = 1;  // format version 3: fixed-length, NUL-padded
+    for (const auto& v : values) width = std::max(width, v.size());
+    std::string packed(values.size() * width, '\0');
+    for (size_t i = 0; i < values.size(); ++i) packed.replace(i * width, values[i].size(), values[i]);
     const hid_t type = H5Tcopy(H5T_C_S1);
-    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_size(type, width);
+    H5Tset_strpad(type, H5T_STR_NULLPAD);
     const hsize_t n = values.size();
     const hid_t space = H5Screate_simple(1, &n, nullptr);
     const hid_t d = H5Dcreate2(m.file, name, type, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
-    std::vector<const char*> p;
-    for (const auto& v : values) p.push_back(v.c_str());
-    EXPECT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, p.data()), 0);
+    EXPECT_GE(H5Dwrite(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, packed.data()), 0);
     H5Dclose(d), H5Sclose(space), H5Tclose(type);
   }
   std::vector<int64_t> cascade_sets() const {

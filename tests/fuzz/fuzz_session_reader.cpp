@@ -52,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     cascade::data::SessionReadOptions options;
     options.activations = true;
+    options.isolate = false;  // the fuzzer wants the crash in this process, where it can see it
     const cascade::RunRecord session = cascade::data::read_session(path, options);
     if (verbose) std::fprintf(stderr, "reads: L = %lld, T = %lld\n", static_cast<long long>(session.num_layers()), static_cast<long long>(session.num_tokens()));
   } catch (const cascade::InputError& e) {

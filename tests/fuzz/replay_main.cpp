@@ -17,10 +17,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+const char* program = "fuzz_replay";  // argv[0]
+
 bool run_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) {
-    std::fprintf(stderr, "fuzz_session_replay: cannot read %s\n", p.c_str());
+    std::fprintf(stderr, "%s: cannot read %s\n", program, p.c_str());
     return false;
   }
   const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s FILE_OR_FOLDER...\n", argv[0]);
     return 2;
   }
+  program = argv[0];
   size_t ran = 0;
   bool ok = true;
   for (int i = 1; i < argc; ++i) {
@@ -46,7 +49,7 @@ int main(int argc, char** argv) {
       for (const auto& e : fs::directory_iterator(arg, ec))
         if (e.is_regular_file()) files.push_back(e.path());
       if (ec) {
-        std::fprintf(stderr, "fuzz_session_replay: cannot list %s: %s\n", arg.c_str(), ec.message().c_str());
+        std::fprintf(stderr, "%s: cannot list %s: %s\n", program, arg.c_str(), ec.message().c_str());
         ok = false;
       }
       std::sort(files.begin(), files.end());
@@ -54,10 +57,10 @@ int main(int argc, char** argv) {
     } else if (fs::is_regular_file(arg, ec)) {
       ran += run_file(arg) ? 1 : 0;
     } else {
-      std::fprintf(stderr, "fuzz_session_replay: no such file or folder: %s\n", arg.c_str());
+      std::fprintf(stderr, "%s: no such file or folder: %s\n", program, arg.c_str());
       ok = false;
     }
   }
-  std::printf("fuzz_session_replay: ran %zu inputs\n", ran);
+  std::printf("%s: ran %zu inputs\n", program, ran);
   return ok && ran > 0 ? 0 : 1;
 }
