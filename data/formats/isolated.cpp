@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -42,6 +43,17 @@ void send(int fd, const std::string& line) {
 [[noreturn]] void run_child(int fd, const std::function<void(const JobControl&)>& check) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the reader that waits for us
   child_fd = fd;
+  // None of the parent's handlers here: a crash kills the child with its signal (also under ASan,
+  // whose handler would turn it into exit 1), a TERM or HUP ends it, and the atomic writer's
+  // clean-up (which knows the parent's temporaries) never runs in it. Ctrl-C reaches the whole
+  // process group: the parent decides (cancel) and kills the child.
+  for (int sig : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
+  for (int sig : {SIGINT, SIGQUIT}) std::signal(sig, SIG_IGN);
+  // What the child has to say goes through the pipe; its stderr (libhdf5's or a sanitizer's
+  // report on a damaged file) would only add lines to the caller's one-line error.
+  // CASCADELENS_CHILD_STDERR=1 keeps it, for debugging.
+  if (!std::getenv("CASCADELENS_CHILD_STDERR"))
+    if (const int null = ::open("/dev/null", O_WRONLY); null >= 0) ::dup2(null, STDERR_FILENO);
   JobControl child;
   child.on_progress = [fd](const Progress& p) { send(fd, "P " + std::to_string(p.done) + " " + std::to_string(p.total)); };
   int code = 0;
@@ -150,14 +162,18 @@ void check_in_child(const IsolatedCheck& what, const std::function<void(const Jo
                                     " s (the HDF5 library loops on it); nothing was loaded" + hint);
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
+    if (sig == SIGTERM || sig == SIGHUP || sig == SIGKILL)  // someone else ended it: not the file's doing
+      throw Error(what.path + ": the check of the file was interrupted (signal " + std::to_string(sig) + ", " +
+                  ::strsignal(sig) + ")");
     throw InputError(what.path, "damaged: the HDF5 library crashed reading it (signal " + std::to_string(sig) + ", " +
                                     ::strsignal(sig) + "); nothing was loaded" + hint);
   }
   if (verdict.rfind("I ", 0) == 0) throw InputError(what.path, problem_of(verdict.substr(2), what.path));
   if (verdict.rfind("X ", 0) == 0) throw Error(what.path + ": " + problem_of(verdict.substr(2), what.path));
   if (verdict != "K")
-    throw InputError(what.path, "damaged: reading it ended without an answer (exit status " +
-                                    std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + ")" + hint);
+    throw InputError(what.path, "damaged: the HDF5 library failed reading it (the checking process ended with status " +
+                                    std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) +
+                                    ", as under a sanitizer); nothing was loaded" + hint);
 }
 
 }  // namespace cascade::data

@@ -25,7 +25,10 @@ struct IsolatedCheck {
 // - InputError "damaged: … crashed … (signal N)" when the child died by a signal;
 // - InputError "damaged: … no progress for S s" when the child reported nothing for the silence
 //   limit (CASCADELENS_READ_CHECK_TIMEOUT seconds, default 30); the child is killed;
-// - Error for anything else the child threw; Cancelled when `control` was cancelled (child killed).
+// - Error for anything else the child threw, or when something else ended the child (TERM, HUP,
+//   KILL: "interrupted"); Cancelled when `control` was cancelled (child killed).
+// In the child every signal handler is reset (crashes kill it with their signal, even under ASan;
+// the parent's clean-up handlers never run there) and SIGINT is ignored: the parent decides.
 // `check` gets a JobControl whose reports reach `control` (as `stage`, with the child's done/total).
 // Where fork() fails, `check` runs in this process (the file is then read as without isolation).
 void check_in_child(const IsolatedCheck& what, const std::function<void(const JobControl&)>& check,

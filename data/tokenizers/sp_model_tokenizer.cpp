@@ -38,12 +38,32 @@ std::vector<std::string> module_candidates() {
   return out;
 }
 
+// ASan and TSan refuse RTLD_DEEPBIND (google/sanitizers#611), and without it the module's
+// protobuf-lite clashes with LibTorch's: a sanitizer build (CASCADE_SANITIZED, or a fuzz build
+// with ASan) cannot read tokenizer.model files, and says so.
+#if defined(CASCADE_SANITIZED) || defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 // The module's create function, opened once; null and `why` when it cannot be found or opened.
 SpmCreateFn create_function(std::string& why) {
   static std::once_flag once;
   static SpmCreateFn create = nullptr;
   static std::string error;
   std::call_once(once, [] {
+    if (kSanitized) {
+      error = "this is a sanitizer build, which cannot open the sentencepiece module (ASan and TSan refuse "
+              "RTLD_DEEPBIND, which keeps its protobuf apart from LibTorch's)";
+      return;
+    }
     for (const std::string& path : module_candidates()) {
       if (!fs::is_regular_file(path)) continue;
       void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);  // never closed

@@ -1,7 +1,8 @@
 // bench_session: session file sizes and write/read times (run by hand, never by CTest); the table
 // in data/SESSION_FORMAT.md "Sizes" comes from here.
 //
-//   bench_session [DIR]      (DIR: where to write the files, default /tmp)
+//   bench_session [DIR [formats]]   (DIR: where to write the files, default /tmp; `formats`: the
+//                                    version 3 vs 2 read-time table alone)
 //
 // 32-layer sessions use random, self-consistent sets of realistic density (r/T ≈ 0.25, 5 % cascade
 // turnover) and random γ/π — only the layout matters for size. Activations are random unit rows in
@@ -108,6 +109,8 @@ void format_row(const std::string& dir, int64_t L, int64_t T, int64_t d, int swe
 
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : "/tmp";
+  const bool formats_only = argc > 2 && std::string(argv[2]) == "formats";  // the second table alone
+  if (!formats_only) {
   std::printf("| L | T | d | sweep points | activations | file size | write | read | write / plain ofstream |\n");
   std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
   row(dir, 6, 144, 256, 12, false);
@@ -118,6 +121,7 @@ int main(int argc, char** argv) {
   row(dir, 32, 8192, 4096, 0, false);
   row(dir, 32, 8192, 4096, 12, false);
   row(dir, 32, 2048, 4096, 0, true);
+  }
 
   std::printf("\nRead time, format version 3 vs 2 (median of 5; the same content):\n\n");
   std::printf("| L | T | d | sweep points | activations | v2 in process (old reader) | v3 in process | v3 as read now (child check + read) | v2 as read now | now / old |\n");

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -84,6 +85,30 @@ TEST(IsolatedCheck, AChildThatCrashesIsAnInputErrorWithTheSignalAndTheHint) {
   EXPECT_NE(abort.find("signal 6"), std::string::npos) << abort;
 }
 
+// A TERM is someone ending the check, not the file's doing: an Error, not "damaged"; and a
+// handler the parent installed (here one that would mark the file as handled) never runs in the child.
+TEST(IsolatedCheck, AChildEndedByTermIsInterruptedNotDamaged) {
+  static volatile sig_atomic_t handled = 0;
+  const auto old = std::signal(SIGTERM, [](int) { handled = 1; });
+  bool input_error = false;
+  std::string m;
+  try {
+    check_in_child({"f.h5", "c", ""}, [](const JobControl&) {
+      ::raise(SIGTERM);
+      ::pause();
+    }, {});
+  } catch (const InputError& e) {
+    input_error = true;
+    m = e.what();
+  } catch (const Error& e) {
+    m = e.what();
+  }
+  std::signal(SIGTERM, old);
+  EXPECT_FALSE(input_error) << m;
+  EXPECT_NE(m.find("interrupted (signal 15"), std::string::npos) << m;
+  EXPECT_EQ(handled, 0);
+}
+
 TEST(IsolatedCheck, AChildThatMakesNoProgressIsKilledAfterTheSilenceLimit) {
   ::setenv("CASCADELENS_READ_CHECK_TIMEOUT", "1", 1);
   const auto start = std::chrono::steady_clock::now();
@@ -130,7 +155,11 @@ TEST(IsolatedCheck, ASessionThatCrashesLibhdf5IsAnInputError) {
   const std::filesystem::path file = std::filesystem::path(CASCADE_SOURCE_DIR) / "tests/fuzz/damaged_sessions/v2_comparisons_crashes_libhdf5_m1_0060.h5";
   ASSERT_TRUE(std::filesystem::exists(file)) << file;
   const std::string m = message_of([&] { (void)read_session(file.string()); });
+#ifdef CASCADE_SANITIZED  // ASan reports libhdf5's over-read and ends the child with status 1 first
+  EXPECT_NE(m.find("damaged: the HDF5 library failed reading it"), std::string::npos) << m;
+#else
   EXPECT_NE(m.find("damaged: the HDF5 library crashed reading it (signal"), std::string::npos) << m;
+#endif
   EXPECT_NE(m.find("format version 2"), std::string::npos) << m;
 }
 

@@ -399,6 +399,10 @@ std::string sp_model(bool unigram, std::optional<bool> remove_extra_whitespaces)
 }
 
 TEST_F(TokTest, SentencePieceModelMergesByScore) {
+#ifdef CASCADE_SANITIZED
+  GTEST_SKIP() << "a sanitizer build cannot open the sentencepiece module (ASan/TSan refuse RTLD_DEEPBIND); "
+                  "the default build runs this test";
+#endif
   const fs::path d = sub("spm");
   write_text(d / "tokenizer.model", sp_model(false, false));
   const auto tok = load_tokenizer(d.string(), "llama");
