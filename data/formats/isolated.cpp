@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <string>
 
 #include "core/errors.h"
@@ -95,6 +96,10 @@ void tell_parent(const std::string& hint) {
 
 void check_in_child(const IsolatedCheck& what, const std::function<void(const JobControl&)>& check,
                     const JobControl& control) {
+  // One check at a time per process: a second thread's child would otherwise inherit this one's
+  // pipe (holding its end open), and the two children would share whatever the other thread held.
+  static std::mutex one_at_a_time;
+  const std::lock_guard<std::mutex> lock(one_at_a_time);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) {
     check(control);

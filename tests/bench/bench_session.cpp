@@ -35,7 +35,8 @@ namespace {
 
 double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
 
-void row(const std::string& dir, int64_t L, int64_t T, int64_t d, int sweep, bool activations) {
+// A random session of that size; with `activations`, random float rows as its X̂.
+cascade::RunRecord bench_record(int64_t L, int64_t T, int64_t d, int sweep, bool activations) {
   cascade::RunRecord s = testsession::random_session(L, T, d, sweep);
   if (activations) {
     at::manual_seed(1);
@@ -45,6 +46,11 @@ void row(const std::string& dir, int64_t L, int64_t T, int64_t d, int sweep, boo
     s.analyzer = std::make_shared<const cascade::Analyzer>(std::move(xhat), std::move(s.prior_max), s.layer_ids());
     s.prior_max.clear();
   }
+  return s;
+}
+
+void row(const std::string& dir, int64_t L, int64_t T, int64_t d, int sweep, bool activations) {
+  const cascade::RunRecord s = bench_record(L, T, d, sweep, activations);
   const std::string path = dir + "/bench_session.h5";
   auto t0 = Clock::now();
   cascade::data::write_session(path, s, {activations});
@@ -84,15 +90,7 @@ double read_ms(const std::string& path, bool isolate, int reps) {
 }
 
 void format_row(const std::string& dir, int64_t L, int64_t T, int64_t d, int sweep, bool activations, int reps) {
-  cascade::RunRecord s = testsession::random_session(L, T, d, sweep);
-  if (activations) {
-    at::manual_seed(1);
-    const at::Tensor x = at::randn({L, T, d});
-    std::vector<at::Tensor> xhat;
-    for (int64_t l = 0; l < L; ++l) xhat.push_back(x[l]);
-    s.analyzer = std::make_shared<const cascade::Analyzer>(std::move(xhat), std::move(s.prior_max), s.layer_ids());
-    s.prior_max.clear();
-  }
+  const cascade::RunRecord s = bench_record(L, T, d, sweep, activations);
   const std::string v3 = dir + "/bench_session_v3.h5", v2 = dir + "/bench_session_v2.h5";
   cascade::data::write_session(v3, s, {activations});
   testsession::legacy_copy(v3, v2);
